@@ -1,0 +1,217 @@
+"""Training images: datasets by name, held in memory as uint8, batched and scaled to [-1, 1].
+
+MNIST-family data is small, so it is read once into a uint8 tensor (N, C, H, W) and batched by
+indexing: no per-item PIL transform, no DataLoader workers. Image folders and CelebA are decoded
+once the same way (centre-cropped to a square, then resized). Scaling to [-1, 1] happens per
+batch, so memory holds one byte per pixel.
+
+The data root is the `root` argument, else the environment variable GAN_MODELS_DATA, else
+`./data`. Layouts are torchvision's: `<root>/MNIST/raw`, `<root>/FashionMNIST/raw`, `<root>/celeba`.
+"""
+import os
+import warnings
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from PIL import Image, UnidentifiedImageError
+
+DATA_ROOT_ENV = "GAN_MODELS_DATA"
+DATASETS = ("mnist", "fashion-mnist", "celeba", "folder")
+SPLITS = ("train", "test", "all")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """The requested images are not where we looked; the message says where and how to fix it."""
+
+
+def default_root() -> Path:
+    """The data root: $GAN_MODELS_DATA if set, else ./data."""
+    return Path(os.environ.get(DATA_ROOT_ENV) or "data")
+
+
+def _resolve_root(root: str | os.PathLike | None) -> Path:
+    return Path(root) if root is not None else default_root()
+
+
+def _fix_hint(download_possible: bool) -> str:
+    hint = f"pass --data-root (or set {DATA_ROOT_ENV}) to the folder that holds it"
+    return f"{hint}, or pass --download to fetch it" if download_possible else hint
+
+
+def _load_torchvision_digits(name: str, root: Path, split: str, download: bool) -> torch.Tensor:
+    """MNIST or Fashion-MNIST as uint8 (N, 1, 28, 28), read once from torchvision's raw files."""
+    from torchvision import datasets
+
+    cls = datasets.MNIST if name == "mnist" else datasets.FashionMNIST
+    parts = []
+    for train in ([True, False] if split == "all" else [split == "train"]):
+        try:
+            parts.append(cls(str(root), train=train, download=download).data)
+        except RuntimeError as err:
+            if "not found" not in str(err):
+                raise
+            where = root / cls.__name__ / "raw"
+            raise DatasetNotFoundError(f"{name} not found: looked in {where}; {_fix_hint(True)}") from None
+    return torch.cat(parts).unsqueeze(1)
+
+
+def _center_crop_resize(image: Image.Image, size: int) -> Image.Image:
+    """Crop the largest centred square, then resize it to size x size."""
+    from torchvision.transforms import functional as TF
+
+    side = min(image.size)
+    return TF.resize(TF.center_crop(image, [side, side]), [size, size], antialias=True)
+
+
+def _pil_to_uint8(image: Image.Image, channels: int) -> torch.Tensor:
+    """A PIL image as a uint8 (C, H, W) tensor with `channels` 1 (grayscale) or 3 (RGB)."""
+    from torchvision.transforms import functional as TF
+
+    return TF.pil_to_tensor(image.convert("L" if channels == 1 else "RGB"))
+
+
+def _load_folder(root: Path, image_size: int, channels: int) -> torch.Tensor:
+    """Every image below `root` (flat or ImageFolder-style) as uint8 (N, C, size, size); unreadable files are skipped."""
+    if not root.is_dir():
+        raise DatasetNotFoundError(f"image folder not found: {root} is not a directory; {_fix_hint(False)}")
+    paths = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    images, skipped = [], []
+    for path in paths:
+        try:
+            with Image.open(path) as image:
+                images.append(_pil_to_uint8(_center_crop_resize(image, image_size), channels))
+        except (OSError, UnidentifiedImageError, ValueError) as err:
+            skipped.append(f"{path} ({err})")
+    if skipped:
+        warnings.warn(f"skipped {len(skipped)} unreadable image(s): " + "; ".join(skipped), stacklevel=3)
+    if not images:
+        raise DatasetNotFoundError(
+            f"no usable images in {root} (looked for {', '.join(IMAGE_EXTENSIONS)} files, recursively)")
+    return torch.stack(images)
+
+
+def _load_celeba(root: Path, split: str, download: bool, image_size: int, channels: int) -> torch.Tensor:
+    """CelebA (torchvision layout), centre-cropped and resized, as uint8 (N, C, size, size)."""
+    from torchvision import datasets
+
+    try:
+        celeba = datasets.CelebA(str(root), split=split, download=download)
+    except RuntimeError as err:
+        if "not found" not in str(err).lower() and "corrupted" not in str(err).lower():
+            raise
+        raise DatasetNotFoundError(f"celeba not found: looked in {root / 'celeba'}; {_fix_hint(True)}") from None
+    images = []
+    for index in range(len(celeba)):
+        image, _ = celeba[index]
+        images.append(_pil_to_uint8(_center_crop_resize(image, image_size), channels))
+    return torch.stack(images)
+
+
+def _resize_uint8(images: torch.Tensor, size: int) -> torch.Tensor:
+    """Resize a uint8 batch (N, C, H, W) to (N, C, size, size) with antialiased bilinear filtering."""
+    resized = F.interpolate(images.float(), size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    return resized.round_().clamp_(0, 255).to(torch.uint8)
+
+
+def load_images(name: str, root: str | os.PathLike | None = None, *, split: str = "train", download: bool = False,
+                image_size: int | None = None, channels: int | None = None) -> torch.Tensor:
+    """Load a dataset's images into memory as a uint8 tensor (N, C, H, W) in [0, 255].
+
+    Args:
+        name: "mnist", "fashion-mnist", "celeba" or "folder".
+        root: data root (for "folder": the image folder itself); default `default_root()`.
+        split: "train", "test", or "all" (both merged; GANs use no labels). Ignored for "folder".
+        download: fetch the dataset with torchvision if it is missing (needs internet).
+        image_size: output height and width; default 28 for the MNIST family, 64 otherwise.
+        channels: 1 or 3; default 1 for the MNIST family, 3 otherwise. Grayscale data is repeated to 3.
+
+    Raises:
+        ValueError: unknown name, split, channels or size.
+        DatasetNotFoundError: the data is missing or a folder holds no usable image.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {list(DATASETS)}")
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose one of {list(SPLITS)}")
+    digits = name in ("mnist", "fashion-mnist")
+    image_size = image_size or (28 if digits else 64)
+    channels = channels or (1 if digits else 3)
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 or 3, got {channels}")
+    if image_size < 4:
+        raise ValueError(f"image_size must be >= 4, got {image_size}")
+    root = _resolve_root(root)
+    if name == "folder":
+        return _load_folder(root, image_size, channels)
+    if name == "celeba":
+        return _load_celeba(root, split, download, image_size, channels)
+    images = _load_torchvision_digits(name, root, split, download)
+    if image_size != images.shape[-1]:
+        images = _resize_uint8(images, image_size)
+    return images.expand(-1, channels, -1, -1).contiguous() if channels == 3 else images
+
+
+def to_unit_range(images: torch.Tensor) -> torch.Tensor:
+    """uint8 images in [0, 255] -> float32 in [-1, 1] (x / 127.5 - 1), same shape."""
+    return images.float().div_(127.5).sub_(1.0)
+
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """Float images in [-1, 1] -> uint8 in [0, 255] (values outside are clipped), same shape."""
+    return images.detach().add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8)
+
+
+class ImageBatches:
+    """Shuffled minibatches of in-memory uint8 images, yielded as float (B, C, H, W) in [-1, 1].
+
+    The order depends only on (seed, epoch), like torch's DistributedSampler, so a resumed run sees
+    exactly the batches an uninterrupted one would. With world_size > 1 each rank takes every
+    world_size-th index of the shuffled order (all ranks yield the same number of batches).
+
+    Args:
+        images: uint8 (N, C, H, W).
+        batch_size: images per batch on this rank.
+        shuffle: reshuffle every epoch.
+        drop_last: drop the final incomplete batch (keeps BatchNorm statistics and throughput even).
+        seed: base seed of the shuffle.
+        rank, world_size: this process's share in data-parallel training.
+    """
+
+    def __init__(self, images: torch.Tensor, batch_size: int, *, shuffle: bool = True, drop_last: bool = True,
+                 seed: int = 0, rank: int = 0, world_size: int = 1) -> None:
+        if images.dtype != torch.uint8 or images.dim() != 4:
+            raise ValueError(f"images must be a uint8 tensor (N, C, H, W), got {images.dtype} {tuple(images.shape)}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if not 0 <= rank < world_size:
+            raise ValueError(f"need 0 <= rank < world_size, got rank={rank}, world_size={world_size}")
+        per_rank = len(images) // world_size
+        if (per_rank < batch_size if drop_last else per_rank < 1):
+            raise ValueError(f"{len(images)} images are too few for batch_size {batch_size} on {world_size} process(es)")
+        self.images, self.batch_size, self.shuffle, self.drop_last = images, batch_size, shuffle, drop_last
+        self.seed, self.rank, self.world_size = seed, rank, world_size
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Choose the epoch whose shuffle the next iteration uses."""
+        self.epoch = epoch
+
+    def _indices(self) -> torch.Tensor:
+        n = len(self.images)
+        if self.shuffle:
+            order = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed + self.epoch))
+        else:
+            order = torch.arange(n)
+        per_rank = n // self.world_size
+        return order[self.rank::self.world_size][:per_rank]
+
+    def __len__(self) -> int:
+        per_rank = len(self.images) // self.world_size
+        return per_rank // self.batch_size if self.drop_last else -(-per_rank // self.batch_size)
+
+    def __iter__(self):
+        indices = self._indices()
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            yield to_unit_range(self.images[indices[start:start + self.batch_size]])

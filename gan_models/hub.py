@@ -1,0 +1,95 @@
+"""torch.hub entry points: keyword-only builders returning plain nn.Modules.
+
+Generators map z (N, nz) to images (N, C, H, W) in [-1, 1]; discriminators map images to
+logits (N, 1). Extra keywords go to the network's constructor (see gan_models.nets).
+"""
+from gan_models.nets.base import DiscriminatorBase, GeneratorBase
+from gan_models.registry import NoPretrainedWeightsError, build_discriminator, build_generator, load_pretrained_generator
+
+
+def _generator(model: str, pretrained: bool, dataset: str, kwargs: dict) -> GeneratorBase:
+    if pretrained:
+        return load_pretrained_generator(model, dataset, **kwargs)
+    return build_generator(model, **kwargs)
+
+
+def _discriminator(model: str, pretrained: bool, kwargs: dict) -> DiscriminatorBase:
+    if pretrained:
+        raise NoPretrainedWeightsError(f"only generators ship pretrained weights; {model} discriminators are "
+                                       "trainable only (pretrained=False)")
+    return build_discriminator(model, **kwargs)
+
+
+def fcgan(*, pretrained: bool = False, dataset: str = "mnist", **kwargs) -> GeneratorBase:
+    """Fully connected GAN generator (Goodfellow et al. 2014), 28 x 28.
+
+    Linear(nz, 1024) - ReLU - Linear(1024, 1024) - ReLU - Linear(1024, 784) - Tanh.
+    (N, nz) -> (N, 1, 28, 28) in [-1, 1].
+
+    Args:
+        pretrained: load shipped weights (eval mode) instead of a fresh, trainable network.
+        dataset: which shipped weights ("mnist" or "fashion-mnist") when pretrained.
+        **kwargs: nz (default 96), ngf, image_size, channels, dropout, noise.
+    """
+    return _generator("fcgan", pretrained, dataset, kwargs)
+
+
+def lsgan(*, pretrained: bool = False, dataset: str = "mnist", **kwargs) -> GeneratorBase:
+    """Least-squares GAN generator (Mao et al. 2016): the FC-GAN generator trained with the LSGAN loss.
+
+    (N, nz) -> (N, 1, 28, 28) in [-1, 1].
+
+    Args:
+        pretrained: load shipped weights (eval mode) instead of a fresh, trainable network.
+        dataset: which shipped weights ("mnist" or "fashion-mnist") when pretrained.
+        **kwargs: nz (default 96), ngf, image_size, channels, dropout, noise.
+    """
+    return _generator("lsgan", pretrained, dataset, kwargs)
+
+
+def dcgan(*, pretrained: bool = False, dataset: str = "mnist", **kwargs) -> GeneratorBase:
+    """DCGAN generator for 28 x 28 images (the InfoGAN generator, Chen et al. 2016, Appendix C.1).
+
+    Linear - ReLU - BatchNorm1d - Linear - ReLU - BatchNorm1d - ConvTranspose2d x 2 - Tanh.
+    (N, nz) -> (N, 1, 28, 28) in [-1, 1].
+
+    Args:
+        pretrained: load shipped weights (eval mode) instead of a fresh, trainable network.
+        dataset: which shipped weights ("mnist" or "fashion-mnist") when pretrained.
+        **kwargs: nz (default 96), ngf (default 64), channels, noise.
+    """
+    return _generator("dcgan", pretrained, dataset, kwargs)
+
+
+def dcgan64(*, pretrained: bool = False, dataset: str = "celeba", **kwargs) -> GeneratorBase:
+    """DCGAN generator for 64 x 64 images (Radford et al. 2015); trainable only, no weights ship.
+
+    Transposed convolutions 1 -> 4 -> 8 -> 16 -> 32 -> 64 with BatchNorm and ReLU, Tanh output.
+    (N, nz) -> (N, channels, 64, 64) in [-1, 1].
+
+    Args:
+        pretrained: must stay False: there is no public 64 x 64 data to train shipped weights on.
+        dataset: the dataset of the weights asked for when pretrained.
+        **kwargs: nz (default 100), ngf (default 64), channels (default 3), noise.
+    """
+    return _generator("dcgan64", pretrained, dataset, kwargs)
+
+
+def fcgan_discriminator(*, pretrained: bool = False, **kwargs) -> DiscriminatorBase:
+    """FC-GAN discriminator: (N, 1, 28, 28) -> (N, 1) logits. Keywords: ndf (256), image_size, channels, dropout."""
+    return _discriminator("fcgan", pretrained, kwargs)
+
+
+def lsgan_discriminator(*, pretrained: bool = False, **kwargs) -> DiscriminatorBase:
+    """LSGAN discriminator (the FC-GAN one, trained on raw scores): (N, 1, 28, 28) -> (N, 1). Keywords as fcgan_discriminator."""
+    return _discriminator("lsgan", pretrained, kwargs)
+
+
+def dcgan_discriminator(*, pretrained: bool = False, **kwargs) -> DiscriminatorBase:
+    """DCGAN-28 discriminator (conv classifier): (N, 1, 28, 28) -> (N, 1) logits. Keywords: ndf (32), channels."""
+    return _discriminator("dcgan", pretrained, kwargs)
+
+
+def dcgan64_discriminator(*, pretrained: bool = False, **kwargs) -> DiscriminatorBase:
+    """DCGAN-64 discriminator: (N, C, 64, 64) -> (N, 1) logits. Keywords: ndf (64), channels (3)."""
+    return _discriminator("dcgan64", pretrained, kwargs)

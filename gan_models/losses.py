@@ -1,0 +1,112 @@
+"""GAN losses as plain functions of discriminator logits, each a mean over the minibatch.
+
+All are computed from raw scores without a sigmoid-then-log, so logits of any size give finite
+values. Discriminator losses are summed over the real and fake terms (not halved as in the
+lecture), so logits of 0 give the vanilla l_D = 2 log 2 and l_G = log 2.
+
+- vanilla / minimax: Goodfellow et al., arXiv 1406.2661.
+- lsgan: Mao et al., arXiv 1611.04076, eq. 9 (targets a=0, b=1, c=1).
+- wgan-gp: Gulrajani et al., arXiv 1704.00028 (critic loss plus `gradient_penalty`).
+- hinge: Lim & Ye, arXiv 1705.02894; Miyato et al., arXiv 1802.05957.
+"""
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def d_loss_vanilla(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_target: float = 1.0) -> torch.Tensor:
+    """-E[log D(x)] - E[log(1 - D(G(z)))]: BCE-with-logits against `real_target` for real, 0 for fake.
+
+    `real_target` < 1 is one-sided label smoothing (e.g. 0.9).
+    """
+    real = F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, real_target))
+    fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+    return real + fake
+
+
+def g_loss_nonsaturating(fake_logits: torch.Tensor) -> torch.Tensor:
+    """-E[log D(G(z))]: the non-saturating ("flipped labels") generator loss."""
+    return F.softplus(-fake_logits).mean()
+
+
+def g_loss_minimax(fake_logits: torch.Tensor) -> torch.Tensor:
+    """E[log(1 - D(G(z)))]: the original minimax generator loss; saturates when D is confident."""
+    return -F.softplus(fake_logits).mean()
+
+
+def d_loss_lsgan(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_target: float = 1.0) -> torch.Tensor:
+    """0.5 E[(D(x) - real_target)^2] + 0.5 E[D(G(z))^2] on raw scores (LSGAN eq. 9)."""
+    return 0.5 * (real_logits - real_target).pow(2).mean() + 0.5 * fake_logits.pow(2).mean()
+
+
+def g_loss_lsgan(fake_logits: torch.Tensor) -> torch.Tensor:
+    """0.5 E[(D(G(z)) - 1)^2] on raw scores (LSGAN eq. 9)."""
+    return 0.5 * (fake_logits - 1).pow(2).mean()
+
+
+def d_loss_wasserstein(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_target: float = 1.0) -> torch.Tensor:
+    """E[D(G(z))] - E[D(x)]: the critic's loss; add `gradient_penalty` for WGAN-GP. `real_target` is unused."""
+    return fake_logits.mean() - real_logits.mean()
+
+
+def g_loss_wasserstein(fake_logits: torch.Tensor) -> torch.Tensor:
+    """-E[D(G(z))]: the generator's Wasserstein loss."""
+    return -fake_logits.mean()
+
+
+def d_loss_hinge(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_target: float = 1.0) -> torch.Tensor:
+    """E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]. `real_target` is unused."""
+    return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+
+
+def gradient_penalty(discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
+    """WGAN-GP penalty E[(||grad_x D(x_hat)||_2 - 1)^2] at random interpolates x_hat of real and fake.
+
+    Args:
+        discriminator: the critic, (N, C, H, W) -> (N, 1).
+        real, fake: image batches of the same shape (N, C, H, W); `fake` may be detached.
+        generator: optional torch.Generator for the interpolation weights.
+
+    Returns a scalar; multiply by the penalty weight (10 in the paper). The graph is kept so the
+    penalty can be backpropagated into the critic.
+    """
+    if real.shape != fake.shape:
+        raise ValueError(f"real and fake batches must have the same shape, got {tuple(real.shape)} and {tuple(fake.shape)}")
+    eps = torch.rand(real.shape[0], 1, 1, 1, generator=generator, device=real.device, dtype=real.dtype)
+    mixed = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
+    scores = discriminator(mixed)
+    (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
+    return (grad.flatten(1).norm(2, dim=1) - 1).pow(2).mean()
+
+
+@dataclass(frozen=True)
+class GANLoss:
+    """A named pair of losses; `gradient_penalty` says whether the trainer adds the WGAN-GP term."""
+
+    name: str
+    d_loss: Callable[..., torch.Tensor]  # (real_logits, fake_logits, real_target=1.0) -> scalar
+    g_loss: Callable[[torch.Tensor], torch.Tensor]  # fake_logits -> scalar
+    gradient_penalty: bool = False
+
+
+LOSSES = {
+    loss.name: loss
+    for loss in (
+        GANLoss("vanilla", d_loss_vanilla, g_loss_nonsaturating),
+        GANLoss("minimax", d_loss_vanilla, g_loss_minimax),
+        GANLoss("lsgan", d_loss_lsgan, g_loss_lsgan),
+        GANLoss("wgan-gp", d_loss_wasserstein, g_loss_wasserstein, gradient_penalty=True),
+        GANLoss("hinge", d_loss_hinge, g_loss_wasserstein),
+    )
+}
+
+
+def get_loss(name: str) -> GANLoss:
+    """The GANLoss called `name`; raises ValueError naming the choices for an unknown one."""
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; choose one of {sorted(LOSSES)}")
+    return LOSSES[name]

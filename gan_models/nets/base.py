@@ -1,0 +1,108 @@
+"""What every generator and discriminator shares: input checks and sampling.
+
+Kept to one thin base class per role so that the network files read as the papers do.
+"""
+import torch
+from torch import nn
+
+from gan_models.noise import check_noise_kind, sample_noise
+
+
+def check_input(x: torch.Tensor, expected: tuple, what: str) -> None:
+    """Raise TypeError/ValueError unless `x` is a floating tensor of shape (N, *expected[1:]).
+
+    `expected` is a shape tuple whose first entry is a label for the batch axis, e.g. ("N", 96).
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{what} must be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{what} must be a floating-point tensor, got dtype {x.dtype}")
+    if x.dim() != len(expected) or tuple(x.shape[1:]) != tuple(expected[1:]):
+        shape = ", ".join(str(d) for d in expected)
+        raise ValueError(f"{what} must have shape ({shape}), got {tuple(x.shape)}")
+
+
+def init_xavier(module: nn.Module) -> None:
+    """Xavier-uniform weights and zero biases for Linear and (transposed) conv layers (the assignment's init)."""
+    for layer in module.modules():
+        if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+
+class GeneratorBase(nn.Module):
+    """Base for generators: maps z of shape (N, nz) to images (N, C, H, W) in [-1, 1].
+
+    Subclasses set `nz`, `channels`, `image_size` and `noise` and implement `generate(z)`.
+    """
+
+    nz: int
+    channels: int
+    image_size: int
+    noise: str
+
+    def __init__(self, nz: int, channels: int, image_size: int, noise: str) -> None:
+        super().__init__()
+        if nz < 1:
+            raise ValueError(f"nz must be >= 1, got {nz}")
+        if channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3, got {channels}")
+        self.nz, self.channels, self.image_size = nz, channels, image_size
+        self.noise = check_noise_kind(noise)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of one generated image."""
+        return (self.channels, self.image_size, self.image_size)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """(N, nz) -> (N, C, H, W) in [-1, 1]."""
+        check_input(z, ("N", self.nz), "latent z")
+        return self.generate(z)
+
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
+        """Generate `n` images (n, C, H, W) in [-1, 1] from fresh noise of this generator's kind.
+
+        Runs in eval mode (BatchNorm uses running statistics) and restores the previous mode;
+        `seed` makes the draw reproducible without touching the global RNG.
+        """
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        device = next(self.parameters()).device
+        rng = torch.Generator(device=device)
+        if seed is None:
+            rng.seed()
+        else:
+            rng.manual_seed(seed)
+        z = sample_noise(n, self.nz, self.noise, generator=rng, device=device)
+        was_training = self.training
+        self.eval()
+        try:
+            return self(z)
+        finally:
+            self.train(was_training)
+
+
+class DiscriminatorBase(nn.Module):
+    """Base for discriminators: maps images (N, C, H, W) to logits (N, 1).
+
+    Subclasses set `channels` and `image_size` and implement `score(x)`.
+    """
+
+    def __init__(self, channels: int, image_size: int) -> None:
+        super().__init__()
+        if channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3, got {channels}")
+        self.channels, self.image_size = channels, image_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C, H, W) images in [-1, 1] -> (N, 1) real-valued logits."""
+        check_input(x, ("N", self.channels, self.image_size, self.image_size), "images")
+        return self.score(x)
+
+    def score(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError

@@ -1,0 +1,141 @@
+"""The one place that knows which models exist and which trained weights ship with them.
+
+A model name ("fcgan", "lsgan", "dcgan", "dcgan64") maps to a generator class, a discriminator
+class and the loss it is trained with by default. Shipped weights are records (data, not code)
+of state dicts stored in `gan_models/weights/`; loading checks the file's SHA-256 against the
+record before `torch.load(..., weights_only=True)` ever sees it.
+"""
+import hashlib
+import inspect
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from gan_models.nets import dcgan, fc
+from gan_models.nets.base import DiscriminatorBase, GeneratorBase
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A named GAN: its two network classes and the loss it trains with by default."""
+
+    name: str
+    generator: type[GeneratorBase]
+    discriminator: type[DiscriminatorBase]
+    loss: str  # key of gan_models.losses.LOSSES
+    summary: str  # one line for listings and help
+
+
+MODELS = {
+    spec.name: spec
+    for spec in (
+        ModelSpec("fcgan", fc.Generator, fc.Discriminator, "vanilla",
+                  "fully connected GAN, 28 x 28 (Goodfellow et al. 2014)"),
+        ModelSpec("lsgan", fc.Generator, fc.Discriminator, "lsgan",
+                  "least-squares GAN on the fully connected networks, 28 x 28 (Mao et al. 2016)"),
+        ModelSpec("dcgan", dcgan.Generator28, dcgan.Discriminator28, "vanilla",
+                  "DCGAN with the InfoGAN generator, 28 x 28 (Radford et al. 2015; Chen et al. 2016)"),
+        ModelSpec("dcgan64", dcgan.Generator64, dcgan.Discriminator64, "vanilla",
+                  "DCGAN, 64 x 64, 1 or 3 channels (Radford et al. 2015)"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class WeightRecord:
+    """A shipped generator state dict: which model, trained on what, and the file's SHA-256."""
+
+    model: str  # key of MODELS
+    dataset: str  # key of gan_models.data.DATASETS
+    file: str  # file name in WEIGHTS_DIR, "<model>-<dataset>-<first 12 hex digits of sha256>.pt"
+    sha256: str  # full hex digest of the file
+    generator_kwargs: dict = field(default_factory=dict)  # constructor keywords, e.g. {"nz": 96}
+
+
+# Filled by the training recipes as weights are trained and measured.
+WEIGHTS: tuple[WeightRecord, ...] = ()
+
+
+class NoPretrainedWeightsError(ValueError):
+    """No shipped weights match the requested model and dataset."""
+
+
+class WeightsIntegrityError(RuntimeError):
+    """A weight file is missing, or its SHA-256 differs from its record (corrupt or tampered)."""
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The ModelSpec called `name`; raises ValueError naming the choices for an unknown one."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
+    return MODELS[name]
+
+
+def _construct(cls: type, kwargs: dict):
+    accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise TypeError(f"{cls.__module__}.{cls.__qualname__} got unknown keyword(s) {unknown}; it accepts {accepted}")
+    return cls(**kwargs)
+
+
+def build_generator(name: str, **kwargs) -> GeneratorBase:
+    """A freshly initialised generator of model `name`; keywords (nz, ngf, channels, ...) go to its constructor."""
+    return _construct(get_spec(name).generator, kwargs)
+
+
+def build_discriminator(name: str, **kwargs) -> DiscriminatorBase:
+    """A freshly initialised discriminator of model `name`; keywords (ndf, channels, ...) go to its constructor."""
+    return _construct(get_spec(name).discriminator, kwargs)
+
+
+def find_weights(model: str, dataset: str) -> WeightRecord:
+    """The shipped record for (model, dataset); raises NoPretrainedWeightsError listing what exists."""
+    get_spec(model)
+    for record in WEIGHTS:
+        if record.model == model and record.dataset == dataset:
+            return record
+    shipped = [f"{r.model} on {r.dataset}" for r in WEIGHTS] or ["none yet"]
+    raise NoPretrainedWeightsError(
+        f"no pretrained weights for {model!r} on {dataset!r}; shipped: {', '.join(shipped)}. "
+        "Use pretrained=False for a trainable network, or train one with `gan-models train`.")
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def load_checked_state_dict(path: str | Path, sha256: str) -> dict:
+    """Read `path`, check its SHA-256, and only then unpickle it with weights_only=True onto the CPU.
+
+    The bytes are read once, so the file that was hashed is the file that is loaded.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsIntegrityError(f"weight file missing: {path}")
+    data = path.read_bytes()
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != sha256:
+        raise WeightsIntegrityError(
+            f"hash mismatch for {path}: expected sha256 {sha256}, got {actual}; the file is corrupt or was modified")
+    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+
+
+def load_pretrained_generator(model: str, dataset: str, **kwargs) -> GeneratorBase:
+    """The shipped generator for (model, dataset) in eval mode, hash-checked and loaded offline on the CPU.
+
+    Keywords must agree with the record's constructor keywords (they describe the stored weights).
+    """
+    record = find_weights(model, dataset)
+    clashes = {k: v for k, v in kwargs.items() if k in record.generator_kwargs and record.generator_kwargs[k] != v}
+    if clashes:
+        raise ValueError(f"pretrained {model} on {dataset} was trained with {record.generator_kwargs}; "
+                         f"cannot change {sorted(clashes)}")
+    generator = build_generator(model, **{**record.generator_kwargs, **kwargs})
+    generator.load_state_dict(load_checked_state_dict(WEIGHTS_DIR / record.file, record.sha256))
+    return generator.eval()

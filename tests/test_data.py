@@ -1,0 +1,128 @@
+"""Data: in-memory loading, scaling, batching order, and clear errors for missing data."""
+import warnings
+
+import pytest
+import torch
+from PIL import Image
+
+from gan_models.data import (DATA_ROOT_ENV, DatasetNotFoundError, ImageBatches, default_root, load_images,
+                             to_uint8, to_unit_range)
+
+
+def test_mnist_train_and_test_splits(data_root):
+    train = load_images("mnist", data_root)
+    test = load_images("mnist", data_root, split="test")
+    both = load_images("mnist", data_root, split="all")
+    assert train.shape == (8000, 1, 28, 28) and train.dtype == torch.uint8
+    assert test.shape == (2000, 1, 28, 28)
+    assert both.shape == (10000, 1, 28, 28)
+    assert torch.equal(both[:8000], train)
+    assert train.max() == 255 and train.min() == 0
+
+
+def test_fashion_mnist_resized_to_rgb_64(data_root):
+    images = load_images("fashion-mnist", data_root, split="test", image_size=64, channels=3)
+    assert images.shape == (10000, 3, 64, 64)
+    assert torch.equal(images[:, 0], images[:, 2])  # grayscale repeated
+
+
+def test_default_root_comes_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv(DATA_ROOT_ENV, str(tmp_path))
+    assert default_root() == tmp_path
+    monkeypatch.delenv(DATA_ROOT_ENV)
+    assert str(default_root()) == "data"
+
+
+def test_missing_data_says_where_it_looked_and_how_to_fix(tmp_path):
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_images("fashion-mnist", tmp_path)
+    message = str(info.value)
+    assert str(tmp_path / "FashionMNIST" / "raw") in message
+    assert "--download" in message and "--data-root" in message and DATA_ROOT_ENV in message
+
+
+def test_missing_celeba_is_a_clear_error(tmp_path):
+    with pytest.raises(DatasetNotFoundError, match="celeba not found"):
+        load_images("celeba", tmp_path)
+
+
+def test_unknown_dataset_and_split():
+    with pytest.raises(ValueError, match=r"unknown dataset 'cifar'; choose one of \['mnist', 'fashion-mnist', 'celeba', 'folder'\]"):
+        load_images("cifar")
+    with pytest.raises(ValueError, match="unknown split 'val'"):
+        load_images("mnist", split="val")
+
+
+def test_scaling_round_trip():
+    pixels = torch.tensor([0, 1, 127, 128, 254, 255], dtype=torch.uint8)
+    scaled = to_unit_range(pixels)
+    assert scaled[0] == -1 and scaled[-1] == 1
+    assert scaled[2].item() == pytest.approx(127 / 127.5 - 1)
+    assert torch.equal(to_uint8(scaled), pixels)
+    assert torch.equal(to_uint8(torch.tensor([-3.0, 3.0])), torch.tensor([0, 255], dtype=torch.uint8))
+
+
+def test_batches_cover_every_image_once_per_epoch_in_a_seeded_order(tiny_images):
+    batches = ImageBatches(tiny_images, batch_size=16, seed=5)
+    assert len(batches) == 4
+    first = torch.cat(list(batches))
+    assert first.shape == (64, 1, 28, 28) and first.dtype == torch.float32
+    assert first.min() >= -1 and first.max() <= 1
+    # A permutation of all images: sorted pixel sums agree.
+    assert torch.equal(to_uint8(first).flatten(1).sum(1).sort().values, tiny_images.flatten(1).sum(1).sort().values)
+    assert torch.equal(first, torch.cat(list(ImageBatches(tiny_images, batch_size=16, seed=5))))  # same seed, same order
+    batches.set_epoch(1)
+    assert not torch.equal(first, torch.cat(list(batches)))  # a new epoch reshuffles
+
+
+def test_batches_drop_last_and_keep_last(tiny_images):
+    assert len(ImageBatches(tiny_images, batch_size=10)) == 6
+    kept = ImageBatches(tiny_images, batch_size=10, drop_last=False)
+    assert len(kept) == 7 and [len(b) for b in kept][-1] == 4
+
+
+def test_ranks_split_the_epoch_without_overlap(tiny_images):
+    ranks = [torch.cat(list(ImageBatches(tiny_images, batch_size=8, seed=1, rank=r, world_size=2))) for r in (0, 1)]
+    whole = torch.cat(list(ImageBatches(tiny_images, batch_size=8, seed=1)))
+    assert ranks[0].shape == ranks[1].shape == (32, 1, 28, 28)
+    merged = torch.stack([ranks[0], ranks[1]], dim=1).reshape(64, 1, 28, 28)  # interleave back
+    assert torch.equal(merged, whole)
+
+
+def test_batches_reject_bad_arguments(tiny_images):
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+        ImageBatches(tiny_images, batch_size=0)
+    with pytest.raises(ValueError, match="too few"):
+        ImageBatches(tiny_images, batch_size=65)
+    with pytest.raises(ValueError, match="uint8"):
+        ImageBatches(tiny_images.float(), batch_size=4)
+
+
+def _write_images(folder):
+    (folder / "cats").mkdir(parents=True)
+    Image.new("RGB", (40, 30), (255, 0, 0)).save(folder / "cats" / "red.png")
+    Image.new("L", (20, 20), 128).save(folder / "gray.jpg")
+    Image.new("RGBA", (32, 32), (0, 0, 255, 128)).save(folder / "blue.png")
+    Image.new("P", (16, 24)).save(folder / "palette.gif")
+    (folder / "notes.txt").write_text("not an image")
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+
+
+def test_folder_of_mixed_images_loads_and_skips_bad_files(tmp_path):
+    _write_images(tmp_path)
+    with pytest.warns(UserWarning, match="broken.png"):
+        images = load_images("folder", tmp_path, image_size=16, channels=3)
+    assert images.shape == (4, 3, 16, 16)
+    # sorted order: blue.png, cats/red.png, gray.jpg, palette.gif
+    assert images[1, :, 8, 8].tolist() == [255, 0, 0]
+    assert images[0, 2, 8, 8] == 255 and images[0, 0, 8, 8] == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert load_images("folder", tmp_path, image_size=8, channels=1).shape == (4, 1, 8, 8)
+
+
+def test_empty_or_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(DatasetNotFoundError, match="no usable images"):
+        load_images("folder", tmp_path)
+    with pytest.raises(DatasetNotFoundError, match="is not a directory"):
+        load_images("folder", tmp_path / "nope")

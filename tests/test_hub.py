@@ -1,0 +1,118 @@
+"""torch.hub entry points: listing, help, loading from a local dir and from a (cached) GitHub checkout."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import gan_models
+from gan_models import registry
+from gan_models.registry import NoPretrainedWeightsError, WeightRecord, WeightsIntegrityError
+
+REPO = Path(__file__).resolve().parents[1]
+GENERATORS = ["dcgan", "dcgan64", "fcgan", "lsgan"]
+ENTRY_POINTS = sorted(GENERATORS + [f"{g}_discriminator" for g in GENERATORS])
+
+
+@pytest.fixture
+def github_checkout(tmp_path):
+    """The repository placed where torch.hub caches a GitHub download, so the GitHub code path runs offline."""
+    hub_dir = tmp_path / "hub"
+    shutil.copytree(REPO, hub_dir / "owner_gan-models_main",
+                    ignore=shutil.ignore_patterns(".git", ".venv", "runs", "__pycache__", "*.egg-info", ".pytest_cache"))
+    previous = torch.hub.get_dir()
+    torch.hub.set_dir(str(hub_dir))
+    yield "owner/gan-models:main"
+    torch.hub.set_dir(previous)
+    sys.modules.pop("hubconf", None)
+
+
+def test_hub_list_and_help_from_a_github_checkout(github_checkout):
+    entries = torch.hub.list(github_checkout, trust_repo=True, skip_validation=True, verbose=False)
+    assert sorted(entries) == ENTRY_POINTS
+    doc = torch.hub.help(github_checkout, "dcgan", trust_repo=True, skip_validation=True)
+    assert "InfoGAN" in doc and "(N, nz) -> (N, 1, 28, 28)" in doc
+
+
+def test_hub_load_from_a_github_checkout(github_checkout):
+    generator = torch.hub.load(github_checkout, "fcgan", nz=4, trust_repo=True, skip_validation=True, verbose=False)
+    assert sum(p.numel() for p in generator.parameters()) == 1_858_320
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+def test_hub_load_local_generators(name):
+    generator = torch.hub.load(str(REPO), name, source="local", nz=5)
+    assert isinstance(generator, torch.nn.Module) and generator.nz == 5
+    assert generator.training  # fresh networks are trainable
+    assert generator(torch.randn(2, 5)).shape[0] == 2
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+def test_hub_load_local_discriminators(name):
+    discriminator = torch.hub.load(str(REPO), f"{name}_discriminator", source="local")
+    generator = torch.hub.load(str(REPO), name, source="local")
+    assert discriminator(generator.sample(2, seed=0)).shape == (2, 1)
+
+
+def test_importing_hubconf_pulls_no_export_or_cli_dependencies():
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import hubconf; "
+            "print(sorted(m for m in ('onnx', 'onnxruntime', 'click', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, str(REPO)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("entry", GENERATORS)
+def test_pretrained_without_shipped_weights_is_an_error(entry, monkeypatch):
+    monkeypatch.setattr(registry, "WEIGHTS", ())
+    with pytest.raises(NoPretrainedWeightsError, match=f"no pretrained weights for '{entry}'"):
+        getattr(gan_models, entry)(pretrained=True)
+
+
+def test_pretrained_discriminators_do_not_exist():
+    with pytest.raises(NoPretrainedWeightsError, match="only generators ship pretrained weights"):
+        gan_models.dcgan_discriminator(pretrained=True)
+
+
+def test_unknown_model_and_keyword():
+    with pytest.raises(ValueError, match=r"unknown model 'wgan'; choose one of \['dcgan', 'dcgan64', 'fcgan', 'lsgan'\]"):
+        registry.build_generator("wgan")
+    with pytest.raises(TypeError, match=r"unknown keyword\(s\) \['widht'\]"):
+        gan_models.fcgan(widht=3)
+
+
+def _ship(tmp_path, monkeypatch, **kwargs) -> tuple[WeightRecord, torch.nn.Module]:
+    """Save a generator's state dict as a shipped weight in a temporary weights folder."""
+    torch.manual_seed(1)
+    trained = registry.build_generator("fcgan", nz=4, ngf=8)
+    path = tmp_path / "fcgan-mnist.pt"
+    torch.save(trained.state_dict(), path)
+    record = WeightRecord("fcgan", "mnist", path.name, registry.file_sha256(path), {"nz": 4, "ngf": 8})
+    monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(registry, "WEIGHTS", (record,))
+    return record, trained
+
+
+def test_pretrained_loading_checks_the_hash_and_returns_eval_mode(tmp_path, monkeypatch):
+    _, trained = _ship(tmp_path, monkeypatch)
+    loaded = gan_models.fcgan(pretrained=True)
+    assert not loaded.training
+    z = torch.randn(3, 4)
+    assert torch.equal(loaded(z), trained.eval()(z))
+    with pytest.raises(ValueError, match=r"cannot change \['nz'\]"):
+        gan_models.fcgan(pretrained=True, nz=5)
+    with pytest.raises(NoPretrainedWeightsError, match="shipped: fcgan on mnist"):
+        gan_models.fcgan(pretrained=True, dataset="fashion-mnist")
+
+
+def test_tampered_weight_file_fails_its_hash_check(tmp_path, monkeypatch):
+    record, _ = _ship(tmp_path, monkeypatch)
+    data = bytearray((tmp_path / record.file).read_bytes())
+    data[-100] ^= 1
+    (tmp_path / record.file).write_bytes(bytes(data))
+    with pytest.raises(WeightsIntegrityError, match=f"expected sha256 {record.sha256}"):
+        gan_models.fcgan(pretrained=True)
+    (tmp_path / record.file).unlink()
+    with pytest.raises(WeightsIntegrityError, match="weight file missing"):
+        gan_models.fcgan(pretrained=True)

@@ -1,0 +1,91 @@
+"""Checkpoints: one file holding a whole training state, written atomically and loaded safely.
+
+A checkpoint is a plain dict of tensors, numbers and strings (so `torch.load(weights_only=True)`
+reads it without running code):
+
+    {"format": "gan-models-checkpoint", "version": 1,
+     "model": "fcgan", "generator_kwargs": {...}, "discriminator_kwargs": {...},
+     "generator": state_dict, "discriminator": state_dict, "ema_generator": state_dict | None,
+     ...trainer state: optimizers, step, epoch, RNG states, config...}
+
+Writes go to a temporary file in the same folder, are fsynced, then renamed over the old file:
+a crash at any moment leaves either the previous checkpoint or the new one, never half of one.
+"""
+import io
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+
+import torch
+
+from gan_models.nets.base import GeneratorBase
+from gan_models.registry import build_generator
+
+FORMAT = "gan-models-checkpoint"
+VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A file is not a readable gan-models checkpoint (missing, truncated, foreign or unsafe)."""
+
+
+def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
+    """Atomically write `state` (plus format and version tags) to `path`; returns the path.
+
+    Raises OSError if the folder is unwritable or full; the previous file at `path` is then untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            torch.save({"format": FORMAT, "version": VERSION, **state}, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # make the rename itself durable
+    finally:
+        os.close(dir_fd)
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
+    """Read a checkpoint written by `save_checkpoint`, refusing anything else.
+
+    Uses `torch.load(..., weights_only=True)`, so a file carrying pickled code is rejected without
+    running it. Raises CheckpointError (one clear line) for a missing, truncated, foreign or unsafe file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        state = torch.load(io.BytesIO(path.read_bytes()), map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, KeyError) as err:
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(f"cannot read checkpoint {path}: truncated, corrupt or not a safe torch file "
+                              f"({first_line})") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a gan-models checkpoint")
+    if state.get("version") != VERSION:
+        raise CheckpointError(f"{path} has checkpoint version {state.get('version')}; this gan-models reads {VERSION}")
+    return state
+
+
+def generator_from_checkpoint(path: str | os.PathLike, use_ema: bool = True) -> GeneratorBase:
+    """The generator stored in a checkpoint, in eval mode on the CPU.
+
+    With `use_ema` (the default) the exponential-moving-average generator is returned when the
+    checkpoint has one, else the raw generator.
+    """
+    state = load_checkpoint(path)
+    generator = build_generator(state["model"], **state["generator_kwargs"])
+    weights = state["ema_generator"] if use_ema and state.get("ema_generator") is not None else state["generator"]
+    generator.load_state_dict(weights)
+    return generator.eval()

@@ -22,6 +22,8 @@ class _FriendlyGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise  # click's own exits and messages (Exit subclasses RuntimeError)
         except USER_ERRORS as err:
             if os.environ.get("GAN_MODELS_DEBUG"):
                 raise
@@ -64,3 +66,126 @@ def demo(out: Path, seed: int) -> None:
         n_d = sum(p.numel() for p in discriminator.parameters())
         click.echo(f"{name:8s} G {n_g:>9,d} params  D {n_d:>9,d} params  images {tuple(images.shape)} "
                    f"in [{images.min():.2f}, {images.max():.2f}]  D logits {tuple(logits.shape)}  -> {path}")
+
+
+def _option_help() -> dict[str, str]:
+    """Each TrainConfig field's one-line comment, read from its source: the --help text of its option."""
+    import inspect
+    import re
+
+    from gan_models.trainer import TrainConfig
+
+    pattern = re.compile(r"^\s+(\w+): [^=]+= .*?  # (.+)$")
+    return {m.group(1): m.group(2) for line in inspect.getsource(TrainConfig).splitlines() if (m := pattern.match(line))}
+
+
+def _train_options(command):
+    """Add one option per TrainConfig field (--batch-size for batch_size), typed and documented from the dataclass."""
+    import dataclasses
+    import typing
+
+    from gan_models.data import DATASETS, SPLITS
+    from gan_models.losses import LOSSES
+    from gan_models.noise import NOISE_KINDS
+    from gan_models.trainer import TrainConfig
+
+    choices = {"model": list(MODELS), "dataset": list(DATASETS), "loss": list(LOSSES), "noise": list(NOISE_KINDS),
+               "split": list(SPLITS)}
+    helps = _option_help()
+    hints = typing.get_type_hints(TrainConfig)
+    for field in reversed(dataclasses.fields(TrainConfig)):
+        flag = "--" + field.name.replace("_", "-")
+        base = next(t for t in typing.get_args(hints[field.name]) or (hints[field.name],) if t is not type(None))
+        if base is bool:
+            option = click.option(f"{flag}/--no-{flag[2:]}", field.name, default=field.default, show_default=True,
+                                  help=helps[field.name])
+        else:
+            kind = click.Choice(choices[field.name]) if field.name in choices else base
+            option = click.option(flag, field.name, type=kind, default=field.default,
+                                  show_default=field.default is not None, help=helps[field.name])
+        command = option(command)
+    return command
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Run folder for checkpoints, grids and logs [default: runs/<model>-<dataset>].")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its checkpoint (same config required).")
+@_train_options
+def train(out: Path | None, resume: bool, **fields) -> None:
+    """Train a GAN; write checkpoints, fixed-noise grids, a CSV log and a loss curve to the run folder.
+
+    Example: gan-models train --model dcgan --dataset mnist --data-root ../shared/data --epochs 20
+    """
+    from gan_models.trainer import TrainConfig, TrainingInterrupted, train as run_training
+
+    config = TrainConfig(**fields)
+    out = out or Path("runs") / f"{config.model}-{config.dataset}"
+    try:
+        result = run_training(config, out, resume=resume)
+    except TrainingInterrupted as stop:
+        click.echo(str(stop), err=True)
+        raise SystemExit(130)
+    last = result.last
+    click.echo(f"done: {result.step} steps; errD {last.get('errD', float('nan')):.3f} errG {last.get('errG', float('nan')):.3f}"
+               f" D(x) {last.get('D_x', float('nan')):.3f} D(G(z)) {last.get('D_G_z', float('nan')):.3f}; "
+               f"diversity {result.diversity:.2f}; checkpoint {result.checkpoint}")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}")
+
+
+def load_generator_from(checkpoint: Path | None, hub: str | None, pretrained: bool, dataset: str | None,
+                        use_ema: bool = True):
+    """The generator named by exactly one of --checkpoint or --hub (fresh, or --pretrained), in eval mode."""
+    if (checkpoint is None) == (hub is None):
+        raise click.UsageError("give exactly one of --checkpoint or --hub")
+    if checkpoint is not None:
+        from gan_models.checkpoint import generator_from_checkpoint
+
+        return generator_from_checkpoint(checkpoint, use_ema=use_ema)
+    from gan_models.registry import build_generator, load_pretrained_generator
+
+    if pretrained:
+        return load_pretrained_generator(hub, dataset or "mnist")
+    return build_generator(hub).eval()
+
+
+def generator_source_options(command):
+    """The --checkpoint / --hub / --pretrained / --dataset options shared by sample, export, validate, evaluate."""
+    options = [
+        click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="A training checkpoint (its EMA generator when it has one)."),
+        click.option("--hub", type=click.Choice(list(MODELS)), default=None, help="A hub entry point's generator."),
+        click.option("--pretrained", is_flag=True, help="With --hub: the shipped weights instead of a fresh network."),
+        click.option("--dataset", default=None, help="With --hub --pretrained: which shipped weights [default: mnist]."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@main.command()
+@generator_source_options
+@click.option("-n", "n", type=click.IntRange(min=1), default=64, show_default=True, help="Number of images.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("samples.png"),
+              show_default=True, help="PNG file for the grid.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the latent draw.")
+@click.option("--nrow", type=click.IntRange(min=1), default=None, help="Images per grid row [default: ~sqrt(n)].")
+@click.option("--interpolate", is_flag=True,
+              help="Latent-space walks instead: n // 8 rows, each 8 frames from one random latent to another.")
+@click.option("--no-ema", is_flag=True, help="Use a checkpoint's raw generator even when it has an EMA one.")
+def sample(checkpoint, hub, pretrained, dataset, n, out, seed, nrow, interpolate, no_ema) -> None:
+    """Draw images from a generator and save them as one PNG grid."""
+    import math
+
+    from gan_models.images import save_grid
+    from gan_models.sampling import generate, latent_walks
+
+    generator = load_generator_from(checkpoint, hub, pretrained, dataset, use_ema=not no_ema)
+    if interpolate:
+        images, nrow = latent_walks(generator, walks=max(1, n // 8), frames=8, seed=seed), 8
+    else:
+        images = generate(generator, n, seed=seed)
+        nrow = nrow or math.ceil(math.sqrt(n))
+    path = save_grid(images, out, nrow=nrow)
+    click.echo(f"wrote {len(images)} images {tuple(images.shape[1:])} to {path}")

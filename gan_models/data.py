@@ -212,6 +212,10 @@ class ImageBatches:
         return per_rank // self.batch_size if self.drop_last else -(-per_rank // self.batch_size)
 
     def __iter__(self):
+        return self.iterate()
+
+    def iterate(self, start_batch: int = 0):
+        """Yield this epoch's batches from batch number `start_batch` on (to resume mid-epoch)."""
         indices = self._indices()
-        for start in range(0, len(self) * self.batch_size, self.batch_size):
+        for start in range(start_batch * self.batch_size, len(self) * self.batch_size, self.batch_size):
             yield to_unit_range(self.images[indices[start:start + self.batch_size]])

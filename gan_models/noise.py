@@ -33,3 +33,24 @@ def sample_noise(n: int, nz: int, kind: str = "normal", *, generator: torch.Gene
     if kind == "normal":
         return torch.randn(n, nz, generator=generator, device=device)
     return torch.rand(n, nz, generator=generator, device=device).mul_(2).sub_(1)
+
+
+def interpolate_latents(start: torch.Tensor, end: torch.Tensor, frames: int, kind: str = "normal") -> torch.Tensor:
+    """Latent walks from `start` to `end` (both (W, nz)): returns (W, frames, nz), endpoints included.
+
+    Normal noise is walked along the great circle (spherical interpolation), which keeps the norm
+    typical of Gaussian samples; uniform noise along the straight line, which stays inside [-1, 1].
+    """
+    check_noise_kind(kind)
+    if start.shape != end.shape or start.dim() != 2:
+        raise ValueError(f"start and end must both be (W, nz), got {tuple(start.shape)} and {tuple(end.shape)}")
+    if frames < 2:
+        raise ValueError(f"frames must be >= 2, got {frames}")
+    t = torch.linspace(0, 1, frames, dtype=start.dtype, device=start.device).view(1, frames, 1)
+    a, b = start.unsqueeze(1), end.unsqueeze(1)  # (W, 1, nz)
+    if kind == "uniform":
+        return a + t * (b - a)
+    cos = (torch.nn.functional.normalize(a, dim=-1) * torch.nn.functional.normalize(b, dim=-1)).sum(-1, keepdim=True)
+    omega = torch.acos(cos.clamp(-1 + 1e-7, 1 - 1e-7))
+    sin = torch.sin(omega)
+    return (torch.sin((1 - t) * omega) / sin) * a + (torch.sin(t * omega) / sin) * b

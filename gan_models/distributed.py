@@ -1,0 +1,71 @@
+"""Data-parallel training across processes started by `torchrun`, through torch.distributed.
+
+Every rank holds a full copy of G and D, reads its own shard of each epoch (see
+`gan_models.data.ImageBatches`), and after each backward pass the gradients are averaged across
+ranks with one all_reduce per network. That is the core of DistributedDataParallel; we call it
+directly because a GAN step breaks DDP's one-forward-per-backward contract (D sees a real and a
+fake batch, and WGAN-GP differentiates D's gradient, which DDP does not support). On CPU the
+backend is gloo, on CUDA nccl.
+"""
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class ProcessGroup:
+    """This process's place in the job: rank 0 of 1 when not launched by torchrun."""
+
+    rank: int = 0
+    world_size: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        """Whether this process logs, renders grids and writes checkpoints."""
+        return self.rank == 0
+
+
+def init_from_env(device: torch.device) -> ProcessGroup:
+    """Join the torchrun job described by RANK/WORLD_SIZE, or return a single-process group."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size == 1:
+        return ProcessGroup()
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return ProcessGroup(rank=dist.get_rank(), world_size=dist.get_world_size())
+
+
+def average_gradients(module: torch.nn.Module, group: ProcessGroup) -> None:
+    """Replace each parameter's gradient by its mean over all ranks (one all_reduce on a flat buffer)."""
+    if group.world_size == 1:
+        return
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dist.all_reduce(flat)
+    flat /= group.world_size
+    offset = 0
+    for grad in grads:
+        grad.copy_(flat[offset:offset + grad.numel()].view_as(grad))
+        offset += grad.numel()
+
+
+def broadcast_module(module: torch.nn.Module, group: ProcessGroup) -> None:
+    """Make every rank's parameters and buffers equal to rank 0's."""
+    if group.world_size == 1:
+        return
+    for tensor in list(module.parameters()) + list(module.buffers()):
+        dist.broadcast(tensor.data, src=0)
+
+
+def barrier(group: ProcessGroup) -> None:
+    """Wait for all ranks (no-op in a single process)."""
+    if group.world_size > 1:
+        dist.barrier()
+
+
+def shutdown(group: ProcessGroup) -> None:
+    """Leave the process group if this process joined one."""
+    if group.world_size > 1 and dist.is_initialized():
+        dist.destroy_process_group()

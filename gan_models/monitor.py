@@ -1,0 +1,67 @@
+"""Signs that GAN training has gone wrong, turned into messages a person can act on.
+
+- Non-finite losses: the trainer stops (see `NonFiniteLossError`).
+- Discriminator collapse: over the last `window` steps D's loss averages below `d_floor` while
+  G's average is at least `g_rise` times its average in the window before. For the vanilla and
+  LSGAN losses this is the "one loss goes to 0 while the other climbs" failure.
+- Mode collapse: the diversity ratio, mean pairwise L2 distance between fixed-noise samples
+  divided by the same for a batch of real images of the same size. Real data scores 1; samples
+  that all look alike score near 0. Below `min_diversity` (0.4) after `warmup_steps` (1,000; samples
+  of a barely trained G are blurry and alike), we warn.
+"""
+from collections import deque
+
+import torch
+
+
+class NonFiniteLossError(RuntimeError):
+    """A loss became NaN or infinite; training stopped before applying the update."""
+
+
+def diversity(images: torch.Tensor) -> float:
+    """Mean pairwise L2 distance between images (N, C, H, W), N >= 2."""
+    flat = images.detach().flatten(1).float()
+    n = flat.shape[0]
+    distances = torch.cdist(flat, flat)
+    return (distances.sum() / (n * (n - 1))).item()
+
+
+class HealthMonitor:
+    """Watches per-step losses and per-epoch samples; returns warning strings (or None)."""
+
+    def __init__(self, window: int = 50, d_floor: float = 0.05, g_rise: float = 2.0, min_diversity: float = 0.4,
+                 warmup_steps: int = 1000) -> None:
+        self.window, self.d_floor, self.g_rise, self.min_diversity = window, d_floor, g_rise, min_diversity
+        self.warmup_steps = warmup_steps
+        self.d_losses: deque[float] = deque(maxlen=window)
+        self.g_losses: deque[float] = deque(maxlen=2 * window)
+        self.warned_collapse = False
+
+    def check_losses(self, err_d: float, err_g: float) -> str | None:
+        """Record one step's losses; a warning the first time D collapses while G's loss climbs.
+
+        Steps without a G step (n_critic > 1) log errG as NaN; they are not recorded.
+        """
+        if err_g != err_g:
+            return None
+        self.d_losses.append(err_d)
+        self.g_losses.append(err_g)
+        if self.warned_collapse or len(self.g_losses) < 2 * self.window:
+            return None
+        d_mean = sum(self.d_losses) / self.window
+        g_before = sum(list(self.g_losses)[:self.window]) / self.window
+        g_now = sum(list(self.g_losses)[self.window:]) / self.window
+        if d_mean < self.d_floor and g_now >= self.g_rise * max(g_before, 1e-8):
+            self.warned_collapse = True
+            return (f"discriminator collapse: D loss averages {d_mean:.4f} over the last {self.window} steps "
+                    f"while G loss rose from {g_before:.3f} to {g_now:.3f}; try a lower lr_d, label smoothing or "
+                    "another loss")
+        return None
+
+    def check_diversity(self, samples: torch.Tensor, real: torch.Tensor, step: int) -> tuple[float, str | None]:
+        """Diversity ratio of samples against real images, and a mode-collapse warning when it is too low."""
+        ratio = diversity(samples) / max(diversity(real), 1e-8)
+        if step >= self.warmup_steps and ratio < self.min_diversity:
+            return ratio, (f"possible mode collapse: fixed-noise samples are {ratio:.2f}x as diverse as real images "
+                           f"(below {self.min_diversity}); look at the grid")
+        return ratio, None

@@ -1,0 +1,91 @@
+"""What a training run writes for people: a per-step CSV log, a loss-curve PNG, TensorBoard.
+
+The CSV (`log.csv`) has one row per step: step, epoch, errD, errG, D(x), D(G(z)), images/s. On
+resume, rows past the checkpoint's step (written before a crash) are dropped, so the log always
+matches the weights. TensorBoard scalars are written when the `tensorboard` package is installed.
+"""
+import csv
+import os
+from pathlib import Path
+
+FIELDS = ("step", "epoch", "errD", "errG", "D_x", "D_G_z", "images_per_s")
+
+
+def _tensorboard_writer(folder: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # optional extra: gan-models[tensorboard]
+        return None
+    return SummaryWriter(str(folder))
+
+
+class RunLog:
+    """Appends step rows to `<out>/log.csv`, redraws `<out>/losses.png`, mirrors to TensorBoard.
+
+    Args:
+        out: the run folder.
+        resume_step: keep only rows with step <= this (None: start a new log).
+    """
+
+    def __init__(self, out: Path, resume_step: int | None = None) -> None:
+        self.path = out / "log.csv"
+        self.rows: list[dict] = []
+        if resume_step is not None and self.path.exists():
+            with open(self.path, newline="") as file:
+                self.rows = [self._parse(row) for row in csv.DictReader(file) if int(row["step"]) <= resume_step]
+        self._rewrite()
+        self.file = open(self.path, "a", newline="")
+        self.writer = csv.DictWriter(self.file, fieldnames=FIELDS)
+        self.tensorboard = _tensorboard_writer(out / "tensorboard")
+
+    @staticmethod
+    def _parse(row: dict) -> dict:
+        return {k: (int(row[k]) if k in ("step", "epoch") else float(row[k])) for k in FIELDS}
+
+    def _rewrite(self) -> None:
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with open(tmp, "w", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=FIELDS)
+            writer.writeheader()
+            writer.writerows(self.rows)
+        os.replace(tmp, self.path)
+
+    def log(self, row: dict) -> None:
+        """Append one step's row (keys FIELDS)."""
+        self.rows.append(row)
+        self.writer.writerow(row)
+        self.file.flush()
+        if self.tensorboard is not None:
+            for key in ("errD", "errG", "D_x", "D_G_z", "images_per_s"):
+                self.tensorboard.add_scalar(key, row[key], row["step"])
+
+    def plot(self, path: Path) -> None:
+        """Draw errD and errG against the step into a PNG (smoothed over ~1% of the run)."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        steps = [r["step"] for r in self.rows]
+        width = max(1, len(steps) // 100)
+        fig, ax = plt.subplots(figsize=(8, 4))
+        for key, label in (("errD", "D loss"), ("errG", "G loss")):
+            values = [r[key] for r in self.rows]
+            smooth = [sum(values[max(0, i - width + 1):i + 1]) / len(values[max(0, i - width + 1):i + 1])
+                      for i in range(len(values))]
+            ax.plot(steps, smooth, label=label)
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss")
+        ax.legend()
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        tmp = path.with_name(path.name + ".tmp.png")
+        fig.savefig(tmp, dpi=100)
+        plt.close(fig)
+        os.replace(tmp, path)
+
+    def close(self) -> None:
+        """Flush and close the files."""
+        self.file.close()
+        if self.tensorboard is not None:
+            self.tensorboard.close()

@@ -1,0 +1,240 @@
+"""The trainer: reproducibility, exact resume, atomic checkpoints, the non-finite stop, config refusal."""
+import json
+import signal
+
+import pytest
+import torch
+
+from gan_models import checkpoint as checkpoint_module
+from gan_models.checkpoint import CheckpointError, generator_from_checkpoint, load_checkpoint
+from gan_models.monitor import HealthMonitor, NonFiniteLossError, diversity
+from gan_models.trainer import TrainConfig, Trainer, TrainingInterrupted, config_differences, ema_update, train
+
+TINY = dict(model="fcgan", nz=8, ngf=32, ndf=32, batch_size=16, progress=False)
+
+
+def tiny_config(**changes) -> TrainConfig:
+    return TrainConfig(**{**TINY, "epochs": 2, **changes})
+
+
+def read_log(out) -> list[dict]:
+    """log.csv rows without the timing column, values as written (so NaN rows compare equal)."""
+    import csv
+
+    with open(out / "log.csv", newline="") as file:
+        return [{k: v for k, v in row.items() if k != "images_per_s"} for row in csv.DictReader(file)]
+
+
+def weights(path, key="generator"):
+    return load_checkpoint(path)[key]
+
+
+def assert_same_state(a: dict, b: dict):
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_same_seed_same_losses_and_weights(tmp_path, tiny_images):
+    first = train(tiny_config(ema_decay=0.9), tmp_path / "a", images=tiny_images)
+    second = train(tiny_config(ema_decay=0.9), tmp_path / "b", images=tiny_images)
+    assert first.step == second.step == 8  # 64 images / 16 per batch * 2 epochs
+    assert read_log(tmp_path / "a") == read_log(tmp_path / "b")
+    assert_same_state(weights(first.checkpoint), weights(second.checkpoint))
+    third = train(tiny_config(ema_decay=0.9, seed=1), tmp_path / "c", images=tiny_images)
+    assert read_log(tmp_path / "c") != read_log(tmp_path / "a")
+    assert third.step == 8
+
+
+@pytest.mark.parametrize("options", [
+    {},
+    {"model": "dcgan", "ngf": 4, "ndf": 4, "ema_decay": 0.9, "fresh_noise": True},
+    {"loss": "wgan-gp", "n_critic": 2, "label_flip": 0.3},
+    {"label_smoothing": 0.1, "noise": "uniform"},
+])
+def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, tiny_images, options, monkeypatch):
+    config = tiny_config(epochs=3, **options)
+    whole = train(config, tmp_path / "whole", images=tiny_images)
+
+    # Interrupt mid-epoch (after step 6 of 12) as Ctrl-C would, then resume.
+    trainer = Trainer(config, tmp_path / "split", images=tiny_images)
+    original_step = trainer.train_step
+
+    def step_then_signal(real):
+        row = original_step(real)
+        if trainer.step == 6:
+            trainer._stop_signal = signal.SIGINT
+        return row
+
+    monkeypatch.setattr(trainer, "train_step", step_then_signal)
+    with pytest.raises(TrainingInterrupted, match="interrupted at step 6; checkpoint saved"):
+        trainer.fit()
+    assert load_checkpoint(tmp_path / "split" / "checkpoint.pt")["step"] == 6
+    resumed = train(config, tmp_path / "split", resume=True, images=tiny_images)
+
+    assert resumed.step == whole.step == 12
+    assert read_log(tmp_path / "split") == read_log(tmp_path / "whole")
+    for key in ("generator", "discriminator", "ema_generator"):
+        a, b = load_checkpoint(whole.checkpoint)[key], load_checkpoint(resumed.checkpoint)[key]
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert_same_state(a, b)
+
+
+def test_more_epochs_continue_a_finished_run(tmp_path, tiny_images):
+    train(tiny_config(epochs=1), tmp_path / "run", images=tiny_images)
+    result = train(tiny_config(epochs=2), tmp_path / "run", resume=True, images=tiny_images)
+    whole = train(tiny_config(epochs=2), tmp_path / "whole", images=tiny_images)
+    assert result.step == 8
+    assert_same_state(weights(result.checkpoint), weights(whole.checkpoint))
+
+
+def test_resume_under_a_changed_config_lists_the_differences(tmp_path, tiny_images):
+    train(tiny_config(epochs=1), tmp_path / "run", images=tiny_images)
+    with pytest.raises(ValueError, match=r"config differs .* lr_d: 0.001 -> 0.0002; label_smoothing: 0.0 -> 0.1"):
+        train(tiny_config(epochs=2, lr_d=2e-4, label_smoothing=0.1), tmp_path / "run", resume=True, images=tiny_images)
+    assert config_differences(json.loads((tmp_path / "run" / "config.json").read_text()), tiny_config().resolved()) == []
+
+
+def test_a_new_run_refuses_to_overwrite_a_checkpoint(tmp_path, tiny_images):
+    train(tiny_config(epochs=1), tmp_path / "run", images=tiny_images)
+    with pytest.raises(FileExistsError, match="pass --resume"):
+        train(tiny_config(epochs=1), tmp_path / "run", images=tiny_images)
+
+
+def test_crash_during_checkpoint_write_keeps_the_previous_checkpoint(tmp_path, tiny_images, monkeypatch):
+    result = train(tiny_config(epochs=1), tmp_path / "run", images=tiny_images)
+    before = result.checkpoint.read_bytes()
+
+    def crash_half_way(obj, file, *args, **kwargs):
+        file.write(b"PK\x03\x04 half a checkpoint")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoint_module.torch, "save", crash_half_way)
+    with pytest.raises(OSError, match="No space left"):
+        train(tiny_config(epochs=2), tmp_path / "run", resume=True, images=tiny_images)
+    assert result.checkpoint.read_bytes() == before
+    assert load_checkpoint(result.checkpoint)["step"] == 4
+    assert sorted(p.name for p in (tmp_path / "run").glob(".checkpoint*")) == []  # no temp file left behind
+
+
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, tiny_images):
+    run = tmp_path / "run"
+    train(tiny_config(epochs=1), run, images=tiny_images)
+    good = (run / "checkpoint.pt").read_bytes()
+    trainer = Trainer(tiny_config(epochs=2), run, images=tiny_images)
+    clean = trainer.batches.iterate
+
+    def poisoned(start_batch=0):
+        for index, batch in enumerate(clean(start_batch)):
+            if index == 2:
+                batch[0, 0, 0, 0] = float("nan")  # one NaN pixel in one batch
+            yield batch
+
+    trainer.batches.iterate = poisoned
+    with pytest.raises(NonFiniteLossError, match=r"non-finite loss at step 7 \(errD=nan\)"):
+        trainer.fit(resume=True)
+    assert (run / "checkpoint.pt").read_bytes() == good
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage" * 10, None])
+def test_truncated_or_foreign_checkpoints_are_one_clear_error(tmp_path, tiny_images, content):
+    result = train(tiny_config(epochs=1), tmp_path / "run", images=tiny_images)
+    bad = tmp_path / "bad.pt"
+    if content is None:  # truncated real checkpoint
+        bad.write_bytes(result.checkpoint.read_bytes()[:2000])
+    else:
+        bad.write_bytes(content)
+    with pytest.raises(CheckpointError, match="cannot read checkpoint"):
+        load_checkpoint(bad)
+    torch.save({"model": "fcgan"}, tmp_path / "foreign.pt")
+    with pytest.raises(CheckpointError, match="is not a gan-models checkpoint"):
+        load_checkpoint(tmp_path / "foreign.pt")
+
+
+def test_generator_from_checkpoint_prefers_the_ema(tmp_path, tiny_images):
+    result = train(tiny_config(epochs=1, ema_decay=0.5), tmp_path / "run", images=tiny_images)
+    state = load_checkpoint(result.checkpoint)
+    z = torch.randn(3, 8)
+    ema, raw = generator_from_checkpoint(result.checkpoint), generator_from_checkpoint(result.checkpoint, use_ema=False)
+    assert not ema.training
+    assert torch.equal(ema.net[0].weight, state["ema_generator"]["net.0.weight"])
+    assert torch.equal(raw.net[0].weight, state["generator"]["net.0.weight"])
+    assert not torch.equal(ema(z), raw(z))
+
+
+def test_ema_update_is_the_exponential_average():
+    model, ema = torch.nn.BatchNorm1d(2), torch.nn.BatchNorm1d(2)
+    with torch.no_grad():
+        model.weight.fill_(3.0)
+        model.running_mean.fill_(1.0)
+        model.num_batches_tracked.fill_(7)
+    ema_update(ema, model, decay=0.75)  # 0.75 * 1 + 0.25 * 3 = 1.5 ; 0.75 * 0 + 0.25 * 1 = 0.25
+    assert ema.weight.tolist() == [1.5, 1.5]
+    assert ema.running_mean.tolist() == [0.25, 0.25]
+    assert ema.num_batches_tracked.item() == 7
+
+
+def test_separate_optimizers_and_learning_rates(tmp_path, tiny_images):
+    trainer = Trainer(tiny_config(lr_g=3e-4, lr_d=1e-4, beta1=0.2), tmp_path, images=tiny_images)
+    assert trainer.optG.param_groups[0]["lr"] == 3e-4 and trainer.optD.param_groups[0]["lr"] == 1e-4
+    assert trainer.optG.param_groups[0]["betas"] == (0.2, 0.999)
+    g_params = {id(p) for p in trainer.netG.parameters()}
+    d_params = {id(p) for p in trainer.netD.parameters()}
+    assert {id(p) for p in trainer.optG.param_groups[0]["params"]} == g_params
+    assert {id(p) for p in trainer.optD.param_groups[0]["params"]} == d_params
+    assert trainer.config.loss == "vanilla" and Trainer(tiny_config(model="lsgan"), tmp_path, images=tiny_images).config.loss == "lsgan"
+
+
+def test_d_step_leaves_g_alone_and_g_step_leaves_d_alone(tmp_path, tiny_images):
+    trainer = Trainer(tiny_config(n_critic=2), tmp_path, images=tiny_images)
+    g_before = [p.clone() for p in trainer.netG.parameters()]
+    d_before = [p.clone() for p in trainer.netD.parameters()]
+    batch = next(iter(trainer.batches))
+    row = trainer.train_step(batch)  # step 1 of n_critic=2: D only
+    assert row["errG"] != row["errG"]  # NaN: no G step
+    assert all(torch.equal(a, b) for a, b in zip(g_before, trainer.netG.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(d_before, trainer.netD.parameters()))
+    trainer.train_step(batch)  # step 2: D then G
+    assert not all(torch.equal(a, b) for a, b in zip(g_before, trainer.netG.parameters()))
+
+
+@pytest.mark.parametrize("bad, field", [({"epochs": 0}, "epochs=0"), ({"batch_size": -1}, "batch_size=-1"),
+                                        ({"label_smoothing": 1.0}, "label_smoothing=1.0"), ({"ema_decay": 1.5}, "ema_decay=1.5")])
+def test_invalid_config_names_the_field(bad, field):
+    with pytest.raises(ValueError, match=f"invalid training config: {field}"):
+        TrainConfig(**bad).resolved()
+
+
+def test_wrong_image_shape_for_the_model(tmp_path, tiny_images):
+    with pytest.raises(ValueError, match=r"training images must be \(N, 1, 64, 64\), got \(64, 1, 28, 28\)"):
+        Trainer(TrainConfig(model="dcgan64", channels=1, ngf=4, ndf=4), tmp_path, images=tiny_images)
+
+
+def test_monitor_flags_discriminator_collapse_and_low_diversity():
+    monitor = HealthMonitor(window=5)
+    messages = [monitor.check_losses(0.7, 1.0) for _ in range(5)] + [monitor.check_losses(0.01, 4.0) for _ in range(5)]
+    assert messages[:-1] == [None] * 9 and "discriminator collapse" in messages[-1]
+    same = torch.zeros(8, 1, 4, 4)
+    real = torch.randn(8, 1, 4, 4)
+    ratio, warning = monitor.check_diversity(same + 0.01 * torch.randn_like(same), real, step=5000)
+    assert ratio < 0.1 and "mode collapse" in warning
+    assert monitor.check_diversity(real.flip(0), real, step=5000) == (pytest.approx(1.0), None)
+    assert diversity(torch.tensor([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5.0)
+
+
+def test_real_mnist_training_writes_grids_and_logs(tmp_path, data_root):
+    result = train(TrainConfig(model="fcgan", dataset="mnist", data_root=str(data_root), max_images=2048,
+                               epochs=2, grid_every=10, progress=False), tmp_path)
+    rows = read_log(tmp_path)
+    assert result.step == len(rows) == 32  # 2048 / 128 * 2
+    assert all(0 < float(r["errD"]) < 10 and 0 < float(r["errG"]) < 20 and 0 <= float(r["D_x"]) <= 1 for r in rows)
+    from PIL import Image
+
+    for name in ("grids/epoch_0001.png", "grids/epoch_0002.png", "grids/step_000030.png", "progress.png", "losses.png"):
+        assert (tmp_path / name).stat().st_size > 1000, name
+    with Image.open(tmp_path / "grids/epoch_0002.png") as grid:
+        assert grid.size == (8 * 30 + 2, 8 * 30 + 2)
+    assert json.loads((tmp_path / "config.json").read_text())["lr_g"] == 1e-3
+    assert torch.equal(load_checkpoint(result.checkpoint)["fixed_noise"], Trainer(
+        TrainConfig(model="fcgan", data_root=str(data_root), max_images=256), tmp_path / "x").fixed_noise)

@@ -112,15 +112,25 @@ def _train_options(command):
               help="Run folder for checkpoints, grids and logs [default: runs/<model>-<dataset>].")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its checkpoint (same config required).")
 @_train_options
-def train(out: Path | None, resume: bool, **fields) -> None:
+@click.pass_context
+def train(ctx: click.Context, out: Path | None, resume: bool, **fields) -> None:
     """Train a GAN; write checkpoints, fixed-noise grids, a CSV log and a loss curve to the run folder.
+
+    With --resume, the run's saved config is the starting point and only the options given on
+    this command line change it (e.g. a larger --epochs); changes that alter training are refused.
 
     Example: gan-models train --model dcgan --dataset mnist --data-root ../shared/data --epochs 20
     """
+    import json
+
     from gan_models.trainer import TrainConfig, TrainingInterrupted, train as run_training
 
     config = TrainConfig(**fields)
     out = out or Path("runs") / f"{config.model}-{config.dataset}"
+    if resume and (out / "config.json").is_file():
+        given = {name: value for name, value in fields.items()
+                 if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT}
+        config = TrainConfig(**{**json.loads((out / "config.json").read_text()), **given})
     try:
         result = run_training(config, out, resume=resume)
     except TrainingInterrupted as stop:
@@ -189,3 +199,7 @@ def sample(checkpoint, hub, pretrained, dataset, n, out, seed, nrow, interpolate
         nrow = nrow or math.ceil(math.sqrt(n))
     path = save_grid(images, out, nrow=nrow)
     click.echo(f"wrote {len(images)} images {tuple(images.shape[1:])} to {path}")
+
+
+if __name__ == "__main__":  # `torchrun -m gan_models.cli train ...` runs the CLI in each process
+    main()

@@ -273,7 +273,7 @@ class Trainer:
         checkpoint_path = self.out / "checkpoint.pt"
         if resume:
             self._load(checkpoint_path)
-        elif main and checkpoint_path.exists():
+        elif checkpoint_path.exists():  # every rank checks, so none is left waiting for the others
             raise FileExistsError(f"{checkpoint_path} exists; pass --resume to continue that run, or choose another --out")
         if main:
             self.out.mkdir(parents=True, exist_ok=True)
@@ -355,7 +355,7 @@ class Trainer:
         save_checkpoint({
             "model": self.config.model,
             "dataset": self.config.dataset,
-            "num_images": len(self.images) * self.group.world_size,
+            "num_images": len(self.images),
             "generator_kwargs": self.config.generator_kwargs(),
             "discriminator_kwargs": self.config.discriminator_kwargs(),
             "config": asdict(self.config),

@@ -1,0 +1,14 @@
+"""Run by tests/test_distributed.py under torchrun: train, then save this rank's generator weights."""
+import os
+import sys
+
+import torch
+
+from gan_models.trainer import TrainConfig, Trainer
+
+out = sys.argv[1]
+trainer = Trainer(TrainConfig(model="fcgan", nz=8, ngf=32, ndf=32, batch_size=32, epochs=2, max_images=512,
+                              progress=False, device="cpu"), out)
+result = trainer.fit()
+torch.save(trainer.netG.state_dict(), os.path.join(out, f"rank{trainer.group.rank}.pt"))
+print(f"rank {trainer.group.rank} of {trainer.group.world_size}: {result.step} steps")

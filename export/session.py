@@ -1,10 +1,10 @@
 """The one place that builds onnxruntime sessions, for validation and the benchmark alike.
 
-Tuning, measured on a 2-core CPU with benchmarks/inference.py: full graph optimisation
-(ORT_ENABLE_ALL fuses Gemm/ConvTranspose with their activations and folds BatchNorm), sequential
-execution with one inter-op thread (the generators are chains: there is nothing to run in
-parallel) and as many intra-op threads as PyTorch uses, so the two runtimes get the same cores.
-One intra-op thread was up to 2x slower at batch 256; more threads than cores only contend.
+Tuning, measured on a shared 2-core CPU with benchmarks/inference.py: full graph optimisation
+(ORT_ENABLE_ALL: constant folding, node fusions, layout transforms), sequential execution with
+one inter-op thread (the generators are chains: there is nothing to run in parallel), as many
+intra-op threads as PyTorch uses so both runtimes get the same cores (one thread was up to 2x
+slower at batch 256), and no spin-waiting between runs (see `spin_wait`).
 """
 import os
 
@@ -26,7 +26,7 @@ def cuda_available() -> bool:
 
 
 def make_session(model: str | os.PathLike | bytes, *, device: str = "cpu", intra_op_threads: int | None = None,
-                 memory_arena: bool = True, spin_wait: bool = True) -> ort.InferenceSession:
+                 memory_arena: bool = True, spin_wait: bool = False) -> ort.InferenceSession:
     """An onnxruntime session for `model` (a path or serialized bytes), tuned for our generators.
 
     Args:
@@ -36,8 +36,10 @@ def make_session(model: str | os.PathLike | bytes, *, device: str = "cpu", intra
         intra_op_threads: threads per operator; None uses torch.get_num_threads().
         memory_arena: keep onnxruntime's CPU memory arena. Validation turns it off so that many
             short-lived sessions give their memory back to the system.
-        spin_wait: let idle intra-op threads spin for the next run (lower latency). Validation
-            turns it off: spinning threads would steal the cores PyTorch's reference run needs.
+        spin_wait: let idle intra-op threads spin for the next run. Off by default: spinning
+            cut batch-1 latency by up to a third on an idle machine, but on a busy one (or beside
+            PyTorch's own threads, as in validation) it steals the cores the work needs and made
+            DCGAN-64 at batch 256 1.6x slower. Turn it on for a dedicated inference host.
 
     Raises:
         ValueError: unknown device.

@@ -241,7 +241,7 @@ def _compare(path, reference: GeneratorBase, z: torch.Tensor, sizes: tuple, devi
     """Run both runtimes at every batch size on one device, then check shapes, then values."""
     torch_device = "cuda" if device == "cuda" and torch.cuda.is_available() else "cpu"
     model = reference.to(torch_device)
-    session = make_session(path, device=device, memory_arena=False, spin_wait=False)
+    session = make_session(path, device=device, memory_arena=False)
     runs = []
     try:
         with _exact_float32(), torch.no_grad():

@@ -86,8 +86,8 @@ def _trace_to_onnx(module: nn.Module, example: torch.Tensor, path: Path, opset: 
     axes = {INPUT_NAME: {0: BATCH_AXIS}, OUTPUT_NAME: {0: BATCH_AXIS}} if batch_dynamic else None
     with warnings.catch_warnings():
         # The exporter's deprecation notice is about the choice documented above, not news to the user.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export.*")
+        warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message="The feature will be removed", category=DeprecationWarning)
         torch.onnx.export(module, (example,), os.fspath(path), dynamo=False, export_params=True,
                           opset_version=opset, do_constant_folding=True, input_names=[INPUT_NAME],
                           output_names=[OUTPUT_NAME], dynamic_axes=axes)

@@ -23,7 +23,7 @@ import numpy as np
 import onnx
 import torch
 
-from export.onnx import INPUT_NAME, OUTPUT_NAME, export_onnx
+from export.onnx import INPUT_NAME, OUTPUT_NAME, export_onnx, read_metadata
 from export.session import CPU, CUDA, cuda_available, make_session
 from gan_models.nets.base import GeneratorBase
 from gan_models.noise import sample_noise
@@ -164,8 +164,7 @@ def validate_onnx(path: str | os.PathLike, generator: GeneratorBase, *, batch_si
         a ValueError), in the order of the checks in the module docstring.
     """
     proto = load_onnx(path)
-    meta = {prop.key: prop.value for prop in proto.metadata_props}
-    precision = meta.get("precision", "fp32")
+    precision = read_metadata(proto).get("precision", "fp32")
     opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 0)
     _check_names(proto, path)
     fixed_batch = _check_declared_shapes(proto, path, generator)

@@ -82,7 +82,11 @@ def generator_from_checkpoint(path: str | os.PathLike, use_ema: bool = True) -> 
     With `use_ema` (the default) the exponential-moving-average generator is returned when the
     checkpoint has one, else the raw generator.
     """
-    state = load_checkpoint(path)
+    return generator_from_state(load_checkpoint(path), use_ema)
+
+
+def generator_from_state(state: dict, use_ema: bool = True) -> GeneratorBase:
+    """The generator described by a loaded checkpoint dict (see `generator_from_checkpoint`)."""
     generator = build_generator(state["model"], **state["generator_kwargs"])
     weights = state["ema_generator"] if use_ema and state.get("ema_generator") is not None else state["generator"]
     generator.load_state_dict(weights)

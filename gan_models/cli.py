@@ -144,30 +144,28 @@ def train(ctx: click.Context, out: Path | None, resume: bool, **fields) -> None:
         click.echo(f"warning: {warning}")
 
 
-def load_generator_from(checkpoint: Path | None, hub: str | None, pretrained: bool, dataset: str | None,
-                        use_ema: bool = True):
-    """The generator named by exactly one of --checkpoint or --hub (fresh, or --pretrained), in eval mode."""
+def _generator_source(checkpoint: Path | None, hub: str | None, pretrained: bool, dataset: str | None,
+                      use_ema: bool = True):
+    """The generator named by exactly one of --checkpoint / --hub (with its metadata)."""
+    from gan_models.sources import from_checkpoint, from_hub
+
     if (checkpoint is None) == (hub is None):
-        raise click.UsageError("give exactly one of --checkpoint or --hub")
+        raise ValueError("give exactly one of --checkpoint CKPT or --hub NAME")
     if checkpoint is not None:
-        from gan_models.checkpoint import generator_from_checkpoint
-
-        return generator_from_checkpoint(checkpoint, use_ema=use_ema)
-    from gan_models.registry import build_generator, load_pretrained_generator
-
-    if pretrained:
-        return load_pretrained_generator(hub, dataset or "mnist")
-    return build_generator(hub).eval()
+        if pretrained or dataset is not None:
+            raise ValueError("--pretrained and --dataset go with --hub, not --checkpoint")
+        return from_checkpoint(checkpoint, use_ema=use_ema)
+    return from_hub(hub, pretrained=pretrained, dataset=dataset)
 
 
-def generator_source_options(command):
-    """The --checkpoint / --hub / --pretrained / --dataset options shared by sample, export, validate, evaluate."""
+def _source_options(command):
+    """The --checkpoint / --hub / --pretrained / --dataset options shared by sample, export, validate and evaluate."""
     options = [
-        click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                     help="A training checkpoint (its EMA generator when it has one)."),
-        click.option("--hub", type=click.Choice(list(MODELS)), default=None, help="A hub entry point's generator."),
-        click.option("--pretrained", is_flag=True, help="With --hub: the shipped weights instead of a fresh network."),
-        click.option("--dataset", default=None, help="With --hub --pretrained: which shipped weights [default: mnist]."),
+        click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Training checkpoint; its EMA generator is used when it has one."),
+        click.option("--hub", metavar="NAME", help=f"Hub generator entry point: {', '.join(MODELS)}."),
+        click.option("--pretrained", is_flag=True, help="With --hub: the shipped weights (else fresh ones, seed 0)."),
+        click.option("--dataset", help="With --hub --pretrained: which shipped weights."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -175,7 +173,7 @@ def generator_source_options(command):
 
 
 @main.command()
-@generator_source_options
+@_source_options
 @click.option("-n", "n", type=click.IntRange(min=1), default=64, show_default=True, help="Number of images.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("samples.png"),
               show_default=True, help="PNG file for the grid.")
@@ -191,7 +189,7 @@ def sample(checkpoint, hub, pretrained, dataset, n, out, seed, nrow, interpolate
     from gan_models.images import save_grid
     from gan_models.sampling import generate, latent_walks
 
-    generator = load_generator_from(checkpoint, hub, pretrained, dataset, use_ema=not no_ema)
+    generator = _generator_source(checkpoint, hub, pretrained, dataset, use_ema=not no_ema).generator
     if interpolate:
         images, nrow = latent_walks(generator, walks=max(1, n // 8), frames=8, seed=seed), 8
     else:
@@ -199,6 +197,38 @@ def sample(checkpoint, hub, pretrained, dataset, n, out, seed, nrow, interpolate
         nrow = nrow or math.ceil(math.sqrt(n))
     path = save_grid(images, out, nrow=nrow)
     click.echo(f"wrote {len(images)} images {tuple(images.shape[1:])} to {path}")
+
+
+@main.command("export")
+@_source_options
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .onnx file to write.")
+@click.option("--opset", type=int, default=None, help="ONNX opset, 17 to 20 [default: 17].")
+@click.option("--fp16", is_flag=True, help="Half-precision weights and compute; z and images stay float32.")
+def export_command(checkpoint: Path | None, hub: str | None, pretrained: bool, dataset: str | None, out: Path,
+                   opset: int | None, fp16: bool) -> None:
+    """Export a generator to ONNX, then validate it against PyTorch (non-zero exit on mismatch)."""
+    from export.onnx import DEFAULT_OPSET, check_opset
+    from export.validate import export_and_validate
+
+    opset = check_opset(DEFAULT_OPSET if opset is None else opset)  # before any loading: fail fast
+    source = _generator_source(checkpoint, hub, pretrained, dataset)
+    report = export_and_validate(source.generator, out, opset=opset, fp16=fp16, **source.export_kwargs())
+    click.echo(report)
+    click.echo(f"exported {source.model} to {out}: validation passed")
+
+
+@main.command("validate")
+@click.argument("model_onnx", metavar="MODEL.onnx", type=click.Path(dir_okay=False, path_type=Path))
+@_source_options
+def validate_command(model_onnx: Path, checkpoint: Path | None, hub: str | None, pretrained: bool,
+                     dataset: str | None) -> None:
+    """Validate an existing ONNX file against the generator it came from (non-zero exit on mismatch)."""
+    from export.validate import load_onnx, validate_onnx
+
+    load_onnx(model_onnx)  # a bad file is reported before the generator is loaded
+    source = _generator_source(checkpoint, hub, pretrained, dataset)
+    click.echo(validate_onnx(model_onnx, source.generator))
+    click.echo(f"{model_onnx}: validation passed")
 
 
 if __name__ == "__main__":  # `torchrun -m gan_models.cli train ...` runs the CLI in each process

@@ -1,0 +1,20 @@
+"""Generators to ONNX, proven right: export_onnx writes the file, validate_onnx compares it with PyTorch.
+
+    from export import export_onnx, validate_onnx
+    export_onnx(G, "dcgan.onnx", model="dcgan")       # z (batch, nz) -> images (batch, C, H, W)
+    report = validate_onnx("dcgan.onnx", G)            # raises OnnxValidationError on a mismatch
+    print(report)
+
+Importing this package imports onnx and onnxruntime; gan_models itself never does at import time.
+"""
+from export.onnx import DEFAULT_OPSET, INPUT_NAME, OUTPUT_NAME, SUPPORTED_OPSETS, export_onnx, read_metadata
+from export.session import OnnxRuntimeError, make_session
+from gan_models.sources import GeneratorSource, from_checkpoint, from_hub
+from export.validate import (DEFAULT_BATCH_SIZES, TOLERANCES, BatchResult, OnnxFileError, OnnxNameError,
+                             OnnxShapeError, OnnxValidationError, OnnxValueError, ProviderReport, ValidationReport,
+                             export_and_validate, validate_onnx)
+
+__all__ = ["DEFAULT_BATCH_SIZES", "DEFAULT_OPSET", "INPUT_NAME", "OUTPUT_NAME", "SUPPORTED_OPSETS", "TOLERANCES",
+           "BatchResult", "GeneratorSource", "OnnxFileError", "OnnxNameError", "OnnxRuntimeError", "OnnxShapeError",
+           "OnnxValidationError", "OnnxValueError", "ProviderReport", "ValidationReport", "export_and_validate",
+           "export_onnx", "from_checkpoint", "from_hub", "make_session", "read_metadata", "validate_onnx"]

@@ -1,0 +1,69 @@
+"""Where a generator comes from for sampling, export and evaluation: a checkpoint or a hub entry point.
+
+Each loader returns the generator in eval mode plus what the ONNX metadata records about it
+(model name, dataset, SHA-256 of the weights' file), so export and validate load identically.
+"""
+import os
+from dataclasses import dataclass
+
+import torch
+
+from gan_models import hub
+from gan_models.checkpoint import generator_from_state, load_checkpoint
+from gan_models.nets.base import GeneratorBase
+from gan_models.registry import MODELS, file_sha256, find_weights
+
+UNTRAINED_SEED = 0  # fresh hub generators are initialised from this seed, so a later `validate` rebuilds them
+
+
+@dataclass
+class GeneratorSource:
+    """A generator ready to export, and the facts about it that go into the ONNX metadata."""
+
+    generator: GeneratorBase  # eval mode, CPU
+    model: str  # registry name, e.g. "dcgan"
+    dataset: str | None  # what the weights were trained on; None when unknown or untrained
+    sha256: str | None  # SHA-256 of the file the weights came from; None for fresh weights
+
+    def export_kwargs(self) -> dict:
+        """Keywords for `export_onnx` that carry this source's metadata."""
+        return {"model": self.model, "dataset": self.dataset, "source_sha256": self.sha256}
+
+
+def from_checkpoint(path: str | os.PathLike, use_ema: bool = True) -> GeneratorSource:
+    """The generator of a training checkpoint: the EMA generator when it has one and `use_ema`.
+
+    Raises CheckpointError (a ValueError) for a missing, corrupt or foreign file.
+    """
+    state = load_checkpoint(path)
+    return GeneratorSource(generator=generator_from_state(state, use_ema=use_ema), model=state["model"],
+                           dataset=state.get("dataset"), sha256=file_sha256(path))
+
+
+def from_hub(name: str, *, pretrained: bool = False, dataset: str | None = None, **kwargs) -> GeneratorSource:
+    """The generator of hub entry point `name` ("fcgan", "lsgan", "dcgan", "dcgan64").
+
+    With `pretrained`, the shipped weights for `dataset` (the entry point's default if None);
+    raises NoPretrainedWeightsError (a ValueError) when none ship. Without it, a fresh generator
+    initialised from UNTRAINED_SEED (the global RNG is left untouched), useful for testing a pipeline;
+    `dataset` then must be None, since untrained weights were trained on nothing.
+    """
+    if name not in MODELS:
+        raise ValueError(f"unknown generator {name!r}; choose one of {sorted(MODELS)} "
+                         "(only generators are exported)")
+    entry_point = getattr(hub, name)
+    if pretrained:
+        options = {} if dataset is None else {"dataset": dataset}
+        generator = entry_point(pretrained=True, **options, **kwargs)
+        record = find_weights(name, dataset or _default_dataset(entry_point))
+        return GeneratorSource(generator.eval(), name, record.dataset, record.sha256)
+    if dataset is not None:
+        raise ValueError(f"dataset {dataset!r} applies only to pretrained weights; add pretrained=True (--pretrained)")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(UNTRAINED_SEED)
+        generator = entry_point(pretrained=False, **kwargs)
+    return GeneratorSource(generator.eval(), name, None, None)
+
+
+def _default_dataset(entry_point) -> str:
+    return entry_point.__kwdefaults__["dataset"]

@@ -1,0 +1,102 @@
+"""`gan-models export` and `gan-models validate`: success paths and one-line errors for bad input."""
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from export import read_metadata
+from gan_models.checkpoint import save_checkpoint
+from gan_models.cli import main
+from gan_models.registry import build_generator, file_sha256
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture
+def checkpoint(tmp_path):
+    torch.manual_seed(0)
+    generator = build_generator("dcgan", ngf=4)
+    return save_checkpoint({"model": "dcgan", "generator_kwargs": {"ngf": 4}, "dataset": "mnist",
+                            "generator": generator.state_dict()}, tmp_path / "ckpt.pt")
+
+
+def assert_one_line_error(result, message):
+    """Non-zero exit, one line "Error: ..." containing `message`, and no exception escaped click."""
+    lines = result.output.strip().splitlines()
+    assert result.exit_code != 0, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)  # anything else would be a traceback
+    assert "Traceback" not in result.output
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], result.output
+
+
+def test_export_from_checkpoint_validates_and_reports(tmp_path, checkpoint):
+    out = tmp_path / "dcgan.onnx"
+    result = run("export", "--checkpoint", checkpoint, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "CPUExecutionProvider       1" in result.output and "CPUExecutionProvider      64" in result.output
+    assert "skipped: no CUDA provider" in result.output or "CUDAExecutionProvider" in result.output
+    assert f"exported dcgan to {out}: validation passed" in result.output
+    meta = read_metadata(out)
+    assert (meta["model"], meta["dataset"], meta["source_sha256"]) == ("dcgan", "mnist", file_sha256(checkpoint))
+
+    result = run("validate", out, "--checkpoint", checkpoint)
+    assert result.exit_code == 0 and f"{out}: validation passed" in result.output
+
+
+def test_export_from_hub_with_opset_and_fp16_then_validate(tmp_path):
+    out = tmp_path / "fc16.onnx"
+    result = run("export", "--hub", "fcgan", "--out", out, "--opset", 18, "--fp16")
+    assert result.exit_code == 0, result.output
+    assert "(fp16, opset 18)" in result.output and read_metadata(out)["precision"] == "fp16"
+    result = run("validate", out, "--hub", "fcgan")  # the fresh hub generator is seeded: same weights again
+    assert result.exit_code == 0, result.output
+
+
+def test_validate_fails_on_other_weights(tmp_path, checkpoint):
+    out = tmp_path / "dcgan.onnx"
+    assert run("export", "--checkpoint", checkpoint, "--out", out).exit_code == 0
+    other = save_checkpoint({"model": "dcgan", "generator_kwargs": {"ngf": 4},
+                             "generator": build_generator("dcgan", ngf=4).state_dict()}, tmp_path / "other.pt")
+    result = run("validate", out, "--checkpoint", other)
+    assert_one_line_error(result, "max |onnx - torch|")
+    assert "at batch size 1, element (0," in result.output
+
+
+def test_bad_input_gives_one_line_and_non_zero_exit(tmp_path, checkpoint):
+    random_onnx = tmp_path / "random.onnx"
+    random_onnx.write_bytes(os.urandom(256))
+    text_file = tmp_path / "notes.txt"
+    text_file.write_text("hello\n")
+    fc = tmp_path / "fc.onnx"
+    assert run("export", "--hub", "fcgan", "--out", fc).exit_code == 0
+    out = tmp_path / "out.onnx"
+    cases = [
+        (("export", "--checkpoint", tmp_path / "missing.pt", "--out", out), "checkpoint not found"),
+        (("export", "--checkpoint", text_file, "--out", out), "cannot read checkpoint"),
+        (("export", "--checkpoint", checkpoint, "--hub", "dcgan", "--out", out), "exactly one of"),
+        (("export", "--out", out), "exactly one of"),
+        (("export", "--hub", "dcgan", "--out", out, "--opset", 9), "opset 9 is not supported; choose 17 to 20"),
+        (("export", "--hub", "dcgan", "--pretrained", "--out", out), "no pretrained weights for 'dcgan'"),
+        (("export", "--hub", "dcgan_discriminator", "--out", out), "only generators are exported"),
+        (("validate", tmp_path / "missing.onnx", "--hub", "fcgan"), "ONNX file not found"),
+        (("validate", random_onnx, "--hub", "fcgan"), "is not a valid ONNX model"),
+        (("validate", text_file, "--hub", "fcgan"), "is not a valid ONNX model"),
+        (("validate", fc, "--hub", "dcgan64"), "latent size nz differs"),
+        (("validate", fc), "exactly one of"),
+    ]
+    for args, message in cases:
+        assert_one_line_error(run(*args), message)
+    assert not out.exists()
+
+
+def test_importing_hubconf_does_not_import_onnx():
+    code = "import sys, hubconf, gan_models.cli; print('onnx' in sys.modules, 'onnxruntime' in sys.modules)"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True,
+                            env={**os.environ, "PYTHONPATH": root})
+    assert result.stdout.split() == ["False", "False"]

@@ -1,0 +1,201 @@
+"""ONNX export and validation: every registered generator, metadata, fp16, typed failures, memory."""
+import os
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from export import (DEFAULT_OPSET, INPUT_NAME, OUTPUT_NAME, OnnxFileError, OnnxNameError, OnnxShapeError,
+                    OnnxValueError, export_and_validate, export_onnx, from_checkpoint, from_hub, make_session,
+                    read_metadata, validate_onnx)
+from gan_models import __version__
+from gan_models.checkpoint import save_checkpoint
+from gan_models.registry import MODELS, NoPretrainedWeightsError, build_generator, file_sha256
+
+TINY = {"fcgan": {"ngf": 16}, "lsgan": {"ngf": 16}, "dcgan": {"ngf": 4}, "dcgan64": {"ngf": 4}}
+
+
+def trained_like(name: str, **kwargs):
+    """A generator with non-trivial BatchNorm running statistics, as after training, in train mode."""
+    torch.manual_seed(0)
+    generator = build_generator(name, **kwargs)
+    with torch.no_grad():
+        for _ in range(3):
+            generator(torch.randn(16, generator.nz))  # train mode: updates running mean and var
+    return generator
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_generator_exports_and_matches_pytorch(name, tmp_path):
+    generator = trained_like(name, **TINY[name])
+    path = tmp_path / f"{name}.onnx"
+    report = validate_onnx(export_onnx(generator, path, model=name), generator)
+    cpu = report.provider("cpu")
+    assert cpu.status == "passed" and cpu.provider == "CPUExecutionProvider"
+    assert [b.batch_size for b in cpu.batches] == [1, 7, 64]
+    for batch in cpu.batches:
+        assert batch.max_abs_diff <= 1e-5 and batch.mean_abs_diff <= batch.max_abs_diff
+    assert generator.training, "export and validation must not change the caller's module"
+    proto = onnx.load(path)
+    assert [i.name for i in proto.graph.input] == [INPUT_NAME] and [o.name for o in proto.graph.output] == [OUTPUT_NAME]
+    assert proto.opset_import[0].version == DEFAULT_OPSET
+
+
+def test_default_width_dcgan_validates_at_1_7_64(tmp_path):
+    generator = trained_like("dcgan")
+    report = export_and_validate(generator, tmp_path / "dcgan.onnx", model="dcgan")
+    assert {b.batch_size: b.max_abs_diff <= 1e-5 for b in report.provider("cpu").batches} == {1: True, 7: True, 64: True}
+    assert "passed" in str(report)
+
+
+def test_batch_axis_is_dynamic_and_eval_mode_is_exported(tmp_path):
+    generator = trained_like("dcgan64", **TINY["dcgan64"])
+    path = export_onnx(generator, tmp_path / "g.onnx")
+    session = make_session(path)
+    z = torch.randn(5, generator.nz)
+    images = session.run(None, {INPUT_NAME: z.numpy()})[0]
+    assert images.shape == (5, 3, 64, 64)
+    with torch.no_grad():
+        expected = generator.eval()(z).numpy()  # running statistics, not batch statistics
+    np.testing.assert_allclose(images, expected, atol=1e-5, rtol=0)
+
+
+def test_metadata_describes_the_model(tmp_path):
+    generator = build_generator("dcgan64", ngf=4, channels=1, noise="uniform")
+    export_onnx(generator, tmp_path / "g.onnx", model="dcgan64", dataset="celeba", source_sha256="ab" * 32)
+    assert read_metadata(tmp_path / "g.onnx") == {
+        "model": "dcgan64", "nz": "100", "image_shape": "1,64,64", "value_range": "[-1, 1]", "noise": "uniform",
+        "dataset": "celeba", "precision": "fp32", "gan_models_version": __version__, "source_sha256": "ab" * 32}
+
+
+def test_checkpoint_source_uses_ema_generator_and_records_its_hash(tmp_path):
+    raw, ema = build_generator("fcgan", nz=8, ngf=8), build_generator("fcgan", nz=8, ngf=8)
+    path = save_checkpoint({"model": "lsgan", "generator_kwargs": {"nz": 8, "ngf": 8}, "dataset": "mnist",
+                            "generator": raw.state_dict(), "ema_generator": ema.state_dict()}, tmp_path / "ckpt.pt")
+    source = from_checkpoint(path)
+    assert (source.model, source.dataset, source.sha256) == ("lsgan", "mnist", file_sha256(path))
+    torch.testing.assert_close(source.generator.state_dict(), ema.state_dict())
+    export_and_validate(source.generator, tmp_path / "g.onnx", **source.export_kwargs())
+    meta = read_metadata(tmp_path / "g.onnx")
+    assert (meta["model"], meta["dataset"], meta["source_sha256"]) == ("lsgan", "mnist", file_sha256(path))
+
+
+def test_hub_source_is_reproducible_and_pretrained_is_a_clear_error():
+    first, second = from_hub("dcgan", ngf=4), from_hub("dcgan", ngf=4)
+    torch.testing.assert_close(first.generator.state_dict(), second.generator.state_dict())
+    with pytest.raises(NoPretrainedWeightsError, match="no pretrained weights for 'dcgan'"):
+        from_hub("dcgan", pretrained=True)
+    with pytest.raises(ValueError, match="only generators are exported"):
+        from_hub("dcgan_discriminator")
+
+
+def test_perturbed_model_fails_with_the_largest_difference(tmp_path):
+    generator = trained_like("fcgan", **TINY["fcgan"])
+    path = export_onnx(generator, tmp_path / "g.onnx")
+    with torch.no_grad():
+        generator.net[0].weight[3, 5] += 1e-3  # after export: PyTorch and the file now disagree
+    with pytest.raises(OnnxValueError) as caught:
+        validate_onnx(path, generator)
+    err = caught.value
+    assert err.batch_size == 1 and err.provider == "CPUExecutionProvider" and err.atol == 1e-5
+    assert 1e-5 < err.max_abs_diff < 1e-2
+    assert err.max_abs_diff == pytest.approx(abs(err.onnx_value - err.torch_value), rel=1e-5)
+    assert len(err.index) == 4 and err.index[0] == 0
+    assert f"{err.max_abs_diff:.3g}" in str(err) and f"element {err.index}" in str(err)
+
+
+def test_export_and_validate_removes_a_failing_file(tmp_path, monkeypatch):
+    import export.validate as validate_module
+
+    def broken_export(generator, path, **kwargs):
+        other = build_generator("fcgan", **TINY["fcgan"])  # different weights, same shapes
+        return export_onnx(other, path, **kwargs)
+
+    monkeypatch.setattr(validate_module, "export_onnx", broken_export)
+    with pytest.raises(OnnxValueError):
+        validate_module.export_and_validate(build_generator("fcgan", **TINY["fcgan"]), tmp_path / "g.onnx")
+    assert not (tmp_path / "g.onnx").exists()
+
+
+def test_wrong_latent_size_and_wrong_names_are_typed_errors(tmp_path):
+    path = export_onnx(build_generator("fcgan", nz=8, ngf=8), tmp_path / "g.onnx")
+    with pytest.raises(OnnxShapeError, match="latent size nz differs") as caught:
+        validate_onnx(path, build_generator("fcgan", nz=9, ngf=8))
+    assert caught.value.expected == ("batch", 9) and caught.value.actual == ("batch", 8)
+    proto = onnx.load(path)
+    proto.graph.output[0].name = "out"
+    for node in proto.graph.node:
+        node.output[:] = ["out" if o == OUTPUT_NAME else o for o in node.output]
+    onnx.save(proto, tmp_path / "renamed.onnx")
+    with pytest.raises(OnnxNameError, match=r"outputs \['out'\]"):
+        validate_onnx(tmp_path / "renamed.onnx", build_generator("fcgan", nz=8, ngf=8))
+
+
+@pytest.mark.parametrize("content", [None, b"", os.urandom(512), b"not an onnx model\n"])
+def test_missing_or_corrupt_files_are_file_errors(tmp_path, content):
+    path = tmp_path / "bad.onnx"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(OnnxFileError, match="not found|not a valid ONNX model"):
+        validate_onnx(path, build_generator("fcgan", **TINY["fcgan"]))
+
+
+@pytest.mark.parametrize("opset", [16, 21, 0, "17"])
+def test_opset_out_of_range_is_a_value_error_and_writes_nothing(tmp_path, opset):
+    with pytest.raises(ValueError, match="choose 17 to 20"):
+        export_onnx(build_generator("fcgan", **TINY["fcgan"]), tmp_path / "g.onnx", opset=opset)
+    assert not list(tmp_path.iterdir())
+
+
+def test_highest_opset_and_fixed_batch(tmp_path):
+    generator = trained_like("dcgan", **TINY["dcgan"])
+    path = export_onnx(generator, tmp_path / "g.onnx", opset=20, batch_dynamic=False, batch_size=3)
+    assert onnx.load(path).opset_import[0].version == 20
+    report = validate_onnx(path, generator)
+    assert [b.batch_size for b in report.provider("cpu").batches] == [3]
+
+
+@pytest.mark.parametrize("name", ["fcgan", "dcgan", "dcgan64"])
+def test_fp16_export_validates_under_its_tolerance(tmp_path, name):
+    generator = trained_like(name, **TINY[name])
+    path = export_onnx(generator, tmp_path / "g16.onnx", fp16=True)
+    proto = onnx.load(path)
+    assert read_metadata(proto)["precision"] == "fp16"
+    assert {init.data_type for init in proto.graph.initializer if init.dims} == {onnx.TensorProto.FLOAT16}
+    assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT  # interface stays float32
+    report = validate_onnx(path, generator)
+    cpu = report.provider("cpu")
+    assert cpu.atol == 1e-2 and all(b.max_abs_diff <= 1e-2 for b in cpu.batches)
+    assert (tmp_path / "g16.onnx").stat().st_size < 0.6 * export_onnx(generator, tmp_path / "g32.onnx").stat().st_size
+
+
+def test_cuda_is_reported_skipped_without_a_provider(tmp_path):
+    generator = build_generator("fcgan", **TINY["fcgan"])
+    report = validate_onnx(export_onnx(generator, tmp_path / "g.onnx"), generator)
+    cuda = report.provider("cuda")
+    if "CUDAExecutionProvider" in __import__("onnxruntime").get_available_providers():
+        assert cuda.status == "passed" and cuda.provider == "CUDAExecutionProvider"
+    else:
+        assert cuda.status == "skipped: no CUDA provider" and cuda.batches == []
+        assert "skipped: no CUDA provider" in str(report)
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="RSS is read from /proc (Linux)")
+def test_many_validations_do_not_leak_memory(tmp_path):
+    generator = build_generator("dcgan", ngf=32)
+    path = export_onnx(generator, tmp_path / "g.onnx")
+    for _ in range(3):  # warm-up: allocator pools and lazy onnxruntime state settle
+        validate_onnx(path, generator)
+    before = _rss_bytes()
+    for _ in range(20):
+        validate_onnx(path, generator)
+    growth = _rss_bytes() - before
+    # A session kept alive holds ~10 MB here (its own copy of the weights), so leaking one per
+    # validation would add ~200 MB; the bound leaves room for allocator noise, not for sessions.
+    assert growth < 40 * 2**20, f"RSS grew by {growth / 2**20:.1f} MiB over 20 validations"

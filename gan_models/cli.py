@@ -64,3 +64,70 @@ def demo(out: Path, seed: int) -> None:
         n_d = sum(p.numel() for p in discriminator.parameters())
         click.echo(f"{name:8s} G {n_g:>9,d} params  D {n_d:>9,d} params  images {tuple(images.shape)} "
                    f"in [{images.min():.2f}, {images.max():.2f}]  D logits {tuple(logits.shape)}  -> {path}")
+
+
+@main.command()
+@click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A checkpoint written by the trainer; its generator (EMA if present) is measured.")
+@click.option("--hub", "hub_name", type=click.Choice(sorted(MODELS)), default=None,
+              help="A model by name instead: fresh (random) weights, or shipped ones with --pretrained.")
+@click.option("--pretrained", is_flag=True, help="With --hub: load the shipped, hash-checked weights.")
+@click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist"]), default=None,
+              help="Data to compare with. Default: the checkpoint's dataset, else mnist.")
+@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder holding MNIST/raw and FashionMNIST/raw. Default: $GAN_MODELS_DATA.")
+@click.option("--samples", type=int, default=10_000, show_default=True,
+              help="Images per compared set; capped at the test split's size (MNIST: 2,000).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seeds the noise and the real subsets.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=None,
+              help="Also write the numbers as JSON to this file ('-' for standard output).")
+def evaluate(checkpoint: Path | None, hub_name: str | None, pretrained: bool, dataset: str | None,
+             data_root: Path | None, samples: int, seed: int, json_path: Path | None) -> None:
+    """Measure a generator's sample quality: classifier-feature Frechet distance and class coverage.
+
+    Real training images scored the same way are printed beside it: the best a generator can hope for.
+    """
+    import json
+
+    import torch
+
+    from gan_models.metrics import MIN_SHARE, evaluate_generator
+
+    if (checkpoint is None) == (hub_name is None):
+        raise click.UsageError("give exactly one of --checkpoint or --hub")
+    if pretrained and hub_name is None:
+        raise click.UsageError("--pretrained goes with --hub; a checkpoint carries its own weights")
+    if checkpoint is not None:
+        from gan_models.checkpoint import generator_from_checkpoint, load_checkpoint
+
+        dataset = dataset or load_checkpoint(checkpoint).get("dataset") or "mnist"
+        generator, source = generator_from_checkpoint(checkpoint), f"checkpoint {checkpoint}"
+    else:
+        from gan_models.registry import build_generator, load_pretrained_generator
+
+        dataset = dataset or "mnist"
+        torch.manual_seed(seed)  # a fresh generator's weights are part of what is measured
+        generator = load_pretrained_generator(hub_name, dataset) if pretrained else build_generator(hub_name)
+        source = f"{hub_name} ({'pretrained' if pretrained else 'untrained'})"
+    report = evaluate_generator(generator, dataset, data_root, n_samples=samples, seed=seed)
+
+    generated, real = report.generated, report.real
+    click.echo(f"{source} on {report.dataset}: {report.samples:,} images per set, seed {report.seed}, "
+               f"reference = {report.dataset} test split; classifier {report.classifier}, layer {report.feature_layer}")
+    rows = [("", "generated", "real (train split)"),
+            ("Frechet distance to test split", f"{generated.frechet_distance:.3f}", f"{real.frechet_distance:.3f}"),
+            (f"classes with >= {MIN_SHARE:.0%} of images", f"{generated.classes_covered} / 10",
+             f"{real.classes_covered} / 10"),
+            ("KL(class shares || uniform)", f"{generated.kl_from_uniform:.4f}", f"{real.kl_from_uniform:.4f}"),
+            ("mean confidence (max softmax)", f"{generated.mean_confidence:.4f}", f"{real.mean_confidence:.4f}")]
+    rows += [(f"  share predicted as class {k}", f"{g:.1%}", f"{r:.1%}")
+             for k, (g, r) in enumerate(zip(generated.class_histogram, real.class_histogram))]
+    for name, left, right in rows:
+        click.echo(f"{name:34s} {left:>12s} {right:>20s}")
+    if json_path is not None:
+        text = json.dumps(report.to_dict(), indent=2)
+        if str(json_path) == "-":
+            click.echo(text)
+        else:
+            json_path.write_text(text + "\n")
+            click.echo(f"wrote {json_path}")

@@ -17,7 +17,7 @@ from gan_models.registry import (WEIGHTS_DIR, WeightsIntegrityError, build_gener
                                  load_checked_state_dict)
 
 # Measured test accuracies (see CLASSIFIERS) less a margin for thread-count round-off.
-MIN_ACCURACY = {"mnist": 0.975, "fashion-mnist": 0.90}
+MIN_ACCURACY = {"mnist": 0.975, "fashion-mnist": 0.895}
 
 # N(0, diag(1, 4, 9)) against N((1, 2, 0), diag(4, 1, 9)): ||mu1 - mu2||^2 = 1 + 4 = 5, and for
 # diagonal covariances the trace term is sum((sqrt(a) - sqrt(b))^2) = (1 - 2)^2 + (2 - 1)^2 + 0 = 2.

@@ -111,13 +111,13 @@ def evaluate(checkpoint: Path | None, hub_name: str | None, pretrained: bool, da
         source = f"{hub_name} ({'pretrained' if pretrained else 'untrained'})"
     report = evaluate_generator(generator, dataset, data_root, n_samples=samples, seed=seed)
 
-    generated, real = report.generated, report.real
+    generated, real, classes = report.generated, report.real, len(report.generated.class_histogram)
     click.echo(f"{source} on {report.dataset}: {report.samples:,} images per set, seed {report.seed}, "
                f"reference = {report.dataset} test split; classifier {report.classifier}, layer {report.feature_layer}")
     rows = [("", "generated", "real (train split)"),
             ("Frechet distance to test split", f"{generated.frechet_distance:.3f}", f"{real.frechet_distance:.3f}"),
-            (f"classes with >= {MIN_SHARE:.0%} of images", f"{generated.classes_covered} / 10",
-             f"{real.classes_covered} / 10"),
+            (f"classes with >= {MIN_SHARE:.0%} of images", f"{generated.classes_covered} / {classes}",
+             f"{real.classes_covered} / {classes}"),
             ("KL(class shares || uniform)", f"{generated.kl_from_uniform:.4f}", f"{real.kl_from_uniform:.4f}"),
             ("mean confidence (max softmax)", f"{generated.mean_confidence:.4f}", f"{real.mean_confidence:.4f}")]
     rows += [(f"  share predicted as class {k}", f"{g:.1%}", f"{r:.1%}")

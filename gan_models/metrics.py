@@ -14,6 +14,7 @@ Which images are compared (`evaluate_generator`):
 - class coverage uses the classifier's softmax on the same n generated images.
 """
 import dataclasses
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -163,7 +164,7 @@ def _subset(images: torch.Tensor, n: int, seed: int) -> torch.Tensor:
     return to_unit_range(images[torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n]])
 
 
-def evaluate_generator(generator: GeneratorBase, dataset: str, data_root=None, *,
+def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | os.PathLike | None = None, *,
                        n_samples: int = DEFAULT_SAMPLES, seed: int = 0) -> EvaluationReport:
     """Measure a generator of (1, 28, 28) images in [-1, 1] against `dataset`'s test split.
 

@@ -1,0 +1,204 @@
+"""Sample quality: Frechet distance in a small classifier's feature space, and class coverage.
+
+The Frechet distance (Heusel et al. 2017, arXiv 1706.08500) is FID's formula,
+`||mu1 - mu2||^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2))`, applied to the 128 penultimate-layer features
+of the dataset's own classifier (`gan_models.classifier`) instead of Inception's 2048.
+
+Which images are compared (`evaluate_generator`):
+- the reference is the dataset's test split, which no classifier and no GAN trains on;
+- every comparison uses the same count n = min(n_samples, size of the test split), because the
+  distance's estimate grows as the sample shrinks: with equal counts, the real-vs-real floor
+  (n train images against the same n test images) is what a perfect generator would score.
+  MNIST's test split here is a 2,000-image hold-out, so MNIST runs use n <= 2,000;
+  Fashion-MNIST's is the official 10,000.
+- class coverage uses the classifier's softmax on the same n generated images.
+"""
+import dataclasses
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from gan_models.classifier import FEATURE_LAYER, Classifier, find_classifier, load_classifier
+from gan_models.data import load_images, to_unit_range
+from gan_models.nets.base import GeneratorBase
+from gan_models.noise import sample_noise
+
+DEFAULT_SAMPLES = 10_000
+MIN_SHARE = 0.02  # a class counts as covered when it receives at least this share of the samples
+
+
+@torch.no_grad()
+def classify(classifier: Classifier, images: torch.Tensor, batch_size: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    """Run the classifier on float images (N, 1, 28, 28) in [-1, 1].
+
+    Returns:
+        features (N, 128) and class probabilities (N, 10), both float64 numpy arrays.
+    """
+    features, probabilities = [], []
+    for start in range(0, len(images), batch_size):
+        feature = classifier.features(images[start:start + batch_size].float().cpu())
+        features.append(feature.double())
+        probabilities.append(torch.softmax(classifier.head(feature).double(), dim=1))
+    return torch.cat(features).numpy(), torch.cat(probabilities).numpy()
+
+
+def feature_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean (D,) and unbiased covariance (D, D) of features (N, D), N >= 2, as float64."""
+    features = np.asarray(features, dtype=np.float64)
+    if features.ndim != 2 or len(features) < 2:
+        raise ValueError(f"features must have shape (N >= 2, D), got {features.shape}")
+    return features.mean(axis=0), np.cov(features, rowvar=False)
+
+
+def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
+    """Square root of a symmetric positive semi-definite matrix; round-off negative eigenvalues count as 0."""
+    eigenvalues, eigenvectors = np.linalg.eigh(matrix)
+    return (eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))) @ eigenvectors.T
+
+
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
+    """Frechet distance between Gaussians N(mu1, sigma1) and N(mu2, sigma2); means (D,), covariances (D, D).
+
+    `tr((S1 S2)^(1/2))` is computed as the sum of square roots of the eigenvalues of the symmetric
+    matrix `S1^(1/2) S2 S1^(1/2)`, which has the same eigenvalues as `S1 S2`. This is the number
+    pytorch-fid gets from `scipy.linalg.sqrtm(S1 @ S2)`, without its failure modes: sqrtm of the
+    non-symmetric product can return a complex matrix (pytorch-fid drops a small imaginary part and
+    raises on a large one) or non-finite values for singular covariances (pytorch-fid retries with
+    1e-6 added to the diagonals). Here the eigenvalues are real by construction, round-off negatives
+    are clipped to 0, and the result is clipped at 0 for the same reason.
+
+    Raises:
+        ValueError: shapes disagree, or an input holds NaN or inf (e.g. a generator that output NaN).
+    """
+    mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
+    sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
+    d = mu1.shape[0]
+    if mu1.shape != (d,) or mu2.shape != (d,) or sigma1.shape != (d, d) or sigma2.shape != (d, d):
+        raise ValueError(f"need means (D,) and covariances (D, D) of one D; got {mu1.shape}, {sigma1.shape}, "
+                         f"{mu2.shape}, {sigma2.shape}")
+    if not all(np.isfinite(a).all() for a in (mu1, sigma1, mu2, sigma2)):
+        raise ValueError("feature statistics contain NaN or inf: the images (or the features) are not finite")
+    root1 = _sqrt_psd((sigma1 + sigma1.T) / 2)
+    middle = root1 @ sigma2 @ root1
+    trace_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0.0, None)).sum()
+    diff = mu1 - mu2
+    return float(max(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_sqrt, 0.0))
+
+
+def class_coverage(histogram, min_share: float = MIN_SHARE) -> tuple[int, float]:
+    """Coverage numbers of a predicted-class histogram (K,) of counts or shares.
+
+    Returns:
+        (number of classes with at least `min_share` of the samples,
+         KL divergence of the class shares from uniform in nats: 0 when uniform, log K for one class).
+    """
+    counts = np.asarray(histogram, dtype=np.float64)
+    if counts.ndim != 1 or len(counts) < 2 or (counts < 0).any() or not counts.sum() > 0:
+        raise ValueError(f"histogram must be K >= 2 non-negative counts with a positive sum, got {counts}")
+    shares = counts / counts.sum()
+    present = shares[shares > 0]
+    return int((shares >= min_share).sum()), float(np.sum(present * np.log(present * len(shares))))
+
+
+@dataclass
+class SampleQuality:
+    """The sample-quality numbers of one set of images against the reference (test split)."""
+
+    frechet_distance: float  # in the classifier's feature space, to the test split; lower is better
+    classes_covered: int  # classes receiving at least MIN_SHARE of the predictions, of NUM_CLASSES
+    kl_from_uniform: float  # KL(predicted class shares || uniform) in nats; 0 is perfectly balanced
+    mean_confidence: float  # mean max-softmax of the classifier; low means unrecognisable images
+    class_histogram: list[float]  # share of the images predicted as each class 0..9
+
+
+def sample_quality(features: np.ndarray, probabilities: np.ndarray, reference: tuple) -> SampleQuality:
+    """SampleQuality of images given their features (N, D), class probabilities (N, K) and the reference's (mean, cov)."""
+    counts = np.bincount(probabilities.argmax(axis=1), minlength=probabilities.shape[1])
+    covered, kl = class_coverage(counts)
+    return SampleQuality(
+        frechet_distance=frechet_distance(*feature_statistics(features), *reference),
+        classes_covered=covered, kl_from_uniform=kl,
+        mean_confidence=float(probabilities.max(axis=1).mean()),
+        class_histogram=(counts / counts.sum()).tolist())
+
+
+@dataclass
+class EvaluationReport:
+    """A generator's sample quality beside that of real images (the floor), on one dataset."""
+
+    dataset: str  # "mnist" or "fashion-mnist"
+    samples: int  # images in every compared set (generated, real train subset, test reference)
+    seed: int  # seeds the noise and the choice of real images
+    classifier: str  # weight file of the classifier, naming its hash
+    feature_layer: str  # the classifier layer the Frechet distance is measured in
+    generated: SampleQuality  # the generator's images against the test split
+    real: SampleQuality  # real train-split images against the test split: the best to hope for
+
+    def to_dict(self) -> dict:
+        """Plain dict of numbers, strings and lists, ready for json.dumps."""
+        return dataclasses.asdict(self)
+
+
+@torch.no_grad()
+def generate(generator: GeneratorBase, n: int, seed: int, batch_size: int = 500) -> torch.Tensor:
+    """n images (n, C, H, W) on the CPU from one noise draw fixed by `seed`, generated in eval mode in batches.
+
+    Drawing all noise first makes the images independent of `batch_size`.
+    """
+    device = next(generator.parameters()).device
+    z = sample_noise(n, generator.nz, generator.noise, generator=torch.Generator().manual_seed(seed)).to(device)
+    was_training = generator.training
+    generator.eval()
+    try:
+        return torch.cat([generator(z[start:start + batch_size]).cpu() for start in range(0, n, batch_size)])
+    finally:
+        generator.train(was_training)
+
+
+def _subset(images: torch.Tensor, n: int, seed: int) -> torch.Tensor:
+    """n of the uint8 images, chosen without replacement by `seed`, as float in [-1, 1]."""
+    if n == len(images):
+        return to_unit_range(images)
+    return to_unit_range(images[torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n]])
+
+
+def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | os.PathLike | None = None, *,
+                       n_samples: int = DEFAULT_SAMPLES, seed: int = 0) -> EvaluationReport:
+    """Measure a generator of (1, 28, 28) images in [-1, 1] against `dataset`'s test split.
+
+    Deterministic given `seed`: it fixes the generator's noise and which real images are used.
+
+    Args:
+        generator: any gan_models generator whose `image_shape` is (1, 28, 28).
+        dataset: "mnist" or "fashion-mnist" (a classifier ships for each).
+        data_root: folder holding the datasets; default $GAN_MODELS_DATA.
+        n_samples: images per compared set; capped at the test split's size (MNIST: 2,000).
+        seed: seed of the noise and of the real subsets.
+
+    Raises:
+        TypeError: `generator` is not a gan_models generator.
+        ValueError: unknown dataset, wrong image shape, n_samples < 2, or non-finite images.
+        DatasetNotFoundError: the data is not under data_root.
+    """
+    if not isinstance(generator, GeneratorBase):
+        raise TypeError(f"generator must be a gan_models generator (GeneratorBase), got {type(generator).__name__}")
+    if tuple(generator.image_shape) != (1, 28, 28):
+        raise ValueError(f"the {dataset} classifier judges 1 x 28 x 28 images; this generator makes "
+                         f"{' x '.join(map(str, generator.image_shape))}")
+    if n_samples < 2:
+        raise ValueError(f"n_samples must be >= 2 (a covariance needs two samples), got {n_samples}")
+    record = find_classifier(dataset)
+    classifier = load_classifier(dataset)
+    test = load_images(dataset, data_root, split="test")
+    n = min(n_samples, len(test))
+    reference = feature_statistics(classify(classifier, _subset(test, n, seed))[0])
+    real = _subset(load_images(dataset, data_root, split="train"), n, seed)
+    fake = generate(generator, n, seed)
+    if not torch.isfinite(fake).all():
+        raise ValueError("the generator produced NaN or inf values; its weights are probably diverged")
+    return EvaluationReport(
+        dataset=dataset, samples=n, seed=seed, classifier=record.file, feature_layer=FEATURE_LAYER,
+        generated=sample_quality(*classify(classifier, fake), reference),
+        real=sample_quality(*classify(classifier, real), reference))

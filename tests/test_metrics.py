@@ -1,0 +1,174 @@
+"""Sample quality: the Frechet distance, class coverage, the shipped classifiers, `gan-models evaluate`."""
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from gan_models.checkpoint import save_checkpoint
+from gan_models.classifier import CLASSIFIERS, load_classifier, load_labelled
+from gan_models.cli import main
+from gan_models.data import load_images, to_unit_range
+from gan_models.metrics import (class_coverage, classify, evaluate_generator, feature_statistics,
+                                frechet_distance)
+from gan_models.registry import (WEIGHTS_DIR, WeightsIntegrityError, build_generator, file_sha256,
+                                 load_checked_state_dict)
+
+# Measured test accuracies (see CLASSIFIERS) less a margin for thread-count round-off.
+MIN_ACCURACY = {"mnist": 0.975, "fashion-mnist": 0.895}
+
+# N(0, diag(1, 4, 9)) against N((1, 2, 0), diag(4, 1, 9)): ||mu1 - mu2||^2 = 1 + 4 = 5, and for
+# diagonal covariances the trace term is sum((sqrt(a) - sqrt(b))^2) = (1 - 2)^2 + (2 - 1)^2 + 0 = 2.
+MU1, SIGMA1 = np.zeros(3), np.diag([1.0, 4.0, 9.0])
+MU2, SIGMA2 = np.array([1.0, 2.0, 0.0]), np.diag([4.0, 1.0, 9.0])
+DISTANCE = 7.0
+
+
+def test_frechet_distance_of_diagonal_gaussians_by_hand():
+    assert frechet_distance(MU1, SIGMA1, MU2, SIGMA2) == pytest.approx(DISTANCE, abs=1e-12)
+    assert frechet_distance(MU2, SIGMA2, MU1, SIGMA1) == pytest.approx(DISTANCE, abs=1e-12)
+
+
+def test_frechet_distance_does_not_depend_on_the_basis():
+    # Rotating both Gaussians makes the covariances full (the non-diagonal code path) but keeps the distance.
+    q, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(3, 3)))
+    rotated = frechet_distance(q @ MU1, q @ SIGMA1 @ q.T, q @ MU2, q @ SIGMA2 @ q.T)
+    assert rotated == pytest.approx(DISTANCE, abs=1e-9)
+
+
+def test_frechet_distance_of_a_singular_gaussian_to_itself_is_zero():
+    v = np.array([[1.0, 2.0, 3.0]])
+    sigma = v.T @ v  # rank 1: where scipy.linalg.sqrtm(S1 @ S2) can go non-finite or complex
+    assert frechet_distance(np.ones(3), sigma, np.ones(3), sigma) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_frechet_distance_of_sample_statistics_matches_the_formula():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(0.0, 1.0, (20_000, 2)), rng.normal(3.0, 2.0, (20_000, 2))
+    # Expected: ||(3, 3)||^2 + 2 * (1 - 2)^2 = 18 + 2 = 20, up to sampling error.
+    assert frechet_distance(*feature_statistics(a), *feature_statistics(b)) == pytest.approx(20.0, rel=0.03)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ((np.zeros(2), np.eye(2), np.zeros(3), np.eye(3)), "of one D"),
+    ((np.array([np.nan, 0.0]), np.eye(2), np.zeros(2), np.eye(2)), "NaN or inf"),
+])
+def test_frechet_distance_rejects_bad_statistics(bad, message):
+    with pytest.raises(ValueError, match=message):
+        frechet_distance(*bad)
+
+
+@pytest.mark.parametrize("histogram, covered, kl", [
+    ([0, 0, 0, 500, 0, 0, 0, 0, 0, 0], 1, math.log(10)),  # every sample one class
+    ([7] * 10, 10, 0.0),  # perfectly balanced
+    ([50, 50, 0, 0, 0, 0, 0, 0, 0, 0], 2, math.log(5)),  # KL = log K - entropy = log 10 - log 2
+    ([98, 2, 0, 0, 0, 0, 0, 0, 0, 0], 2, 0.98 * math.log(9.8) + 0.02 * math.log(0.2)),  # 2% counts
+    ([99, 1, 0, 0, 0, 0, 0, 0, 0, 0], 1, 0.99 * math.log(9.9) + 0.01 * math.log(0.1)),  # 1% does not
+])
+def test_class_coverage_by_hand(histogram, covered, kl):
+    assert class_coverage(histogram) == (covered, pytest.approx(kl, abs=1e-12))
+
+
+def test_class_coverage_rejects_an_empty_histogram():
+    with pytest.raises(ValueError, match="positive sum"):
+        class_coverage([0] * 10)
+
+
+@pytest.mark.parametrize("dataset", sorted(CLASSIFIERS))
+def test_shipped_classifier_weights_are_hash_checked(dataset, tmp_path):
+    record = CLASSIFIERS[dataset]
+    path = WEIGHTS_DIR / record.file
+    assert record.file == f"classifier-{dataset}-{record.sha256[:12]}.pt"
+    assert file_sha256(path) == record.sha256
+    assert path.stat().st_size < 500_000  # small enough to ship inside the package
+    assert sum(p.numel() for p in load_classifier(dataset).parameters()) == 98_442
+    tampered = tmp_path / record.file
+    data = bytearray(path.read_bytes())
+    data[-100] ^= 1
+    tampered.write_bytes(bytes(data))
+    with pytest.raises(WeightsIntegrityError, match="hash mismatch"):
+        load_checked_state_dict(tampered, record.sha256)
+
+
+@pytest.mark.parametrize("dataset", sorted(CLASSIFIERS))
+def test_classifier_accuracy_on_the_test_split(dataset, data_root):
+    images, labels = load_labelled(dataset, data_root, split="test")
+    assert len(images) == CLASSIFIERS[dataset].test_images
+    _, probabilities = classify(load_classifier(dataset), to_unit_range(images))
+    accuracy = (probabilities.argmax(axis=1) == labels.numpy()).mean()
+    assert accuracy >= MIN_ACCURACY[dataset]
+
+
+def test_real_vs_real_is_far_below_noise_vs_real(data_root):
+    classifier = load_classifier("mnist")
+    test = to_unit_range(load_images("mnist", data_root, split="test"))
+    train = to_unit_range(load_images("mnist", data_root, split="train")[:len(test)])
+    noise = torch.rand(test.shape, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    reference = feature_statistics(classify(classifier, test)[0])
+    real = frechet_distance(*feature_statistics(classify(classifier, train)[0]), *reference)
+    uniform = frechet_distance(*feature_statistics(classify(classifier, noise)[0]), *reference)
+    assert 0 < real < uniform / 50
+
+
+def _tiny_generator(seed: int = 0):
+    torch.manual_seed(seed)
+    return build_generator("fcgan", nz=4, ngf=16)
+
+
+def test_evaluate_generator_is_deterministic_given_the_seed(data_root):
+    first = evaluate_generator(_tiny_generator(), "mnist", data_root, n_samples=300, seed=3).to_dict()
+    again = evaluate_generator(_tiny_generator(), "mnist", data_root, n_samples=300, seed=3).to_dict()
+    other = evaluate_generator(_tiny_generator(), "mnist", data_root, n_samples=300, seed=4).to_dict()
+    assert first == again and first != other
+    assert first["samples"] == 300 and first["real"]["classes_covered"] == 10
+    assert first["generated"]["frechet_distance"] > 10 * first["real"]["frechet_distance"]
+
+
+def test_evaluate_caps_samples_at_the_test_split(data_root):
+    report = evaluate_generator(_tiny_generator(), "mnist", data_root, n_samples=50_000)
+    assert report.samples == CLASSIFIERS["mnist"].test_images
+
+
+@pytest.fixture
+def tiny_checkpoint(tmp_path):
+    def make(**extra):
+        state = {"model": "fcgan", "generator_kwargs": {"nz": 4, "ngf": 16},
+                 "generator": _tiny_generator().state_dict(), **extra}
+        return str(save_checkpoint(state, tmp_path / f"tiny-{len(extra)}.pt"))
+    return make
+
+
+def test_evaluate_command_prints_a_table_and_writes_json(tiny_checkpoint, data_root, tmp_path):
+    out = tmp_path / "quality.json"
+    result = CliRunner().invoke(main, ["evaluate", "--checkpoint", tiny_checkpoint(dataset="mnist"),
+                                       "--data-root", str(data_root), "--samples", "200", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Frechet distance to test split" in result.output and "real (train split)" in result.output
+    report = json.loads(out.read_text())
+    assert report["dataset"] == "mnist" and report["samples"] == 200
+    assert set(report["generated"]) == {"frechet_distance", "classes_covered", "kl_from_uniform",
+                                        "mean_confidence", "class_histogram"}
+    assert sum(report["generated"]["class_histogram"]) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--checkpoint", "missing.pt"], "checkpoint not found"),
+    (["--hub", "dcgan64"], "judges 1 x 28 x 28 images; this generator makes 3 x 64 x 64"),
+    (["--hub", "fcgan", "--pretrained"], "no pretrained weights for 'fcgan'"),
+    (["--hub", "fcgan", "--samples", "1"], "n_samples must be >= 2"),
+    ("celeba checkpoint", "no sample-quality classifier for dataset 'celeba'"),
+])
+def test_evaluate_command_reports_bad_input_in_one_line(arguments, message, tiny_checkpoint, data_root):
+    if arguments == "celeba checkpoint":
+        arguments = ["--checkpoint", tiny_checkpoint(dataset="celeba")]
+    result = CliRunner().invoke(main, ["evaluate", *arguments, "--data-root", str(data_root)])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+def test_evaluate_command_needs_exactly_one_generator(tiny_checkpoint):
+    result = CliRunner().invoke(main, ["evaluate", "--checkpoint", tiny_checkpoint(), "--hub", "fcgan"])
+    assert result.exit_code == 1 and "give exactly one of --checkpoint CKPT or --hub NAME" in result.output

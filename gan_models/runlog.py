@@ -2,13 +2,19 @@
 
 The CSV (`log.csv`) has one row per step: step, epoch, errD, errG, D(x), D(G(z)), images/s. On
 resume, rows past the checkpoint's step (written before a crash) are dropped, so the log always
-matches the weights. TensorBoard scalars are written when the `tensorboard` package is installed.
+matches the weights. The loss curve is redrawn at most every `PLOT_INTERVAL_S` seconds (and at the
+end), so runs with short epochs spend their time training. TensorBoard scalars are written when
+the `tensorboard` package is installed.
 """
 import csv
 import os
+import time
 from pathlib import Path
 
+from matplotlib.figure import Figure  # the object API: no pyplot state, no GUI backend
+
 FIELDS = ("step", "epoch", "errD", "errG", "D_x", "D_G_z", "images_per_s")
+PLOT_INTERVAL_S = 30.0
 
 
 def _tensorboard_writer(folder: Path):
@@ -37,6 +43,7 @@ class RunLog:
         self.file = open(self.path, "a", newline="")
         self.writer = csv.DictWriter(self.file, fieldnames=FIELDS)
         self.tensorboard = _tensorboard_writer(out / "tensorboard")
+        self.last_plot = float("-inf")
 
     @staticmethod
     def _parse(row: dict) -> dict:
@@ -59,16 +66,18 @@ class RunLog:
             for key in ("errD", "errG", "D_x", "D_G_z", "images_per_s"):
                 self.tensorboard.add_scalar(key, row[key], row["step"])
 
-    def plot(self, path: Path) -> None:
-        """Draw errD and errG against the step into a PNG (smoothed over ~1% of the run)."""
-        import matplotlib
+    def plot(self, path: Path, force: bool = False) -> None:
+        """Draw errD and errG against the step into a PNG (smoothed over ~1% of the run).
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
+        Skipped when the last drawing is under PLOT_INTERVAL_S seconds old, unless `force`.
+        """
+        if not force and time.monotonic() - self.last_plot < PLOT_INTERVAL_S:
+            return
+        self.last_plot = time.monotonic()
         steps = [r["step"] for r in self.rows]
         width = max(1, len(steps) // 100)
-        fig, ax = plt.subplots(figsize=(8, 4))
+        fig = Figure(figsize=(8, 4))
+        ax = fig.add_subplot()
         for key, label in (("errD", "D loss"), ("errG", "G loss")):
             values = [r[key] for r in self.rows]
             smooth = [sum(values[max(0, i - width + 1):i + 1]) / len(values[max(0, i - width + 1):i + 1])
@@ -81,7 +90,6 @@ class RunLog:
         fig.tight_layout()
         tmp = path.with_name(path.name + ".tmp.png")
         fig.savefig(tmp, dpi=100)
-        plt.close(fig)
         os.replace(tmp, path)
 
     def close(self) -> None:

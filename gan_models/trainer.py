@@ -177,9 +177,16 @@ class Trainer:
         torch.manual_seed(cfg.seed)  # same initial weights on every rank
         self.netG = build_generator(cfg.model, **cfg.generator_kwargs()).to(self.device)
         self.netD = build_discriminator(cfg.model, **cfg.discriminator_kwargs()).to(self.device)
+        # Convolutional nets run faster on CPU in NHWC (oneDNN's native layout); the math is the same.
+        convolutional = any(isinstance(m, torch.nn.Conv2d) for m in self.netD.modules())
+        self.memory_format = torch.channels_last if convolutional else torch.contiguous_format
+        self.netG.to(memory_format=self.memory_format)
+        self.netD.to(memory_format=self.memory_format)
+        self.batchnorm_in_d = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in self.netD.modules())
         self.netG_ema = copy.deepcopy(self.netG).eval() if cfg.ema_decay > 0 else None
-        self.optG = torch.optim.Adam(self.netG.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
-        self.optD = torch.optim.Adam(self.netD.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+        # Fused Adam updates all of a network's tensors in one kernel instead of ~10 passes over memory.
+        self.optG = torch.optim.Adam(self.netG.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2), fused=True)
+        self.optD = torch.optim.Adam(self.netD.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2), fused=True)
         self.fixed_noise = sample_noise(64, cfg.nz, cfg.noise, generator=torch.Generator().manual_seed(cfg.seed))
 
         if images is None:
@@ -196,6 +203,7 @@ class Trainer:
         self.step = 0
         self.monitor = HealthMonitor()
         self.warnings: list[str] = []
+        self.diversity: float | None = None  # the last epoch's fixed-noise diversity ratio
         self._stop_signal: int | None = None
 
     # ---- one step ---------------------------------------------------------------------------
@@ -219,7 +227,7 @@ class Trainer:
         """One D step and, every n_critic steps, one G step on a real batch (B, C, H, W) in [-1, 1]."""
         cfg, loss = self.config, self.loss
         self._seed_step()
-        real = real.to(self.device, non_blocking=True)
+        real = real.to(self.device, memory_format=self.memory_format, non_blocking=True)
         g_step = (self.step + 1) % cfg.n_critic == 0
         reuse_fake = g_step and not cfg.fresh_noise
 
@@ -227,8 +235,10 @@ class Trainer:
         # if the G step below reuses this fake batch.
         with torch.set_grad_enabled(reuse_fake):
             fake = self.netG(self._noise(real.shape[0]))
-        real_logits = self.netD(real)
-        fake_logits = self.netD(fake.detach())
+        if self.batchnorm_in_d:  # batch statistics must not mix real and fake images
+            real_logits, fake_logits = self.netD(real), self.netD(fake.detach())
+        else:  # one pass over both batches: the same logits, fewer and larger matrix products
+            real_logits, fake_logits = self.netD(torch.cat([real, fake.detach()])).split(real.shape[0])
         if cfg.label_flip and torch.rand((), generator=self.rng, device=self.device).item() < cfg.label_flip:
             errD = loss.d_loss(fake_logits, real_logits, 1.0 - cfg.label_smoothing)  # flipped labels
         else:
@@ -308,11 +318,12 @@ class Trainer:
                         raise TrainingInterrupted
                 bar.close()
                 if main:
-                    self._end_epoch(epoch + 1, log, checkpoint_path)
+                    self._end_epoch(epoch + 1, log, checkpoint_path, final=self.step == cfg.epochs * steps_per_epoch)
                 distributed.barrier(self.group)
         except TrainingInterrupted:
             if main:
                 self._save(checkpoint_path)
+                log.plot(self.out / "losses.png", force=True)
             raise TrainingInterrupted(f"interrupted at step {self.step}; checkpoint saved to {checkpoint_path}; "
                                       "continue with --resume") from None
         finally:
@@ -320,9 +331,9 @@ class Trainer:
             if log is not None:
                 log.close()
         return TrainResult(self.out, self.step, checkpoint_path, log.rows[-1] if log and log.rows else {},
-                           getattr(self, "diversity", None), self.warnings)
+                           self.diversity, self.warnings)
 
-    def _end_epoch(self, epoch: int, log: RunLog, checkpoint_path: Path) -> None:
+    def _end_epoch(self, epoch: int, log: RunLog, checkpoint_path: Path, final: bool) -> None:
         """Render the epoch's grid and the overview sheet, check diversity, draw losses, checkpoint."""
         samples = self._render(self.out / "grids" / f"epoch_{epoch:04d}.png")
         grids = [self.out / "grids" / f"epoch_{e:04d}.png" for e in range(1, epoch + 1)]
@@ -330,7 +341,7 @@ class Trainer:
         save_sheet(existing, [f"epoch {int(g.stem.split('_')[1])}" for g in existing], self.out / "progress.png")
         self.diversity, warning = self.monitor.check_diversity(samples, self.real_reference, self.step)
         self._warn(warning, None)
-        log.plot(self.out / "losses.png")
+        log.plot(self.out / "losses.png", force=final)
         self._save(checkpoint_path)
 
     def _warn(self, message: str | None, bar) -> None:

@@ -45,20 +45,30 @@ def list_models() -> None:
 
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("runs/demo"), show_default=True,
-              help="Folder for the sample grids.")
+              help="Folder for everything the demo writes.")
+@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder holding MNIST/raw [default: $GAN_MODELS_DATA, else ./data].")
+@click.option("--download", is_flag=True, help="Fetch MNIST with torchvision if it is missing (needs internet).")
+@click.option("--epochs", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Epochs of the short FC-GAN training on MNIST.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for the networks and their samples.")
-def demo(out: Path, seed: int) -> None:
-    """Build every network and write an 8 x 8 sample grid from each generator to OUT."""
+def demo(out: Path, data_root: Path | None, download: bool, epochs: int, seed: int) -> None:
+    """The main job: every network, a short training, and its generator exported to validated ONNX.
+
+    1. Builds each model's generator and discriminator and writes an 8 x 8 grid of untrained samples.
+    2. If MNIST is found (or --download), trains the FC-GAN for a few epochs, writes its grids and
+       loss curve, exports the generator to ONNX and validates the export against PyTorch.
+    """
     import torch
 
+    from gan_models.data import DatasetNotFoundError, load_images
     from gan_models.images import save_grid
     from gan_models.registry import build_discriminator, build_generator
 
     for name in MODELS:
         torch.manual_seed(seed)
-        generator, discriminator = build_generator(name), build_discriminator(name)
-        if name == "dcgan64":  # grayscale like the bundled data
-            generator, discriminator = build_generator(name, channels=1), build_discriminator(name, channels=1)
+        channels = {"channels": 1} if name == "dcgan64" else {}  # grayscale like the bundled data
+        generator, discriminator = build_generator(name, **channels), build_discriminator(name, **channels)
         images = generator.sample(64, seed=seed)
         logits = discriminator(images)
         path = save_grid(images, out / f"{name}-untrained.png")
@@ -66,6 +76,21 @@ def demo(out: Path, seed: int) -> None:
         n_d = sum(p.numel() for p in discriminator.parameters())
         click.echo(f"{name:8s} G {n_g:>9,d} params  D {n_d:>9,d} params  images {tuple(images.shape)} "
                    f"in [{images.min():.2f}, {images.max():.2f}]  D logits {tuple(logits.shape)}  -> {path}")
+
+    try:
+        images = load_images("mnist", data_root, download=download)
+    except DatasetNotFoundError as missing:
+        click.echo(f"skipping the short training: {missing}")
+        return
+    from gan_models.trainer import TrainConfig, train as run_training
+
+    run = out / "fcgan-mnist"
+    click.echo(f"training fcgan on {len(images):,} MNIST images for {epochs} epochs -> {run}")
+    result = run_training(TrainConfig(model="fcgan", dataset="mnist", epochs=epochs, seed=seed, ema_decay=0.99),
+                          run, resume=(run / "checkpoint.pt").exists(), images=images)
+    _echo_result(result)
+    click.echo(f"fixed-noise grids in {run / 'grids'}, loss curve {run / 'losses.png'}")
+    _export_checkpoint(result.checkpoint, out / "fcgan-mnist.onnx")
 
 
 def _option_help() -> dict[str, str]:
@@ -111,20 +136,24 @@ def _train_options(command):
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Run folder for checkpoints, grids and logs [default: runs/<model>-<dataset>].")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its checkpoint (same config required).")
+@click.option("--export", "export_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="After training, export the generator (EMA if enabled) to this ONNX file and validate it.")
 @_train_options
 @click.pass_context
-def train(ctx: click.Context, out: Path | None, resume: bool, **fields) -> None:
+def train(ctx: click.Context, out: Path | None, resume: bool, export_path: Path | None, **fields) -> None:
     """Train a GAN; write checkpoints, fixed-noise grids, a CSV log and a loss curve to the run folder.
 
     With --resume, the run's saved config is the starting point and only the options given on
     this command line change it (e.g. a larger --epochs); changes that alter training are refused.
 
-    Example: gan-models train --model dcgan --dataset mnist --data-root ../shared/data --epochs 20
+    Example: gan-models train --model dcgan --dataset mnist --data-root ../shared/data --epochs 20 --export dcgan.onnx
     """
     import json
 
     from gan_models.trainer import TrainConfig, TrainingInterrupted, train as run_training
 
+    if export_path is not None:
+        import export  # noqa: F401  fail now, not after hours of training, if onnx/onnxruntime are missing
     config = TrainConfig(**fields)
     out = out or Path("runs") / f"{config.model}-{config.dataset}"
     if resume and (out / "config.json").is_file():
@@ -136,12 +165,29 @@ def train(ctx: click.Context, out: Path | None, resume: bool, **fields) -> None:
     except TrainingInterrupted as stop:
         click.echo(str(stop), err=True)
         raise SystemExit(130)
-    last = result.last
-    click.echo(f"done: {result.step} steps; errD {last.get('errD', float('nan')):.3f} errG {last.get('errG', float('nan')):.3f}"
-               f" D(x) {last.get('D_x', float('nan')):.3f} D(G(z)) {last.get('D_G_z', float('nan')):.3f}; "
-               f"diversity {result.diversity:.2f}; checkpoint {result.checkpoint}")
+    _echo_result(result)
+    if export_path is not None:
+        _export_checkpoint(result.checkpoint, export_path)
+
+
+def _echo_result(result) -> None:
+    """One line on how a training run ended (its last logged losses), then its warnings."""
+    summary = "".join(f" {key} {result.last[field]:.3f}" for key, field in
+                      (("errD", "errD"), ("errG", "errG"), ("D(x)", "D_x"), ("D(G(z))", "D_G_z")) if field in result.last)
+    diversity = f"; diversity {result.diversity:.2f}" if result.diversity is not None else ""
+    click.echo(f"done: {result.step} steps;{summary}{diversity}; checkpoint {result.checkpoint}")
     for warning in result.warnings:
         click.echo(f"warning: {warning}")
+
+
+def _export_checkpoint(checkpoint: Path, path: Path) -> None:
+    """Export a checkpoint's generator to ONNX, validate it, and print the report."""
+    from export.validate import export_and_validate
+    from gan_models.sources import from_checkpoint
+
+    source = from_checkpoint(checkpoint)
+    click.echo(export_and_validate(source.generator, path, **source.export_kwargs()))
+    click.echo(f"exported {source.model} to {path}: validation passed")
 
 
 def _generator_source(checkpoint: Path | None, hub: str | None, pretrained: bool, dataset: str | None,

@@ -12,13 +12,36 @@ def test_models_lists_every_model():
     assert [line.split()[0] for line in result.output.splitlines()] == ["fcgan", "lsgan", "dcgan", "dcgan64"]
 
 
-def test_demo_writes_a_grid_per_model(tmp_path):
-    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path)])
+def test_demo_writes_grids_trains_and_exports(tmp_path, data_root):
+    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--data-root", str(data_root), "--epochs", "1"])
     assert result.exit_code == 0, result.output
     assert "G 1,952,528 params  D   267,009 params" in result.output
     for name, size in [("fcgan", 28), ("lsgan", 28), ("dcgan", 28), ("dcgan64", 64)]:
         with Image.open(tmp_path / f"{name}-untrained.png") as grid:
             assert grid.size == (8 * size + 9 * 2, 8 * size + 9 * 2)  # 8 x 8 tiles with 2-pixel padding
+    assert "done: 62 steps; errD " in result.output  # 8,000 images / 128
+    assert (tmp_path / "fcgan-mnist" / "grids" / "epoch_0001.png").exists()
+    assert "exported fcgan to " in result.output and "validation passed" in result.output
+    assert (tmp_path / "fcgan-mnist.onnx").stat().st_size > 7_000_000  # 1.95M float32 weights
+    again = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--data-root", str(data_root), "--epochs", "1"])
+    assert again.exit_code == 0 and "done: 62 steps;" in again.output  # a second run reuses the finished one
+
+
+def test_demo_without_data_says_how_to_get_it(tmp_path):
+    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--data-root", str(tmp_path / "none")])
+    assert result.exit_code == 0
+    assert "skipping the short training: mnist not found" in result.output and "--download" in result.output
+
+
+def test_train_with_export_ends_in_a_validated_onnx_file(tmp_path, data_root):
+    onnx_path = tmp_path / "g.onnx"
+    result = CliRunner().invoke(main, ["train", *TINY_TRAIN, "--data-root", str(data_root), "--out", str(tmp_path / "run"),
+                                       "--export", str(onnx_path)])
+    assert result.exit_code == 0, result.output
+    assert f"exported fcgan to {onnx_path}: validation passed" in result.output
+    from export.onnx import read_metadata
+
+    assert read_metadata(onnx_path)["nz"] == "8" and read_metadata(onnx_path)["dataset"] == "mnist"
 
 
 def test_help_explains_commands():

@@ -72,7 +72,11 @@ def dcgan64(*, pretrained: bool = False, dataset: str = "celeba", **kwargs) -> G
         dataset: the dataset of the weights asked for when pretrained.
         **kwargs: nz (default 100), ngf (default 64), channels (default 3), noise.
     """
-    return _generator("dcgan64", pretrained, dataset, kwargs)
+    if pretrained:
+        raise NoPretrainedWeightsError(
+            "dcgan64 ships no pretrained weights: there is no public 64 x 64 dataset here to train them on. "
+            "Use pretrained=False and train it, e.g. `gan-models train --model dcgan64 --dataset celeba --download`.")
+    return _generator("dcgan64", False, dataset, kwargs)
 
 
 def fcgan_discriminator(*, pretrained: bool = False, **kwargs) -> DiscriminatorBase:

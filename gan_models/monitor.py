@@ -6,7 +6,8 @@
   LSGAN losses this is the "one loss goes to 0 while the other climbs" failure.
 - Mode collapse: the diversity ratio, mean pairwise L2 distance between fixed-noise samples
   divided by the same for a batch of real images of the same size. Real data scores 1; samples
-  that all look alike score near 0. Below `min_diversity` (0.4) after `warmup_steps` (1,000; samples
+  that all look alike score near 0; a trained FC-GAN on MNIST scores 0.35-0.45, since its digits are
+  smoother than real ones. Below `min_diversity` (0.2) after `warmup_steps` (1,000; samples
   of a barely trained G are blurry and alike), we warn.
 """
 from collections import deque
@@ -29,7 +30,7 @@ def diversity(images: torch.Tensor) -> float:
 class HealthMonitor:
     """Watches per-step losses and per-epoch samples; returns warning strings (or None)."""
 
-    def __init__(self, window: int = 50, d_floor: float = 0.05, g_rise: float = 2.0, min_diversity: float = 0.4,
+    def __init__(self, window: int = 50, d_floor: float = 0.05, g_rise: float = 2.0, min_diversity: float = 0.2,
                  warmup_steps: int = 1000) -> None:
         self.window, self.d_floor, self.g_rise, self.min_diversity = window, d_floor, g_rise, min_diversity
         self.warmup_steps = warmup_steps

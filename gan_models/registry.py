@@ -8,6 +8,7 @@ record before `torch.load(..., weights_only=True)` ever sees it.
 import hashlib
 import inspect
 import io
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,17 +48,42 @@ MODELS = {
 
 @dataclass(frozen=True)
 class WeightRecord:
-    """A shipped generator state dict: which model, trained on what, and the file's SHA-256."""
+    """A shipped generator state dict: what it is, how it was made, and how good it is.
+
+    Records live in `gan_models/weights/generators.json`, written by `scripts/ship_generator.py`.
+    """
 
     model: str  # key of MODELS
     dataset: str  # key of gan_models.data.DATASETS
     file: str  # file name in WEIGHTS_DIR, "<model>-<dataset>-<first 12 hex digits of sha256>.pt"
     sha256: str  # full hex digest of the file
     generator_kwargs: dict = field(default_factory=dict)  # constructor keywords, e.g. {"nz": 96}
+    num_params: int = 0  # parameters of the generator
+    train_images: int = 0  # images of the dataset's train split it was trained on
+    image_shape: tuple = ()  # (C, H, W) of a generated image
+    precision: str = "float32"  # dtype of the stored tensors (float16 halves the file; loading casts back)
+    command: str = ""  # the exact `gan-models train` command that produced it
+    train_seconds: int = 0  # time spent in training steps
+    hardware: str = ""  # where it was trained
+    frechet_distance: float = 0.0  # classifier-feature Frechet distance to the test split (gan_models.metrics)
+    real_frechet_distance: float = 0.0  # the same for real train images: the floor
+    classes_covered: int = 0  # classes receiving >= 2% of samples, of 10
+    kl_from_uniform: float = 0.0  # KL(predicted class shares || uniform), nats
+    mean_confidence: float = 0.0  # mean max-softmax of the classifier on samples
+    eval_samples: int = 0  # images per compared set in the measurement
 
 
-# Filled by the training recipes as weights are trained and measured.
-WEIGHTS: tuple[WeightRecord, ...] = ()
+MANIFEST = WEIGHTS_DIR / "generators.json"
+
+
+def _read_manifest(path: Path) -> tuple[WeightRecord, ...]:
+    if not path.exists():
+        return ()
+    return tuple(WeightRecord(**{**entry, "image_shape": tuple(entry["image_shape"])})
+                 for entry in json.loads(path.read_text()))
+
+
+WEIGHTS: tuple[WeightRecord, ...] = _read_manifest(MANIFEST)
 
 
 class NoPretrainedWeightsError(ValueError):

@@ -1,0 +1,117 @@
+"""Turn a finished training run into a shipped generator weight: measured, hash-named, with its record.
+
+    python scripts/ship_generator.py runs/dcgan-mnist
+
+Takes the run's generator (the EMA one when the run kept it), measures its sample quality with
+`gan_models.metrics.evaluate_generator` in float32 and again after a float16 round trip, and
+ships float16 when that changes the Frechet distance by under 1% (half the bytes). Writes
+`gan_models/weights/<model>-<dataset>-<sha256[:12]>.pt` (a plain state dict), an 8 x 8 sample grid
+`docs/samples/<model>-<dataset>.png`, and writes its record into `gan_models/weights/generators.json`
+(replacing, and deleting the file of, an earlier record for the same model and dataset). The record's command is rebuilt from the run's config.json: every field
+that differs from TrainConfig's defaults, as the `gan-models train` option that sets it.
+"""
+import argparse
+import csv
+import dataclasses
+import hashlib
+import io
+import json
+import platform
+import sys
+from pathlib import Path
+
+import torch
+
+from gan_models.checkpoint import generator_from_state, load_checkpoint
+from gan_models.images import save_grid
+from gan_models.metrics import evaluate_generator
+from gan_models.registry import MANIFEST, WEIGHTS_DIR
+from gan_models.trainer import TrainConfig
+
+FP16_TOLERANCE = 0.01  # ship float16 when it moves the Frechet distance by less than this fraction
+
+
+def train_command(config: dict) -> str:
+    """The `gan-models train` command that reproduces a run's resolved config.
+
+    Names the model, dataset and data root, then every field that differs from that model's resolved defaults.
+    """
+    defaults = dataclasses.asdict(TrainConfig(model=config["model"], dataset=config["dataset"]).resolved())
+    parts = ["gan-models train", f"--model {config['model']}", f"--dataset {config['dataset']}",
+             "--data-root ../shared/data"]
+    for name, value in config.items():
+        if name in ("model", "dataset", "data_root", "progress", "device") or value == defaults[name]:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            parts.append(flag if value else f"--no-{flag[2:]}")
+        else:
+            parts.append(f"{flag} {value}")
+    return " ".join(parts)
+
+
+def training_seconds(run: Path) -> float:
+    """Seconds spent in training steps, from log.csv's per-step images/s (per-epoch work excluded)."""
+    with open(run / "log.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    batch = json.loads((run / "config.json").read_text())["batch_size"]
+    return sum(batch / float(row["images_per_s"]) for row in rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", type=Path, help="Run folder written by `gan-models train`.")
+    parser.add_argument("--data-root", default=None, help="Datasets folder [default: $GAN_MODELS_DATA].")
+    parser.add_argument("--samples", type=int, default=10_000, help="Images per compared set (capped at the test split).")
+    args = parser.parse_args()
+
+    state = load_checkpoint(args.run / "checkpoint.pt")
+    model, dataset = state["model"], state["dataset"]
+    generator = generator_from_state(state)
+    fp32 = evaluate_generator(generator, dataset, args.data_root, n_samples=args.samples)
+    half = {k: v.half() if v.is_floating_point() else v for k, v in generator.state_dict().items()}
+    generator_fp16 = generator_from_state({**state, "ema_generator": half, "generator": half})
+    fp16 = evaluate_generator(generator_fp16, dataset, args.data_root, n_samples=args.samples)
+    change = abs(fp16.generated.frechet_distance - fp32.generated.frechet_distance) / fp32.generated.frechet_distance
+    use_fp16 = change < FP16_TOLERANCE
+    report, weights = (fp16, half) if use_fp16 else (fp32, generator.state_dict())
+
+    buffer = io.BytesIO()
+    torch.save(weights, buffer)
+    data = buffer.getvalue()
+    sha256 = hashlib.sha256(data).hexdigest()
+    name = f"{model}-{dataset}-{sha256[:12]}.pt"
+    (WEIGHTS_DIR / name).write_bytes(data)
+    grid = save_grid((generator_fp16 if use_fp16 else generator).sample(64, seed=0),
+                     Path("docs/samples") / f"{model}-{dataset}.png")
+
+    g = report.generated
+    record = {
+        "model": model, "dataset": dataset, "file": name, "sha256": sha256,
+        "generator_kwargs": state["generator_kwargs"],
+        "num_params": sum(p.numel() for p in generator.parameters()),
+        "train_images": state["num_images"], "image_shape": list(generator.image_shape),
+        "precision": "float16" if use_fp16 else "float32",
+        "command": train_command(state["config"]),
+        "train_seconds": round(training_seconds(args.run)),
+        "hardware": f"{platform.machine()} CPU, {torch.get_num_threads()} threads available, torch {torch.__version__}",
+        "frechet_distance": round(g.frechet_distance, 3), "real_frechet_distance": round(report.real.frechet_distance, 3),
+        "classes_covered": g.classes_covered, "kl_from_uniform": round(g.kl_from_uniform, 4),
+        "mean_confidence": round(g.mean_confidence, 4), "eval_samples": report.samples,
+    }
+    print(f"float32 Frechet distance {fp32.generated.frechet_distance:.3f}, float16 {fp16.generated.frechet_distance:.3f} "
+          f"({change:.2%} change): shipping {record['precision']}", file=sys.stderr)
+    print(f"wrote {WEIGHTS_DIR / name} ({len(data):,} bytes) and {grid}", file=sys.stderr)
+    records = json.loads(MANIFEST.read_text()) if MANIFEST.exists() else []
+    for old in [r for r in records if (r["model"], r["dataset"]) == (model, dataset)]:
+        records.remove(old)
+        if old["file"] != name:
+            (WEIGHTS_DIR / old["file"]).unlink(missing_ok=True)
+    records.append(record)
+    records.sort(key=lambda r: (r["model"], r["dataset"]))
+    MANIFEST.write_text(json.dumps(records, indent=2) + "\n")
+    print(json.dumps(record, indent=2))
+
+
+if __name__ == "__main__":
+    main()

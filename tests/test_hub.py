@@ -63,11 +63,16 @@ def test_importing_hubconf_pulls_no_export_or_cli_dependencies():
     assert out.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize("entry", GENERATORS)
+@pytest.mark.parametrize("entry", ["dcgan", "fcgan", "lsgan"])
 def test_pretrained_without_shipped_weights_is_an_error(entry, monkeypatch):
     monkeypatch.setattr(registry, "WEIGHTS", ())
     with pytest.raises(NoPretrainedWeightsError, match=f"no pretrained weights for '{entry}'"):
         getattr(gan_models, entry)(pretrained=True)
+
+
+def test_dcgan64_says_why_it_has_no_weights():
+    with pytest.raises(NoPretrainedWeightsError, match="no public 64 x 64 dataset here"):
+        gan_models.dcgan64(pretrained=True)
 
 
 def test_pretrained_discriminators_do_not_exist():

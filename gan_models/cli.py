@@ -165,6 +165,8 @@ def train(ctx: click.Context, out: Path | None, resume: bool, export_path: Path 
     except TrainingInterrupted as stop:
         click.echo(str(stop), err=True)
         raise SystemExit(130)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, rank 0 alone reports and exports
+        return
     _echo_result(result)
     if export_path is not None:
         _export_checkpoint(result.checkpoint, export_path)
@@ -172,10 +174,13 @@ def train(ctx: click.Context, out: Path | None, resume: bool, export_path: Path 
 
 def _echo_result(result) -> None:
     """One line on how a training run ended (its last logged losses), then its warnings."""
-    summary = "".join(f" {key} {result.last[field]:.3f}" for key, field in
-                      (("errD", "errD"), ("errG", "errG"), ("D(x)", "D_x"), ("D(G(z))", "D_G_z")) if field in result.last)
-    diversity = f"; diversity {result.diversity:.2f}" if result.diversity is not None else ""
-    click.echo(f"done: {result.step} steps;{summary}{diversity}; checkpoint {result.checkpoint}")
+    parts = [f"done: {result.step} steps"]
+    if result.last:
+        parts.append(" ".join(f"{key} {result.last[field]:.3f}" for key, field in
+                              (("errD", "errD"), ("errG", "errG"), ("D(x)", "D_x"), ("D(G(z))", "D_G_z"))))
+    if result.diversity is not None:
+        parts.append(f"diversity {result.diversity:.2f}")
+    click.echo("; ".join(parts + [f"checkpoint {result.checkpoint}"]))
     for warning in result.warnings:
         click.echo(f"warning: {warning}")
 

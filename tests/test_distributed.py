@@ -27,3 +27,13 @@ def test_two_process_training_keeps_ranks_in_sync(tmp_path, data_root):
     state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert state["step"] == 16 and state["num_images"] == 512
     assert torch.equal(state["generator"]["net.0.weight"], rank0["net.0.weight"])
+
+
+def test_torchrun_cli_reports_once(tmp_path, data_root):
+    env = {**os.environ, "GAN_MODELS_DATA": str(data_root), "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "gan_models.cli",
+               "train", "--ngf", "16", "--ndf", "16", "--max-images", "256", "--batch-size", "32", "--epochs", "1",
+               "--out", str(tmp_path), "--no-progress"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("done: 4 steps; errD ") == 1  # 256 / (2 * 32) steps, reported by rank 0 alone

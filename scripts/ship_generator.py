@@ -7,7 +7,8 @@ Takes the run's generator (the EMA one when the run kept it), measures its sampl
 ships float16 when that changes the Frechet distance by under 1% (half the bytes). Writes
 `gan_models/weights/<model>-<dataset>-<sha256[:12]>.pt` (a plain state dict), an 8 x 8 sample grid
 `docs/samples/<model>-<dataset>.png`, and writes its record into `gan_models/weights/generators.json`
-(replacing, and deleting the file of, an earlier record for the same model and dataset). The record's command is rebuilt from the run's config.json: every field
+(replacing, and deleting the file of, an earlier record for the same model and dataset), and
+rewrites README.md's table of shipped weights (between its `weights-table` markers). The record's command is rebuilt from the run's config.json: every field
 that differs from TrainConfig's defaults, as the `gan-models train` option that sets it.
 """
 import argparse
@@ -48,6 +49,29 @@ def train_command(config: dict) -> str:
         else:
             parts.append(f"{flag} {value}")
     return " ".join(parts)
+
+
+README_START, README_END = "<!-- weights-table:start -->", "<!-- weights-table:end -->"
+
+
+def readme_table(records: list[dict]) -> str:
+    """The README's markdown table of shipped generators, one row per record."""
+    lines = ["| model | dataset | train images | precision | file size | Frechet distance | real floor | "
+             "classes >= 2% | KL to uniform | confidence | training |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in records:
+        size = (WEIGHTS_DIR / r["file"]).stat().st_size / 2**20
+        lines.append(f"| `{r['model']}` | {r['dataset']} | {r['train_images']:,} | {r['precision']} | {size:.1f} MB | "
+                     f"{r['frechet_distance']:.1f} | {r['real_frechet_distance']:.2f} | {r['classes_covered']}/10 | "
+                     f"{r['kl_from_uniform']:.3f} | {r['mean_confidence']:.2f} | {r['train_seconds'] / 60:.0f} min |")
+    return "\n".join(lines)
+
+
+def update_readme(records: list[dict], readme: Path = Path("README.md")) -> None:
+    """Replace the table between README's weights-table markers."""
+    text = readme.read_text()
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    readme.write_text(text[:start] + "\n" + readme_table(records) + "\n" + text[end:])
 
 
 def training_seconds(run: Path) -> float:
@@ -110,6 +134,7 @@ def main() -> None:
     records.append(record)
     records.sort(key=lambda r: (r["model"], r["dataset"]))
     MANIFEST.write_text(json.dumps(records, indent=2) + "\n")
+    update_readme(records)
     print(json.dumps(record, indent=2))
 
 

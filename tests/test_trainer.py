@@ -238,3 +238,44 @@ def test_real_mnist_training_writes_grids_and_logs(tmp_path, data_root):
     assert json.loads((tmp_path / "config.json").read_text())["lr_g"] == 1e-3
     assert torch.equal(load_checkpoint(result.checkpoint)["fixed_noise"], Trainer(
         TrainConfig(model="fcgan", data_root=str(data_root), max_images=256), tmp_path / "x").fixed_noise)
+
+
+def test_tensorboard_mirrors_the_logged_scalars(tmp_path, tiny_images, monkeypatch):
+    from gan_models import runlog
+
+    written = []
+
+    class Recorder:
+        def add_scalar(self, tag, value, step):
+            written.append((tag, step))
+
+        def close(self):
+            written.append(("closed", None))
+
+    monkeypatch.setattr(runlog, "_tensorboard_writer", lambda folder: Recorder())
+    train(tiny_config(epochs=1), tmp_path, images=tiny_images)
+    assert ("errD", 1) in written and ("D_G_z", 4) in written and ("images_per_s", 4) in written
+    assert len(written) == 4 * 5 + 1 and written[-1] == ("closed", None)
+
+
+def test_ctrl_c_in_a_real_process_saves_and_exits_130(tmp_path, data_root):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "gan_models.cli", "train", "--ngf", "16", "--ndf", "16", "--batch-size", "16",
+               "--epochs", "50", "--data-root", str(data_root), "--out", str(out), "--no-progress"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "OMP_NUM_THREADS": "1"})
+    deadline = time.monotonic() + 120
+    while not (out / "log.csv").exists() or len((out / "log.csv").read_text().splitlines()) < 20:
+        assert time.monotonic() < deadline and process.poll() is None, process.communicate()
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    step = load_checkpoint(out / "checkpoint.pt")["step"]
+    assert f"interrupted at step {step}; checkpoint saved to {out / 'checkpoint.pt'}; continue with --resume" in err
+    assert step >= 19

@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import os
 import platform
 import sys
 from pathlib import Path
@@ -82,11 +83,22 @@ def training_seconds(run: Path) -> float:
     return sum(batch / float(row["images_per_s"]) for row in rows)
 
 
+def cpu_name() -> str:
+    """The CPU's model name from /proc/cpuinfo, else the platform's machine type."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.machine()
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), platform.machine())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, help="Run folder written by `gan-models train`.")
     parser.add_argument("--data-root", default=None, help="Datasets folder [default: $GAN_MODELS_DATA].")
     parser.add_argument("--samples", type=int, default=10_000, help="Images per compared set (capped at the test split).")
+    parser.add_argument("--hardware", default=None,
+                        help="Where the run trained [default: this machine's CPU model and core count, torch version].")
     args = parser.parse_args()
 
     state = load_checkpoint(args.run / "checkpoint.pt")
@@ -118,7 +130,7 @@ def main() -> None:
         "precision": "float16" if use_fp16 else "float32",
         "command": train_command(state["config"]),
         "train_seconds": round(training_seconds(args.run)),
-        "hardware": f"{platform.machine()} CPU, {torch.get_num_threads()} threads available, torch {torch.__version__}",
+        "hardware": args.hardware or f"{cpu_name()} ({os.cpu_count()} cores), torch {torch.__version__}",
         "frechet_distance": round(g.frechet_distance, 3), "real_frechet_distance": round(report.real.frechet_distance, 3),
         "classes_covered": g.classes_covered, "kl_from_uniform": round(g.kl_from_uniform, 4),
         "mean_confidence": round(g.mean_confidence, 4), "eval_samples": report.samples,

@@ -72,7 +72,7 @@ class TrainConfig:
     label_smoothing: float = 0.0  # one-sided: real target 1 - this (0.1 is common)
     label_flip: float = 0.0  # probability that a D step swaps the real and fake labels
     fresh_noise: bool = False  # G step draws new noise instead of reusing the D step's fake batch
-    ema_decay: float = 0.0  # EMA of G's parameters and buffers (e.g. 0.999); 0 disables
+    ema_decay: float = 0.0  # EMA of G's parameters and buffers (e.g. 0.999, warmed up); 0 disables
     seed: int = 0  # seeds initialisation, noise, data order: same seed, same run
     device: str = "auto"  # cpu, cuda, cuda:N, or auto (CUDA when available)
     grid_every: int = 0  # also render the fixed-noise grid every N steps; 0: per epoch only
@@ -265,7 +265,10 @@ class Trainer:
             distributed.average_gradients(self.netG, self.group)
             self.optG.step()
             if self.netG_ema is not None:
-                ema_update(self.netG_ema, self.netG, cfg.ema_decay)
+                # Warm-up (as TensorFlow's ExponentialMovingAverage with num_updates): early on the
+                # average follows G closely instead of dragging the random initialisation along.
+                updates = (self.step + 1) // cfg.n_critic
+                ema_update(self.netG_ema, self.netG, min(cfg.ema_decay, (1 + updates) / (10 + updates)))
             row["errG"] = errG.item()
 
         # D(x) and D(G(z)): mean probabilities for the logistic losses, mean raw scores otherwise.

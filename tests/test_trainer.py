@@ -279,3 +279,12 @@ def test_ctrl_c_in_a_real_process_saves_and_exits_130(tmp_path, data_root):
     step = load_checkpoint(out / "checkpoint.pt")["step"]
     assert f"interrupted at step {step}; checkpoint saved to {out / 'checkpoint.pt'}; continue with --resume" in err
     assert step >= 19
+
+
+def test_ema_warms_up_from_the_first_g_step(tmp_path, tiny_images):
+    trainer = Trainer(tiny_config(ema_decay=0.999), tmp_path, images=tiny_images)
+    before = trainer.netG.net[0].weight.detach().clone()
+    trainer.train_step(next(iter(trainer.batches)))
+    after = trainer.netG.net[0].weight.detach()
+    decay = 2 / 11  # min(0.999, (1 + 1) / (10 + 1)) after the first update
+    assert torch.allclose(trainer.netG_ema.net[0].weight, decay * before + (1 - decay) * after, atol=1e-7)

@@ -1,8 +1,8 @@
-"""The `gan-models` command line: train, sample, export, validate.
+"""The `gan-models` command line: demo, train, sample, export, validate, evaluate.
 
 Errors a person can fix (bad values, missing files, corrupt checkpoints) print one line and exit
-non-zero; set GAN_MODELS_DEBUG=1 to see the full traceback instead. Heavy imports (onnx,
-onnxruntime, the trainer) happen inside the commands that need them.
+non-zero; set GAN_MODELS_DEBUG=1 to see the full traceback instead. onnx and onnxruntime are
+imported inside the commands that need them, so the rest works without the export extra.
 """
 import os
 from pathlib import Path

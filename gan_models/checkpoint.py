@@ -35,16 +35,21 @@ def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
     Raises OSError if the folder is unwritable or full; the previous file at `path` is then untouched.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        raise _write_error(path, err) from None
     try:
         with os.fdopen(fd, "wb") as file:
             torch.save({"format": FORMAT, "version": VERSION, **state}, file)
             file.flush()
             os.fsync(file.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise _write_error(path, err) from None
         raise
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
@@ -52,6 +57,29 @@ def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
     finally:
         os.close(dir_fd)
     return path
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+def _write_error(path: Path, err: OSError) -> OSError:
+    """The OSError a person sees: which checkpoint, why, and that the previous one is intact."""
+    previous = "the previous checkpoint is untouched" if path.exists() else "no checkpoint was written"
+    return OSError(err.errno, f"cannot write checkpoint {path}: {err.strerror or err}; {previous}")
+
+
+def remove_partial_writes(path: str | os.PathLike) -> list[Path]:
+    """Delete temporary files a killed `save_checkpoint(..., path)` left beside `path`; returns them.
+
+    Only call this while no other process can be writing that checkpoint (the trainer holds the
+    run folder's lock); the checkpoint itself is never touched.
+    """
+    path = Path(path)
+    leftovers = sorted(path.parent.glob(f"{_temp_prefix(path)}*.tmp")) if path.parent.is_dir() else []
+    for leftover in leftovers:
+        leftover.unlink(missing_ok=True)
+    return leftovers
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile
 
 DATA_ROOT_ENV = "GAN_MODELS_DATA"
 DATASETS = ("mnist", "fashion-mnist", "celeba", "folder")
@@ -78,12 +78,19 @@ def _load_folder(root: Path, image_size: int, channels: int) -> torch.Tensor:
         raise DatasetNotFoundError(f"image folder not found: {root} is not a directory; {_fix_hint(False)}")
     paths = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
     images, skipped = [], []
-    for path in paths:
-        try:
-            with Image.open(path) as image:
-                images.append(_pil_to_uint8(_center_crop_resize(image, image_size), channels))
-        except (OSError, UnidentifiedImageError, ValueError) as err:
-            skipped.append(f"{path} ({err})")
+    # PIL pads a truncated file with grey when this global is set (some libraries set it); a half
+    # image would then train silently, so decoding here is always strict.
+    tolerant, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+    try:
+        for path in paths:
+            try:
+                with Image.open(path) as image:
+                    image.load()  # decode every byte now: Image.open reads only the header
+                    images.append(_pil_to_uint8(_center_crop_resize(image, image_size), channels))
+            except Exception as err:  # decoders raise OSError, SyntaxError, ValueError, ...: all mean "unusable"
+                skipped.append(f"{path} ({type(err).__name__}: {err})")
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = tolerant
     if skipped:
         warnings.warn(f"skipped {len(skipped)} unreadable image(s): " + "; ".join(skipped), stacklevel=3)
     if not images:

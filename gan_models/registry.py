@@ -139,7 +139,8 @@ def file_sha256(path: str | Path) -> str:
 def load_checked_state_dict(path: str | Path, sha256: str) -> dict:
     """Read `path`, check its SHA-256, and only then unpickle it with weights_only=True onto the CPU.
 
-    The bytes are read once, so the file that was hashed is the file that is loaded.
+    The bytes are read once, so the file that was hashed is the file that is loaded. Raises
+    WeightsIntegrityError for a missing file, a hash mismatch, or content weights_only refuses.
     """
     path = Path(path)
     if not path.is_file():
@@ -149,7 +150,11 @@ def load_checked_state_dict(path: str | Path, sha256: str) -> dict:
     if actual != sha256:
         raise WeightsIntegrityError(
             f"hash mismatch for {path}: expected sha256 {sha256}, got {actual}; the file is corrupt or was modified")
-    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    try:
+        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises UnpicklingError, RuntimeError, ... for a file it refuses
+        detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise WeightsIntegrityError(f"cannot load {path}: not a plain state dict, or it carries code ({detail})") from None
 
 
 def load_pretrained_generator(model: str, dataset: str, **kwargs) -> GeneratorBase:

@@ -1,34 +1,77 @@
 """Drawing many images from a generator in bounded memory, and latent-space walks."""
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
 import torch
 
 from gan_models.nets.base import GeneratorBase
 from gan_models.noise import interpolate_latents, sample_noise
 
 
-@torch.no_grad()
-def generate(generator: GeneratorBase, n: int, seed: int = 0, batch_size: int = 256) -> torch.Tensor:
-    """`n` images as uint8 (n, C, H, W), generated `batch_size` at a time in eval mode.
+def generate_batches(generator: GeneratorBase, n: int, seed: int = 0, batch_size: int = 256) -> Iterator[torch.Tensor]:
+    """An iterator over `n` images as uint8 CPU batches (b, C, H, W), `batch_size` at a time, in eval mode.
 
-    Memory holds one float batch plus the uint8 result (one byte per pixel), so large `n` is fine.
     The latents come from one torch.Generator seeded with `seed`: the first k images are the same
-    whatever n is.
+    whatever n and batch_size are. Raises ValueError at once (not on first use) for n or batch_size < 1.
     """
-    from gan_models.data import to_uint8
-
     if n < 1 or batch_size < 1:
         raise ValueError(f"n and batch_size must be >= 1, got n={n}, batch_size={batch_size}")
+    return _batches(generator, n, seed, batch_size)
+
+
+@torch.no_grad()
+def _batches(generator: GeneratorBase, n: int, seed: int, batch_size: int) -> Iterator[torch.Tensor]:
+    from gan_models.data import to_uint8
+
     device = next(generator.parameters()).device
     rng = torch.Generator().manual_seed(seed)
     was_training = generator.training
     generator.eval()
     try:
-        out = torch.empty((n, *generator.image_shape), dtype=torch.uint8)
         for start in range(0, n, batch_size):
             z = sample_noise(min(batch_size, n - start), generator.nz, generator.noise, generator=rng)
-            out[start:start + len(z)] = to_uint8(generator(z.to(device)).cpu())
-        return out
+            yield to_uint8(generator(z.to(device)).cpu())
     finally:
         generator.train(was_training)
+
+
+def generate(generator: GeneratorBase, n: int, seed: int = 0, batch_size: int = 256) -> torch.Tensor:
+    """`n` images as uint8 (n, C, H, W), generated `batch_size` at a time in eval mode (see generate_batches).
+
+    Memory holds one float batch plus the uint8 result (one byte per pixel), so large `n` is fine.
+    """
+    batches = generate_batches(generator, n, seed, batch_size)  # checks n before allocating
+    out = torch.empty((n, *generator.image_shape), dtype=torch.uint8)
+    start = 0
+    for batch in batches:
+        out[start:start + len(batch)] = batch
+        start += len(batch)
+    return out
+
+
+def save_npy(generator: GeneratorBase, n: int, path: str | os.PathLike, seed: int = 0, batch_size: int = 256) -> Path:
+    """Write `n` images to a .npy file as uint8 (n, C, H, W), the same images `generate` returns.
+
+    Streamed batch by batch, so memory holds one batch whatever `n` is; written to a temporary
+    file and renamed, so `path` never holds half an array. Read with `np.load(path, mmap_mode="r")`.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    batches = generate_batches(generator, n, seed, batch_size)
+    tmp = path.with_name(path.name + ".tmp")
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.uint8)), "fortran_order": False,
+              "shape": (n, *generator.image_shape)}
+    try:
+        with open(tmp, "wb") as file:
+            np.lib.format.write_array_header_1_0(file, header)
+            for batch in batches:
+                file.write(batch.contiguous().numpy().tobytes())  # C order, as the header says
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
 
 
 @torch.no_grad()

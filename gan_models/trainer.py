@@ -19,6 +19,7 @@ Run folder:
 """
 import copy
 import json
+import os
 import signal
 import threading
 import time
@@ -29,13 +30,14 @@ import torch
 from tqdm import tqdm
 
 from gan_models import distributed
-from gan_models.checkpoint import load_checkpoint, save_checkpoint
+from gan_models.checkpoint import load_checkpoint, remove_partial_writes, save_checkpoint
 from gan_models.data import ImageBatches, load_images
 from gan_models.images import save_grid, save_sheet
 from gan_models.losses import gradient_penalty, get_loss
 from gan_models.monitor import HealthMonitor, NonFiniteLossError
 from gan_models.noise import check_noise_kind, sample_noise
 from gan_models.registry import build_discriminator, build_generator, get_spec
+from gan_models.runlock import RunLock
 from gan_models.runlog import RunLog
 
 # Radford et al. train DCGAN-64 with lr 2e-4; the assignment uses 1e-3 for the 28 x 28 models.
@@ -281,7 +283,18 @@ class Trainer:
     # ---- the loop ---------------------------------------------------------------------------
 
     def fit(self, resume: bool = False) -> TrainResult:
-        """Train until `config.epochs` epochs are done; with `resume`, continue from `out/checkpoint.pt`."""
+        """Train until `config.epochs` epochs are done; with `resume`, continue from `out/checkpoint.pt`.
+
+        The main process holds `out/.lock` throughout (see gan_models.runlock), so a second
+        training pointed at the same folder is refused instead of interleaving with this one.
+        """
+        if not self.group.is_main:
+            return self._fit(resume)
+        with RunLock(self.out):
+            remove_partial_writes(self.out / "checkpoint.pt")
+            return self._fit(resume)
+
+    def _fit(self, resume: bool) -> TrainResult:
         cfg, main = self.config, self.group.is_main
         checkpoint_path = self.out / "checkpoint.pt"
         if resume:
@@ -290,7 +303,10 @@ class Trainer:
             raise FileExistsError(f"{checkpoint_path} exists; pass --resume to continue that run, or choose another --out")
         if main:
             self.out.mkdir(parents=True, exist_ok=True)
-            (self.out / "config.json").write_text(json.dumps(asdict(cfg), indent=2) + "\n")
+            # Written whole or not at all: `train --resume` reads it, and a kill may come at any moment.
+            tmp = self.out / "config.json.tmp"
+            tmp.write_text(json.dumps(asdict(cfg), indent=2) + "\n")
+            os.replace(tmp, self.out / "config.json")
         log = RunLog(self.out, resume_step=self.step if resume else None) if main else None
         steps_per_epoch = len(self.batches)
         previous_handlers = self._catch_signals()

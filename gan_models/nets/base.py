@@ -8,10 +8,12 @@ from torch import nn
 from gan_models.noise import check_noise_kind, sample_noise
 
 
-def check_input(x: torch.Tensor, expected: tuple, what: str) -> None:
+def check_input(x: torch.Tensor, expected: tuple, what: str, module: nn.Module | None = None) -> None:
     """Raise TypeError/ValueError unless `x` is a floating tensor of shape (N, *expected[1:]).
 
     `expected` is a shape tuple whose first entry is a label for the batch axis, e.g. ("N", 96).
+    With `module`, `x` must also have the dtype and device of its parameters (torch would
+    otherwise fail deep inside a layer with a message that names neither).
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{what} must be a torch.Tensor, got {type(x).__name__}")
@@ -20,6 +22,20 @@ def check_input(x: torch.Tensor, expected: tuple, what: str) -> None:
     if x.dim() != len(expected) or tuple(x.shape[1:]) != tuple(expected[1:]):
         shape = ", ".join(str(d) for d in expected)
         raise ValueError(f"{what} must have shape ({shape}), got {tuple(x.shape)}")
+    weight = next(module.parameters(), None) if module is not None else None
+    if weight is not None and x.dtype != weight.dtype:
+        raise TypeError(f"{what} has dtype {x.dtype} but the weights are {weight.dtype}; convert with .to({weight.dtype})")
+    if weight is not None and x.device != weight.device:
+        raise ValueError(f"{what} is on {x.device} but the weights are on {weight.device}; move it with .to('{weight.device}')")
+
+
+def check_sizes(**sizes) -> None:
+    """Raise TypeError/ValueError unless every keyword (nz=96, ngf=64, ...) is an int >= 1."""
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be an int, got {value!r}")
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1, got {value}")
 
 
 def init_xavier(module: nn.Module) -> None:
@@ -41,10 +57,10 @@ class GeneratorBase(nn.Module):
     image_size: int
     noise: str
 
-    def __init__(self, nz: int, channels: int, image_size: int, noise: str) -> None:
+    def __init__(self, nz: int, channels: int, image_size: int, noise: str, **widths: int) -> None:
+        """`widths` (ngf=64, ...) are checked like nz: ints >= 1."""
         super().__init__()
-        if nz < 1:
-            raise ValueError(f"nz must be >= 1, got {nz}")
+        check_sizes(nz=nz, channels=channels, image_size=image_size, **widths)
         if channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, got {channels}")
         self.nz, self.channels, self.image_size = nz, channels, image_size
@@ -57,7 +73,7 @@ class GeneratorBase(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """(N, nz) -> (N, C, H, W) in [-1, 1]."""
-        check_input(z, ("N", self.nz), "latent z")
+        check_input(z, ("N", self.nz), "latent z", self)
         return self.generate(z)
 
     def generate(self, z: torch.Tensor) -> torch.Tensor:
@@ -93,15 +109,17 @@ class DiscriminatorBase(nn.Module):
     Subclasses set `channels` and `image_size` and implement `score(x)`.
     """
 
-    def __init__(self, channels: int, image_size: int) -> None:
+    def __init__(self, channels: int, image_size: int, **widths: int) -> None:
+        """`widths` (ndf=64, ...) are checked: ints >= 1."""
         super().__init__()
+        check_sizes(channels=channels, image_size=image_size, **widths)
         if channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, got {channels}")
         self.channels, self.image_size = channels, image_size
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C, H, W) images in [-1, 1] -> (N, 1) real-valued logits."""
-        check_input(x, ("N", self.channels, self.image_size, self.image_size), "images")
+        check_input(x, ("N", self.channels, self.image_size, self.image_size), "images", self)
         return self.score(x)
 
     def score(self, x: torch.Tensor) -> torch.Tensor:

@@ -40,7 +40,7 @@ class Generator28(GeneratorBase):
     """
 
     def __init__(self, *, nz: int = 96, ngf: int = 64, channels: int = 1, noise: str = "normal") -> None:
-        super().__init__(nz, channels, 28, noise)
+        super().__init__(nz, channels, 28, noise, ngf=ngf)
         self.project = nn.Sequential(
             nn.Linear(nz, 16 * ngf), nn.ReLU(), nn.BatchNorm1d(16 * ngf),
             nn.Linear(16 * ngf, 7 * 7 * 2 * ngf), nn.ReLU(), nn.BatchNorm1d(7 * 7 * 2 * ngf),
@@ -67,7 +67,7 @@ class Discriminator28(DiscriminatorBase):
     """
 
     def __init__(self, *, ndf: int = 32, channels: int = 1) -> None:
-        super().__init__(channels, 28)
+        super().__init__(channels, 28, ndf=ndf)
         self.net = nn.Sequential(
             nn.Conv2d(channels, ndf, 5), nn.LeakyReLU(0.01), nn.MaxPool2d(2, 2),  # 12 x 12
             nn.Conv2d(ndf, 2 * ndf, 5), nn.LeakyReLU(0.01), nn.MaxPool2d(2, 2),  # 4 x 4
@@ -96,7 +96,7 @@ class Generator64(GeneratorBase):
     """
 
     def __init__(self, *, nz: int = 100, ngf: int = 64, channels: int = 3, noise: str = "normal") -> None:
-        super().__init__(nz, channels, 64, noise)
+        super().__init__(nz, channels, 64, noise, ngf=ngf)
 
         def up(c_in: int, c_out: int, stride: int, padding: int) -> list[nn.Module]:
             return [nn.ConvTranspose2d(c_in, c_out, 4, stride, padding, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
@@ -125,7 +125,7 @@ class Discriminator64(DiscriminatorBase):
     """
 
     def __init__(self, *, ndf: int = 64, channels: int = 3) -> None:
-        super().__init__(channels, 64)
+        super().__init__(channels, 64, ndf=ndf)
 
         def down(c_in: int, c_out: int, batchnorm: bool) -> list[nn.Module]:
             norm = [nn.BatchNorm2d(c_out)] if batchnorm else []

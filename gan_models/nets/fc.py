@@ -27,7 +27,7 @@ class Generator(GeneratorBase):
 
     def __init__(self, *, nz: int = 96, ngf: int = 1024, image_size: int = 28, channels: int = 1,
                  dropout: float = 0.0, noise: str = "normal") -> None:
-        super().__init__(nz, channels, image_size, noise)
+        super().__init__(nz, channels, image_size, noise, ngf=ngf)
         self.net = nn.Sequential(
             nn.Linear(nz, ngf), nn.ReLU(), nn.Dropout(dropout),
             nn.Linear(ngf, ngf), nn.ReLU(), nn.Dropout(dropout),
@@ -52,7 +52,7 @@ class Discriminator(DiscriminatorBase):
     """
 
     def __init__(self, *, ndf: int = 256, image_size: int = 28, channels: int = 1, dropout: float = 0.0) -> None:
-        super().__init__(channels, image_size)
+        super().__init__(channels, image_size, ndf=ndf)
         self.net = nn.Sequential(
             nn.Flatten(),
             nn.Linear(channels * image_size * image_size, ndf), nn.LeakyReLU(0.01), nn.Dropout(dropout),

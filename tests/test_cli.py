@@ -101,7 +101,7 @@ def test_sample_from_a_fresh_hub_generator(tmp_path):
     (["sample", "--hub", "fcgan", "--checkpoint", "x.pt"], "give exactly one of --checkpoint CKPT or --hub NAME"),
     (["sample", "--checkpoint", "/nonexistent.pt"], "checkpoint not found: /nonexistent.pt"),
     (["sample", "--hub", "fcgan", "-n", "0"], "0 is not in the range x>=1"),
-    (["sample", "--hub", "fcgan", "--pretrained"], "no pretrained weights for 'fcgan'"),
+    (["sample", "--hub", "fcgan", "--pretrained", "--dataset", "celeba"], "no pretrained weights for 'fcgan' on 'celeba'"),
 ])
 def test_bad_input_is_one_line_and_a_non_zero_exit(args, message, tmp_path, monkeypatch, data_root):
     monkeypatch.chdir(tmp_path)

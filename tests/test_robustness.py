@@ -530,7 +530,7 @@ CLI_CASES = [
     (["sample", "--checkpoint", "{ckpt}", "--dataset", "mnist"], "--pretrained and --dataset go with --hub"),
     (["sample", "--hub", "biggan"], "unknown generator 'biggan'"),
     (["sample", "--hub", "fcgan_discriminator"], "unknown generator 'fcgan_discriminator'"),
-    (["sample", "--hub", "fcgan", "--pretrained"], "no pretrained weights for 'fcgan' on 'mnist'"),
+    (["sample", "--hub", "fcgan", "--pretrained", "--dataset", "celeba"], "no pretrained weights for 'fcgan' on 'celeba'"),
     (["sample", "--hub", "fcgan", "--dataset", "mnist"], "applies only to pretrained weights"),
     (["sample", "--hub", "fcgan", "-n", "100000", "--out", "{out}/x.png"], "write them to a .npy file instead"),
     (["sample", "--hub", "fcgan", "--interpolate", "--out", "{out}/x.npy"], "--interpolate draws a PNG grid"),

@@ -23,7 +23,7 @@ import torch
 from gan_models.classifier import FEATURE_LAYER, Classifier, find_classifier, load_classifier
 from gan_models.data import load_images, to_unit_range
 from gan_models.nets.base import GeneratorBase
-from gan_models.noise import sample_noise
+from gan_models.sampling import generate
 
 DEFAULT_SAMPLES = 10_000
 MIN_SHARE = 0.02  # a class counts as covered when it receives at least this share of the samples
@@ -141,22 +141,6 @@ class EvaluationReport:
         return dataclasses.asdict(self)
 
 
-@torch.no_grad()
-def generate(generator: GeneratorBase, n: int, seed: int, batch_size: int = 500) -> torch.Tensor:
-    """n images (n, C, H, W) on the CPU from one noise draw fixed by `seed`, generated in eval mode in batches.
-
-    Drawing all noise first makes the images independent of `batch_size`.
-    """
-    device = next(generator.parameters()).device
-    z = sample_noise(n, generator.nz, generator.noise, generator=torch.Generator().manual_seed(seed)).to(device)
-    was_training = generator.training
-    generator.eval()
-    try:
-        return torch.cat([generator(z[start:start + batch_size]).cpu() for start in range(0, n, batch_size)])
-    finally:
-        generator.train(was_training)
-
-
 def _subset(images: torch.Tensor, n: int, seed: int) -> torch.Tensor:
     """n of the uint8 images, chosen without replacement by `seed`, as float in [-1, 1]."""
     if n == len(images):
@@ -195,9 +179,7 @@ def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | 
     n = min(n_samples, len(test))
     reference = feature_statistics(classify(classifier, _subset(test, n, seed))[0])
     real = _subset(load_images(dataset, data_root, split="train"), n, seed)
-    fake = generate(generator, n, seed)
-    if not torch.isfinite(fake).all():
-        raise ValueError("the generator produced NaN or inf values; its weights are probably diverged")
+    fake = to_unit_range(generate(generator, n, seed))  # the 8-bit images a user would save
     return EvaluationReport(
         dataset=dataset, samples=n, seed=seed, classifier=record.file, feature_layer=FEATURE_LAYER,
         generated=sample_quality(*classify(classifier, fake), reference),

@@ -10,11 +10,15 @@ from gan_models.nets.base import GeneratorBase
 from gan_models.noise import interpolate_latents, sample_noise
 
 
+LATENT_CHUNK = 4096  # latents are always drawn this many at a time, whatever the batch size
+
+
 def generate_batches(generator: GeneratorBase, n: int, seed: int = 0, batch_size: int = 256) -> Iterator[torch.Tensor]:
     """An iterator over `n` images as uint8 CPU batches (b, C, H, W), `batch_size` at a time, in eval mode.
 
-    The latents come from one torch.Generator seeded with `seed`: the first k images are the same
-    whatever n and batch_size are. Raises ValueError at once (not on first use) for n or batch_size < 1.
+    The latents come from one torch.Generator seeded with `seed`, drawn in fixed chunks of
+    LATENT_CHUNK: image i is the same whatever n and batch_size are. Raises ValueError at once
+    (not on first use) for n or batch_size < 1; iterating raises ValueError if G outputs NaN or inf.
     """
     if n < 1 or batch_size < 1:
         raise ValueError(f"n and batch_size must be >= 1, got n={n}, batch_size={batch_size}")
@@ -30,9 +34,13 @@ def _batches(generator: GeneratorBase, n: int, seed: int, batch_size: int) -> It
     was_training = generator.training
     generator.eval()
     try:
-        for start in range(0, n, batch_size):
-            z = sample_noise(min(batch_size, n - start), generator.nz, generator.noise, generator=rng)
-            yield to_uint8(generator(z.to(device)).cpu())
+        for chunk_start in range(0, n, LATENT_CHUNK):
+            latents = sample_noise(LATENT_CHUNK, generator.nz, generator.noise, generator=rng)[:n - chunk_start]
+            for start in range(0, len(latents), batch_size):
+                images = generator(latents[start:start + batch_size].to(device)).cpu()
+                if not torch.isfinite(images).all():  # uint8 would hide it: NaN becomes a black pixel
+                    raise ValueError("the generator produced NaN or inf values; its weights are probably diverged")
+                yield to_uint8(images)
     finally:
         generator.train(was_training)
 

@@ -156,7 +156,7 @@ def test_evaluate_command_prints_a_table_and_writes_json(tiny_checkpoint, data_r
 @pytest.mark.parametrize("arguments, message", [
     (["--checkpoint", "missing.pt"], "checkpoint not found"),
     (["--hub", "dcgan64"], "judges 1 x 28 x 28 images; this generator makes 3 x 64 x 64"),
-    (["--hub", "fcgan", "--pretrained"], "no pretrained weights for 'fcgan'"),
+    (["--hub", "fcgan", "--pretrained", "--dataset", "celeba"], "no pretrained weights for 'fcgan' on 'celeba'"),
     (["--hub", "fcgan", "--samples", "1"], "n_samples must be >= 2"),
     ("celeba checkpoint", "no sample-quality classifier for dataset 'celeba'"),
 ])

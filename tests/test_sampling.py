@@ -1,0 +1,43 @@
+"""Batched generation: independent of batch size, uint8 output, NaN refused; latent walks."""
+import pytest
+import torch
+
+import gan_models
+from gan_models.data import to_uint8
+from gan_models.noise import interpolate_latents
+from gan_models.sampling import LATENT_CHUNK, generate, latent_walks
+
+
+def test_image_i_does_not_depend_on_n_or_batch_size():
+    generator = gan_models.fcgan(nz=8, ngf=16)
+    first = generate(generator, 40, seed=3, batch_size=3)
+    assert first.dtype == torch.uint8 and first.shape == (40, 1, 28, 28)
+    assert torch.equal(first, generate(generator, 40, seed=3, batch_size=40))
+    assert torch.equal(first, generate(generator, LATENT_CHUNK + 5, seed=3, batch_size=7)[:40])
+    assert not torch.equal(first, generate(generator, 40, seed=4))
+
+
+def test_generate_matches_the_generator_in_eval_mode():
+    generator = gan_models.dcgan(nz=8, ngf=4).train()
+    images = generate(generator, 5, seed=0)
+    assert generator.training  # mode restored
+    z = torch.Generator().manual_seed(0)
+    latents = torch.randn(LATENT_CHUNK, 8, generator=z)[:5]
+    assert torch.equal(images, to_uint8(generator.eval()(latents)))
+
+
+def test_non_finite_output_is_refused():
+    generator = gan_models.fcgan(nz=4, ngf=8)
+    with torch.no_grad():
+        generator.net[0].bias.fill_(float("nan"))
+    with pytest.raises(ValueError, match="NaN or inf"):
+        generate(generator, 3)
+
+
+def test_latent_walks_start_and_end_at_their_endpoints():
+    start, end = torch.randn(3, 6), torch.randn(3, 6)
+    for kind in ("normal", "uniform"):
+        walk = interpolate_latents(start, end, 5, kind)
+        assert walk.shape == (3, 5, 6)
+        assert torch.allclose(walk[:, 0], start, atol=1e-5) and torch.allclose(walk[:, -1], end, atol=1e-5)
+    assert latent_walks(gan_models.fcgan(nz=6, ngf=8), walks=2, frames=4).shape == (8, 1, 28, 28)

@@ -1,0 +1,64 @@
+"""Shipped generators: present, hash-checked, and as good as their records say (re-measured here)."""
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from gan_models import registry
+from gan_models.metrics import evaluate_generator
+from gan_models.registry import WEIGHTS, WEIGHTS_DIR, WeightsIntegrityError
+
+REPO = Path(__file__).resolve().parents[1]
+RECORDS = {(r.model, r.dataset): r for r in WEIGHTS}
+SHIPPED = [(model, dataset) for model in ("fcgan", "lsgan", "dcgan") for dataset in ("mnist", "fashion-mnist")]
+
+
+def test_every_model_ships_for_both_datasets():
+    assert sorted(RECORDS) == sorted(SHIPPED)
+    total = sum((WEIGHTS_DIR / r.file).stat().st_size for r in WEIGHTS)
+    assert total < 25 * 2**20
+
+
+@pytest.mark.parametrize("key", SHIPPED, ids=lambda k: "-".join(k) if isinstance(k, tuple) else k)
+def test_pretrained_generator_matches_its_record(key, data_root):
+    record = RECORDS[key]
+    generator = torch.hub.load(str(REPO), record.model, source="local", pretrained=True, dataset=record.dataset)
+    assert not generator.training
+    assert sum(p.numel() for p in generator.parameters()) == record.num_params
+    assert tuple(generator.image_shape) == record.image_shape
+    assert record.file.startswith(f"{record.model}-{record.dataset}-{record.sha256[:12]}")
+    report = evaluate_generator(generator, record.dataset, data_root, n_samples=record.eval_samples)
+    assert report.generated.frechet_distance == pytest.approx(record.frechet_distance, rel=0.01)
+    assert report.generated.classes_covered == record.classes_covered
+    assert report.generated.kl_from_uniform == pytest.approx(record.kl_from_uniform, abs=0.005)
+    # The quality bar: every class covered, a balanced class histogram.
+    assert record.classes_covered == 10 and record.kl_from_uniform <= 0.1
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion-mnist"])
+def test_dcgan_beats_the_fully_connected_gan(dataset):
+    assert RECORDS[("dcgan", dataset)].frechet_distance < RECORDS[("fcgan", dataset)].frechet_distance
+
+
+def test_a_tampered_shipped_file_fails_its_hash_check(tmp_path, monkeypatch):
+    record = RECORDS[("dcgan", "mnist")]
+    data = bytearray((WEIGHTS_DIR / record.file).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (tmp_path / record.file).write_bytes(bytes(data))
+    monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
+    with pytest.raises(WeightsIntegrityError, match=f"hash mismatch for .*{record.file}: expected sha256 {record.sha256}"):
+        registry.load_pretrained_generator("dcgan", "mnist")
+    shutil.copy(WEIGHTS_DIR / record.file, tmp_path / record.file)
+    assert registry.load_pretrained_generator("dcgan", "mnist").nz == record.generator_kwargs["nz"]
+
+
+def test_readme_table_matches_the_records():
+    readme = (REPO / "README.md").read_text()
+    for record in WEIGHTS:
+        row = re.search(rf"^\| `{record.model}` \| {record.dataset} \|.*$", readme, re.MULTILINE)
+        assert row, f"README has no row for {record.model} on {record.dataset}"
+        cells = [c.strip() for c in row.group(0).strip("|").split("|")]
+        assert f"{record.frechet_distance:.1f}" in cells and f"{record.real_frechet_distance:.2f}" in cells
+        assert f"{record.classes_covered}/10" in cells and f"{record.kl_from_uniform:.3f}" in cells

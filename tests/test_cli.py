@@ -12,17 +12,24 @@ def test_models_lists_every_model():
     assert [line.split()[0] for line in result.output.splitlines()] == ["fcgan", "lsgan", "dcgan", "dcgan64"]
 
 
-def test_demo_writes_grids_trains_and_exports(tmp_path, data_root):
+def test_demo_samples_every_pretrained_generator_trains_and_exports(tmp_path, data_root):
+    from gan_models.registry import WEIGHTS
+
     result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--data-root", str(data_root), "--epochs", "1"])
     assert result.exit_code == 0, result.output
-    assert "G 1,952,528 params  D   267,009 params" in result.output
-    for name, size in [("fcgan", 28), ("lsgan", 28), ("dcgan", 28), ("dcgan64", 64)]:
-        with Image.open(tmp_path / f"{name}-untrained.png") as grid:
-            assert grid.size == (8 * size + 9 * 2, 8 * size + 9 * 2)  # 8 x 8 tiles with 2-pixel padding
+    assert "fcgan    G 1,952,528 params  D   267,009 params" in result.output
+    assert len(WEIGHTS) == 6
+    for record in WEIGHTS:
+        stem = tmp_path / "pretrained" / f"{record.model}-{record.dataset}"
+        with Image.open(stem.with_suffix(".png")) as grid:
+            assert grid.size == (8 * 28 + 9 * 2, 8 * 28 + 9 * 2)  # 8 x 8 tiles with 2-pixel padding
+        assert stem.with_suffix(".onnx").stat().st_size > 1_000_000
+        assert f"pretrained {stem.name}" in result.output
+    assert result.output.count(" validated (max |diff| ") == 6
     assert "done: 62 steps; errD " in result.output  # 8,000 images / 128
-    assert (tmp_path / "fcgan-mnist" / "grids" / "epoch_0001.png").exists()
+    assert (tmp_path / "trained-fcgan-mnist" / "grids" / "epoch_0001.png").exists()
     assert "exported fcgan to " in result.output and "validation passed" in result.output
-    assert (tmp_path / "fcgan-mnist.onnx").stat().st_size > 7_000_000  # 1.95M float32 weights
+    assert (tmp_path / "trained-fcgan-mnist.onnx").stat().st_size > 7_000_000  # 1.95M float32 weights
     again = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--data-root", str(data_root), "--epochs", "1"])
     assert again.exit_code == 0 and "done: 62 steps;" in again.output  # a second run reuses the finished one
 

@@ -42,10 +42,10 @@ def median_ms(call, seconds: float, min_runs: int = 5, max_runs: int = 1000) -> 
     return statistics.median(times) * 1e3
 
 
-def measure(name: str, folder: Path, seconds: float, rounds: int) -> list[dict]:
+def measure(name: str, folder: Path, seconds: float, rounds: int, spin_wait: bool) -> list[dict]:
     torch.manual_seed(0)
     generator = build_generator(name).eval()
-    session = make_session(export_onnx(generator, folder / f"{name}.onnx", model=name))
+    session = make_session(export_onnx(generator, folder / f"{name}.onnx", model=name), spin_wait=spin_wait)
     rows = []
     for batch in BATCH_SIZES:
         z = torch.randn(batch, generator.nz)
@@ -66,12 +66,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/inference.json"), help="JSON results file")
     parser.add_argument("--seconds", type=float, default=1.0, help="time budget per runtime, model and batch")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per runtime, model and batch")
+    parser.add_argument("--spin-wait", action=argparse.BooleanOptionalAction, default=False,
+                        help="let onnxruntime's idle threads spin, as on a dedicated inference host (see make_session)")
     args = parser.parse_args()
 
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for name in MODELS:
-            rows += measure(name, Path(folder), args.seconds, args.rounds)
+            rows += measure(name, Path(folder), args.seconds, args.rounds, args.spin_wait)
 
     print(f"{'model':<8} {'batch':>5} {'runtime':<12} {'ms':>9} {'images/s':>10}")
     for row in rows:
@@ -83,7 +85,7 @@ def main() -> None:
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     environment = {"torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "numpy": np.__version__,
-                   "threads": torch.get_num_threads(), "seconds": args.seconds, "rounds": args.rounds, "machine": platform.machine(), "processor": platform.processor()}
+                   "threads": torch.get_num_threads(), "seconds": args.seconds, "rounds": args.rounds, "spin_wait": args.spin_wait, "machine": platform.machine(), "processor": platform.processor()}
     args.out.write_text(json.dumps({"environment": environment, "results": rows}, indent=2) + "\n")
     print(f"wrote {args.out}")
 

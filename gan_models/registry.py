@@ -160,13 +160,17 @@ def load_checked_state_dict(path: str | Path, sha256: str) -> dict:
 def load_pretrained_generator(model: str, dataset: str, **kwargs) -> GeneratorBase:
     """The shipped generator for (model, dataset) in eval mode, hash-checked and loaded offline on the CPU.
 
-    Keywords must agree with the record's constructor keywords (they describe the stored weights).
+    Keywords may only restate how the stored weights were built (the record's constructor keywords,
+    else the constructor's defaults); any other value raises ValueError naming it.
     """
     record = find_weights(model, dataset)
-    clashes = {k: v for k, v in kwargs.items() if k in record.generator_kwargs and record.generator_kwargs[k] != v}
+    cls = get_spec(model).generator
+    built_with = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
+                  if p.default is not inspect.Parameter.empty} | record.generator_kwargs
+    clashes = {k: v for k, v in kwargs.items() if k in built_with and built_with[k] != v}
     if clashes:
-        raise ValueError(f"pretrained {model} on {dataset} was trained with {record.generator_kwargs}; "
-                         f"cannot change {sorted(clashes)}")
-    generator = build_generator(model, **{**record.generator_kwargs, **kwargs})
+        changes = ", ".join(f"{k}={built_with[k]!r} (asked {v!r})" for k, v in sorted(clashes.items()))
+        raise ValueError(f"pretrained {model} on {dataset} was built with {changes}; its weights need those values")
+    generator = _construct(cls, {**record.generator_kwargs, **kwargs})
     generator.load_state_dict(load_checked_state_dict(WEIGHTS_DIR / record.file, record.sha256))
     return generator.eval()

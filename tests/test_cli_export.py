@@ -81,7 +81,7 @@ def test_bad_input_gives_one_line_and_non_zero_exit(tmp_path, checkpoint):
         (("export", "--checkpoint", checkpoint, "--hub", "dcgan", "--out", out), "exactly one of"),
         (("export", "--out", out), "exactly one of"),
         (("export", "--hub", "dcgan", "--out", out, "--opset", 9), "opset 9 is not supported; choose 17 to 20"),
-        (("export", "--hub", "dcgan", "--pretrained", "--out", out), "no pretrained weights for 'dcgan'"),
+        (("export", "--hub", "dcgan", "--pretrained", "--dataset", "celeba", "--out", out), "no pretrained weights for 'dcgan' on 'celeba'"),
         (("export", "--hub", "dcgan_discriminator", "--out", out), "only generators are exported"),
         (("validate", tmp_path / "missing.onnx", "--hub", "fcgan"), "ONNX file not found"),
         (("validate", random_onnx, "--hub", "fcgan"), "is not a valid ONNX model"),

@@ -105,8 +105,11 @@ def test_pretrained_loading_checks_the_hash_and_returns_eval_mode(tmp_path, monk
     assert not loaded.training
     z = torch.randn(3, 4)
     assert torch.equal(loaded(z), trained.eval()(z))
-    with pytest.raises(ValueError, match=r"cannot change \['nz'\]"):
+    with pytest.raises(ValueError, match=r"was built with nz=4 \(asked 5\); its weights need those values"):
         gan_models.fcgan(pretrained=True, nz=5)
+    with pytest.raises(ValueError, match=r"was built with dropout=0.0 \(asked 0.5\)"):
+        gan_models.fcgan(pretrained=True, dropout=0.5)
+    assert gan_models.fcgan(pretrained=True, nz=4, ngf=8).nz == 4  # restating is fine
     with pytest.raises(NoPretrainedWeightsError, match="shipped: fcgan on mnist"):
         gan_models.fcgan(pretrained=True, dataset="fashion-mnist")
 

@@ -57,8 +57,7 @@ def measure(name: str, folder: Path, seconds: float, rounds: int, spin_wait: boo
             ort.append(median_ms(lambda: session.run(None, feed), seconds / rounds))
         for runtime, ms in (("pytorch", min(eager)), ("onnxruntime", min(ort))):
             rows.append({"model": name, "batch": batch, "runtime": runtime, "ms": ms, "images_per_s": batch / ms * 1e3})
-    del session
-    return rows
+    return rows  # the session is released here, before the next model's is built
 
 
 def main() -> None:

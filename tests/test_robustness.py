@@ -27,7 +27,7 @@ from PIL import Image, ImageFile
 
 from gan_models import checkpoint as checkpoint_module
 from gan_models import classifier, hub
-from gan_models.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from gan_models.checkpoint import CheckpointError, load_checkpoint
 from gan_models.cli import main
 from gan_models.data import DatasetNotFoundError, load_images
 from gan_models.registry import WeightsIntegrityError, file_sha256, load_checked_state_dict

@@ -200,7 +200,7 @@ class Trainer:
         self.images = images[:cfg.max_images] if cfg.max_images else images
         self.batches = ImageBatches(self.images, cfg.batch_size, seed=cfg.seed,
                                     rank=self.group.rank, world_size=self.group.world_size)
-        self.real_reference = self.batches.iterate().__next__()[:64]  # for the diversity ratio
+        self.real_reference = next(self.batches.iterate())[:64]  # for the diversity ratio
         self.rng = torch.Generator(device=self.device)
         self.step = 0
         self.monitor = HealthMonitor()

@@ -5,7 +5,8 @@ ToTensor + Normalize transform behind a DataLoader, then a D step and a G step w
 BCEWithLogits. Both train the same networks (FC-GAN, DCGAN-28) at batch 128 on the same MNIST
 images, one full epoch each, in the same process, alternating over several rounds (the median
 round is reported), so the ratio is a fair comparison on this machine. The trainer's figure
-includes its per-epoch work (grid, overview sheet, checkpoint, loss curve).
+includes its per-epoch work (grid, overview sheet, checkpoint, loss curve). The trainer runs in
+its default float32 and again with `precision="bf16"` (bfloat16 autocast).
 
 Usage: python benchmarks/train_throughput.py [--data-root DIR] [--json benchmarks/results/train_throughput.json]
 """
@@ -57,11 +58,11 @@ def plain_loop_epoch(model: str, root: str) -> float:
     return images / (time.perf_counter() - start)
 
 
-def trainer_epoch(model: str, root: str) -> float:
+def trainer_epoch(model: str, root: str, precision: str = "fp32") -> float:
     """One epoch of gan-models' Trainer (including its end-of-epoch work); returns images/s."""
     with tempfile.TemporaryDirectory() as out:
         trainer = Trainer(TrainConfig(model=model, dataset="mnist", data_root=root, epochs=1, batch_size=BATCH,
-                                      progress=False), out)
+                                      precision=precision, progress=False), out)
         start = time.perf_counter()
         result = trainer.fit()
         return result.step * BATCH / (time.perf_counter() - start)
@@ -75,16 +76,17 @@ def main() -> None:
     args = parser.parse_args()
     results = {"machine": platform.processor() or platform.machine(), "torch": torch.__version__,
                "threads": torch.get_num_threads(), "batch_size": BATCH, "models": {}}
-    print(f"{'model':8s} {'plain loop img/s':>17s} {'trainer img/s':>14s} {'speed-up':>9s}")
+    print(f"{'model':8s} {'plain loop img/s':>17s} {'trainer img/s':>14s} {'speed-up':>9s} {'trainer bf16':>13s} {'speed-up':>9s}")
     for model in ("fcgan", "dcgan"):
-        rounds = [(plain_loop_epoch(model, args.data_root), trainer_epoch(model, args.data_root))
-                  for _ in range(args.rounds)]
-        plain = statistics.median(r[0] for r in rounds)
-        ours = statistics.median(r[1] for r in rounds)
+        rounds = [(plain_loop_epoch(model, args.data_root), trainer_epoch(model, args.data_root),
+                   trainer_epoch(model, args.data_root, "bf16")) for _ in range(args.rounds)]
+        plain, ours, bf16 = (statistics.median(r[i] for r in rounds) for i in range(3))
         results["models"][model] = {"plain_loop_images_per_s": round(plain, 1), "trainer_images_per_s": round(ours, 1),
-                                    "speedup": round(ours / plain, 2),
-                                    "rounds": [{"plain": round(p, 1), "trainer": round(t, 1)} for p, t in rounds]}
-        print(f"{model:8s} {plain:17.0f} {ours:14.0f} {ours / plain:8.2f}x")
+                                    "speedup": round(ours / plain, 2), "trainer_bf16_images_per_s": round(bf16, 1),
+                                    "speedup_bf16": round(bf16 / plain, 2),
+                                    "rounds": [{"plain": round(p, 1), "trainer": round(t, 1), "trainer_bf16": round(b, 1)}
+                                               for p, t, b in rounds]}
+        print(f"{model:8s} {plain:17.0f} {ours:14.0f} {ours / plain:8.2f}x {bf16:13.0f} {bf16 / plain:8.2f}x")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.json}")

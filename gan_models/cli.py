@@ -126,10 +126,10 @@ def _train_options(command):
     from gan_models.data import DATASETS, SPLITS
     from gan_models.losses import LOSSES
     from gan_models.noise import NOISE_KINDS
-    from gan_models.trainer import TrainConfig
+    from gan_models.trainer import PRECISIONS, TrainConfig
 
     choices = {"model": list(MODELS), "dataset": list(DATASETS), "loss": list(LOSSES), "noise": list(NOISE_KINDS),
-               "split": list(SPLITS)}
+               "split": list(SPLITS), "precision": list(PRECISIONS)}
     helps = _option_help()
     hints = typing.get_type_hints(TrainConfig)
     for field in reversed(dataclasses.fields(TrainConfig)):

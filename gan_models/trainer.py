@@ -43,6 +43,8 @@ from gan_models.runlog import RunLog
 # Radford et al. train DCGAN-64 with lr 2e-4; the assignment uses 1e-3 for the 28 x 28 models.
 DEFAULT_LR = {"fcgan": 1e-3, "lsgan": 1e-3, "dcgan": 1e-3, "dcgan64": 2e-4}
 
+PRECISIONS = ("fp32", "bf16")
+
 # Fields that may change between a run and its resumption: they do not alter what a step computes.
 RESUMABLE_CHANGES = {"epochs", "data_root", "download", "device", "grid_every", "checkpoint_every", "progress"}
 
@@ -75,6 +77,7 @@ class TrainConfig:
     label_flip: float = 0.0  # probability that a D step swaps the real and fake labels
     fresh_noise: bool = False  # G step draws new noise instead of reusing the D step's fake batch
     ema_decay: float = 0.0  # EMA of G's parameters and buffers (e.g. 0.999, warmed up); 0 disables
+    precision: str = "fp32"  # fp32, or bf16: autocast forward passes to bfloat16 (about 2x faster with AVX512-BF16)
     seed: int = 0  # seeds initialisation, noise, data order: same seed, same run
     device: str = "auto"  # cpu, cuda, cuda:N, or auto (CUDA when available)
     grid_every: int = 0  # also render the fixed-noise grid every N steps; 0: per epoch only
@@ -90,7 +93,7 @@ class TrainConfig:
         default_nz = 100 if self.model == "dcgan64" else 96
         checks = {"epochs": self.epochs >= 1, "nz": self.nz is None or self.nz >= 1,
                   "ngf": self.ngf is None or self.ngf >= 1, "ndf": self.ndf is None or self.ndf >= 1,
-                  "channels": self.channels in (None, 1, 3), "batch_size": self.batch_size >= 1, "n_critic": self.n_critic >= 1,
+                  "channels": self.channels in (None, 1, 3), "precision": self.precision in PRECISIONS, "batch_size": self.batch_size >= 1, "n_critic": self.n_critic >= 1,
                   "label_smoothing": 0 <= self.label_smoothing < 1, "label_flip": 0 <= self.label_flip < 1,
                   "ema_decay": 0 <= self.ema_decay < 1, "gp_weight": self.gp_weight >= 0,
                   "grid_every": self.grid_every >= 0, "checkpoint_every": self.checkpoint_every >= 0,
@@ -219,6 +222,10 @@ class Trainer:
     def _noise(self, n: int) -> torch.Tensor:
         return sample_noise(n, self.config.nz, self.config.noise, generator=self.rng, device=self.device)
 
+    def _autocast(self):
+        """bfloat16 autocast for forward passes when config.precision is "bf16"; a no-op in fp32."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bf16")
+
     def _check_finite(self, value: torch.Tensor, name: str) -> None:
         if not torch.isfinite(value):
             raise NonFiniteLossError(
@@ -234,13 +241,15 @@ class Trainer:
         reuse_fake = g_step and not cfg.fresh_noise
 
         # D step: maximise log D(x) + log(1 - D(G(z))) (or the chosen loss); G's graph is kept only
-        # if the G step below reuses this fake batch.
-        with torch.set_grad_enabled(reuse_fake):
-            fake = self.netG(self._noise(real.shape[0]))
-        if self.batchnorm_in_d:  # batch statistics must not mix real and fake images
-            real_logits, fake_logits = self.netD(real), self.netD(fake.detach())
-        else:  # one pass over both batches: the same logits, fewer and larger matrix products
-            real_logits, fake_logits = self.netD(torch.cat([real, fake.detach()])).split(real.shape[0])
+        # if the G step below reuses this fake batch. Losses are computed in float32 in any precision.
+        with self._autocast():
+            with torch.set_grad_enabled(reuse_fake):
+                fake = self.netG(self._noise(real.shape[0]))
+            if self.batchnorm_in_d:  # batch statistics must not mix real and fake images
+                real_logits, fake_logits = self.netD(real), self.netD(fake.detach())
+            else:  # one pass over both batches: the same logits, fewer and larger matrix products
+                real_logits, fake_logits = self.netD(torch.cat([real, fake.detach()])).split(real.shape[0])
+        real_logits, fake_logits = real_logits.float(), fake_logits.float()
         if cfg.label_flip and torch.rand((), generator=self.rng, device=self.device).item() < cfg.label_flip:
             errD = loss.d_loss(fake_logits, real_logits, 1.0 - cfg.label_smoothing)  # flipped labels
         else:
@@ -256,11 +265,13 @@ class Trainer:
         row = {"errD": errD.item(), "errG": float("nan")}
         if g_step:
             # G step against the updated D: non-saturating by default, -log D(G(z)). D gets no gradient here.
-            if cfg.fresh_noise:
-                fake = self.netG(self._noise(real.shape[0]))
-            self.netD.requires_grad_(False)
-            errG = loss.g_loss(self.netD(fake))
+            with self._autocast():
+                if cfg.fresh_noise:
+                    fake = self.netG(self._noise(real.shape[0]))
+                self.netD.requires_grad_(False)
+                fake_logits_g = self.netD(fake).float()
             self.netD.requires_grad_(True)
+            errG = loss.g_loss(fake_logits_g)
             self._check_finite(errG, "errG")
             self.optG.zero_grad(set_to_none=True)
             errG.backward()

@@ -51,6 +51,7 @@ def test_same_seed_same_losses_and_weights(tmp_path, tiny_images):
     {"model": "dcgan", "ngf": 4, "ndf": 4, "ema_decay": 0.9, "fresh_noise": True},
     {"loss": "wgan-gp", "n_critic": 2, "label_flip": 0.3},
     {"label_smoothing": 0.1, "noise": "uniform"},
+    {"model": "dcgan", "ngf": 4, "ndf": 4, "precision": "bf16", "ema_decay": 0.9},
 ])
 def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, tiny_images, options, monkeypatch):
     config = tiny_config(epochs=3, **options)
@@ -288,3 +289,17 @@ def test_ema_warms_up_from_the_first_g_step(tmp_path, tiny_images):
     after = trainer.netG.net[0].weight.detach()
     decay = 2 / 11  # min(0.999, (1 + 1) / (10 + 1)) after the first update
     assert torch.allclose(trainer.netG_ema.net[0].weight, decay * before + (1 - decay) * after, atol=1e-7)
+
+
+def test_bf16_autocast_trains_with_float32_weights_and_losses(tmp_path, tiny_images):
+    trainer = Trainer(tiny_config(precision="bf16"), tmp_path, images=tiny_images)
+    batch = next(iter(trainer.batches))
+    with trainer._autocast():
+        assert trainer.netG(torch.randn(2, 8)).dtype == torch.bfloat16  # matrix products run in bfloat16
+    row = trainer.train_step(batch)
+    assert all(p.dtype == torch.float32 for p in trainer.netG.parameters())
+    assert 0 < row["errD"] < 10 and 0 < row["errG"] < 10
+    fp32 = Trainer(tiny_config(), tmp_path / "fp32", images=tiny_images).train_step(batch)
+    assert row["errD"] == pytest.approx(fp32["errD"], rel=0.05) and row["errD"] != fp32["errD"]
+    with pytest.raises(ValueError, match="invalid training config: precision='fp8'"):
+        tiny_config(precision="fp8").resolved()

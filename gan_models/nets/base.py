@@ -12,8 +12,9 @@ def check_input(x: torch.Tensor, expected: tuple, what: str, module: nn.Module |
     """Raise TypeError/ValueError unless `x` is a floating tensor of shape (N, *expected[1:]).
 
     `expected` is a shape tuple whose first entry is a label for the batch axis, e.g. ("N", 96).
-    With `module`, `x` must also have the dtype and device of its parameters (torch would
-    otherwise fail deep inside a layer with a message that names neither).
+    With `module`, `x` must also have the dtype (unless autocast is on, which mixes them by
+    design) and device of its parameters (torch would otherwise fail deep inside a layer with a
+    message that names neither).
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{what} must be a torch.Tensor, got {type(x).__name__}")
@@ -23,7 +24,7 @@ def check_input(x: torch.Tensor, expected: tuple, what: str, module: nn.Module |
         shape = ", ".join(str(d) for d in expected)
         raise ValueError(f"{what} must have shape ({shape}), got {tuple(x.shape)}")
     weight = next(module.parameters(), None) if module is not None else None
-    if weight is not None and x.dtype != weight.dtype:
+    if weight is not None and x.dtype != weight.dtype and not torch.is_autocast_enabled(x.device.type):
         raise TypeError(f"{what} has dtype {x.dtype} but the weights are {weight.dtype}; convert with .to({weight.dtype})")
     if weight is not None and x.device != weight.device:
         raise ValueError(f"{what} is on {x.device} but the weights are on {weight.device}; move it with .to('{weight.device}')")

@@ -5,11 +5,14 @@ measures the latency of one call and the images per second it implies, prints a 
 writes JSON. onnxruntime sessions come from export.session.make_session, the configuration
 validation uses too; both runtimes get torch.get_num_threads() threads.
 
+onnxruntime's idle threads spin between runs (--no-spin-wait to turn that off), as they would on a
+dedicated inference host; on a busy machine spinning costs more than it saves (see make_session).
+
 The two runtimes are timed in alternating rounds and each keeps its best round's median: on a
 shared machine the load changes from second to second, and alternating gives both the same
 chances instead of handing one of them a quiet minute.
 
-    PYTHONPATH=. python benchmarks/inference.py [--out benchmarks/results/inference.json] [--seconds 1] [--rounds 3]
+    python benchmarks/inference.py [--out benchmarks/results/inference.json] [--seconds 3] [--rounds 5]
 """
 import argparse
 import json
@@ -63,9 +66,9 @@ def measure(name: str, folder: Path, seconds: float, rounds: int, spin_wait: boo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/inference.json"), help="JSON results file")
-    parser.add_argument("--seconds", type=float, default=1.0, help="time budget per runtime, model and batch")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per runtime, model and batch")
-    parser.add_argument("--spin-wait", action=argparse.BooleanOptionalAction, default=False,
+    parser.add_argument("--seconds", type=float, default=3.0, help="time budget per runtime, model and batch")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per runtime, model and batch")
+    parser.add_argument("--spin-wait", action=argparse.BooleanOptionalAction, default=True,
                         help="let onnxruntime's idle threads spin, as on a dedicated inference host (see make_session)")
     args = parser.parse_args()
 

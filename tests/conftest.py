@@ -21,3 +21,15 @@ def data_root() -> Path:
 def tiny_images() -> torch.Tensor:
     """64 random uint8 images (64, 1, 28, 28)."""
     return torch.randint(0, 256, (64, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+
+
+def _hypothesis_profiles() -> None:
+    """CI draws the same examples every run (a red build must be reproducible); local runs explore new ones."""
+    from hypothesis import settings
+
+    settings.register_profile("ci", derandomize=True, print_blob=True)
+    if os.environ.get("CI"):
+        settings.load_profile("ci")
+
+
+_hypothesis_profiles()

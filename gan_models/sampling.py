@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gan_models.nets.base import GeneratorBase
+from gan_models.nets.base import GeneratorBase, eval_mode
 from gan_models.noise import interpolate_latents, sample_noise
 
 
@@ -31,9 +31,7 @@ def _batches(generator: GeneratorBase, n: int, seed: int, batch_size: int) -> It
 
     device = next(generator.parameters()).device
     rng = torch.Generator().manual_seed(seed)
-    was_training = generator.training
-    generator.eval()
-    try:
+    with eval_mode(generator):
         for chunk_start in range(0, n, LATENT_CHUNK):
             latents = sample_noise(LATENT_CHUNK, generator.nz, generator.noise, generator=rng)[:n - chunk_start]
             for start in range(0, len(latents), batch_size):
@@ -41,8 +39,6 @@ def _batches(generator: GeneratorBase, n: int, seed: int, batch_size: int) -> It
                 if not torch.isfinite(images).all():  # uint8 would hide it: NaN becomes a black pixel
                     raise ValueError("the generator produced NaN or inf values; its weights are probably diverged")
                 yield to_uint8(images)
-    finally:
-        generator.train(was_training)
 
 
 def generate(generator: GeneratorBase, n: int, seed: int = 0, batch_size: int = 256) -> torch.Tensor:
@@ -94,9 +90,5 @@ def latent_walks(generator: GeneratorBase, walks: int, frames: int = 8, seed: in
     ends = sample_noise(2 * walks, generator.nz, generator.noise, generator=rng)
     z = interpolate_latents(ends[:walks], ends[walks:], frames, generator.noise).reshape(walks * frames, generator.nz)
     device = next(generator.parameters()).device
-    was_training = generator.training
-    generator.eval()
-    try:
+    with eval_mode(generator):
         return generator(z.to(device)).cpu()
-    finally:
-        generator.train(was_training)

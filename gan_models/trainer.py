@@ -35,6 +35,7 @@ from gan_models.data import ImageBatches, load_images
 from gan_models.images import save_grid, save_sheet
 from gan_models.losses import gradient_penalty, get_loss
 from gan_models.monitor import HealthMonitor, NonFiniteLossError
+from gan_models.nets.base import eval_mode
 from gan_models.noise import check_noise_kind, sample_noise
 from gan_models.registry import build_discriminator, build_generator, get_spec
 from gan_models.runlock import RunLock
@@ -383,10 +384,8 @@ class Trainer:
     def _render(self, path: Path) -> torch.Tensor:
         """Save the fixed-noise grid (EMA generator if enabled) and return the samples (64, C, H, W)."""
         generator = self.netG_ema if self.netG_ema is not None else self.netG
-        was_training = generator.training
-        generator.eval()
-        samples = generator(self.fixed_noise.to(self.device)).cpu()
-        generator.train(was_training)
+        with eval_mode(generator):
+            samples = generator(self.fixed_noise.to(self.device)).cpu()
         save_grid(samples, path)
         return samples
 

@@ -2,6 +2,9 @@
 
 Kept to one thin base class per role so that the network files read as the papers do.
 """
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 
@@ -37,6 +40,17 @@ def check_sizes(**sizes) -> None:
             raise TypeError(f"{name} must be an int, got {value!r}")
         if value < 1:
             raise ValueError(f"{name} must be >= 1, got {value}")
+
+
+@contextmanager
+def eval_mode(module: nn.Module) -> Iterator[nn.Module]:
+    """Run a block with `module` in eval mode (BatchNorm on running statistics, no dropout), then restore its mode."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
 
 
 def init_xavier(module: nn.Module) -> None:
@@ -96,12 +110,8 @@ class GeneratorBase(nn.Module):
         else:
             rng.manual_seed(seed)
         z = sample_noise(n, self.nz, self.noise, generator=rng, device=device)
-        was_training = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             return self(z)
-        finally:
-            self.train(was_training)
 
 
 class DiscriminatorBase(nn.Module):

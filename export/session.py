@@ -5,6 +5,13 @@ Tuning, measured on a shared 2-core CPU with benchmarks/inference.py: full graph
 one inter-op thread (the generators are chains: there is nothing to run in parallel), as many
 intra-op threads as PyTorch uses so both runtimes get the same cores (one thread was up to 2x
 slower at batch 256), and no spin-waiting between runs (see `spin_wait`).
+
+Tried and left at their defaults, since neither helped every generator in paired rounds:
+`session.dynamic_block_base` (2 or 4: DCGAN-28 at batch 256 went from 1.52x to 1.41x PyTorch) and
+pinning intra-op threads to cores (`session.intra_op_thread_affinities`). At batch 256 the
+generators are matrix multiplications at the CPU's throughput in both runtimes; onnxruntime's
+lead there comes from fusing bias and activation into its Gemm (FusedGemm), which PyTorch eager
+runs as separate passes over the activations.
 """
 import os
 

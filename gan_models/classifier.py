@@ -3,19 +3,21 @@
 Inception-based FID downloads weights at run time and was trained on photographs, so it judges
 28 x 28 grayscale digits poorly. Instead each dataset gets its own small CNN, trained on that
 dataset's train split by `scripts/train_classifier.py` and shipped as a hash-checked state dict
-in `gan_models/weights/`. Its penultimate layer (`Classifier.features`, 128 values after ReLU)
-is the feature space of the Frechet distance; its softmax gives the class coverage.
+in `gan_models/weights/`, its record in `classifiers.json` there. Its penultimate layer
+(`Classifier.features`, 128 values after ReLU) is the feature space of the Frechet distance; its
+softmax gives the class coverage.
 """
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 from torch import nn
 
 from gan_models.data import default_root, load_images
 from gan_models.nets.base import check_input
-from gan_models.registry import WEIGHTS_DIR, load_checked_state_dict
+from gan_models.registry import WEIGHTS_DIR, load_shipped_state_dict, read_records
 
 NUM_CLASSES = 10
 FEATURE_LAYER = "fc1 (penultimate: Linear(576, 128) + ReLU)"  # named in reports so numbers stay comparable
@@ -51,7 +53,16 @@ class Classifier(nn.Module):
 
 @dataclass(frozen=True)
 class ClassifierRecord:
-    """A shipped classifier state dict, what it was trained on, and how well it classifies."""
+    """A shipped classifier state dict, what it was trained on, and how well it classifies.
+
+    Records live in `gan_models/weights/classifiers.json`, written by `scripts/train_classifier.py`
+    (byte-identical on a rerun from the repository root with torch 2.14.1 on CPU). MNIST's test
+    split is the 2,000-image hold-out in ../shared/data. Random shifts lift MNIST (8,000 training
+    digits) from 97.0% to 98.3%; Fashion-MNIST, with 60,000 centred images, trains without them
+    (90.6% against 89.9% with them).
+    """
+
+    KEY: ClassVar[tuple[str, ...]] = ("dataset",)  # one classifier per dataset; the file is sorted by it
 
     dataset: str  # key of gan_models.data.DATASETS
     file: str  # file name in WEIGHTS_DIR, "classifier-<dataset>-<first 12 hex digits of sha256>.pt"
@@ -61,24 +72,14 @@ class ClassifierRecord:
     test_accuracy: float  # fraction of test_images classified correctly
     command: str  # the exact command that produced the file
 
+    @property
+    def stem(self) -> str:
+        """The weight file's name before its hash: "classifier-<dataset>"."""
+        return f"classifier-{self.dataset}"
 
-# Printed by scripts/train_classifier.py (run from the repository root; byte-identical on a rerun
-# with torch 2.14.1 on CPU). MNIST's test split is the 2,000-image hold-out in ../shared/data.
-# Random shifts lift MNIST (8,000 training digits) from 97.0% to 98.3%; Fashion-MNIST, with 60,000
-# centred images, trains without them (90.6% against 89.9% with them).
-CLASSIFIERS: dict[str, ClassifierRecord] = {record.dataset: record for record in (
-    ClassifierRecord(
-        dataset="mnist", file="classifier-mnist-b6d3a9665ba2.pt",
-        sha256="b6d3a9665ba2e421f8004b0decdcfd8470121c107789abc3c836dcecec4e18e3",
-        train_images=8000, test_images=2000, test_accuracy=0.983,
-        command="python scripts/train_classifier.py --dataset mnist --data-root ../shared/data --epochs 20"),
-    ClassifierRecord(
-        dataset="fashion-mnist", file="classifier-fashion-mnist-ea795ad062f7.pt",
-        sha256="ea795ad062f712fd2cdd7ff9e6164b227cca40c150d0009b4a8a2b24c04ad6d6",
-        train_images=60000, test_images=10000, test_accuracy=0.9062,
-        command="python scripts/train_classifier.py --dataset fashion-mnist --data-root ../shared/data --epochs 10 "
-                "--max-shift 0"),
-)}
+
+MANIFEST = WEIGHTS_DIR / "classifiers.json"
+CLASSIFIERS: dict[str, ClassifierRecord] = {r.dataset: r for r in read_records(MANIFEST, ClassifierRecord)}
 
 
 def find_classifier(dataset: str) -> ClassifierRecord:
@@ -98,7 +99,7 @@ def load_classifier(dataset: str) -> Classifier:
     """
     record = find_classifier(dataset)
     classifier = Classifier()
-    classifier.load_state_dict(load_checked_state_dict(WEIGHTS_DIR / record.file, record.sha256))
+    classifier.load_state_dict(load_shipped_state_dict(record))
     return classifier.eval()
 
 

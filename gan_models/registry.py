@@ -2,15 +2,19 @@
 
 A model name ("fcgan", "lsgan", "dcgan", "dcgan64") maps to a generator class, a discriminator
 class and the loss it is trained with by default. Shipped weights are records (data, not code)
-of state dicts stored in `gan_models/weights/`; loading checks the file's SHA-256 against the
-record before `torch.load(..., weights_only=True)` ever sees it.
+of state dicts stored in `gan_models/weights/`: generators in `generators.json` (WeightRecord),
+the metric classifiers in `classifiers.json` (gan_models.classifier.ClassifierRecord). Both are
+read and written here, and loading checks the file's SHA-256 against the record before
+`torch.load(..., weights_only=True)` ever sees it.
 """
+import dataclasses
 import hashlib
 import inspect
 import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar, TypeVar
 
 import torch
 
@@ -53,6 +57,8 @@ class WeightRecord:
     Records live in `gan_models/weights/generators.json`, written by `scripts/ship_generator.py`.
     """
 
+    KEY: ClassVar[tuple[str, ...]] = ("model", "dataset")  # at most one record per key; the file is sorted by it
+
     model: str  # key of MODELS
     dataset: str  # key of gan_models.data.DATASETS
     file: str  # file name in WEIGHTS_DIR, "<model>-<dataset>-<first 12 hex digits of sha256>.pt"
@@ -72,18 +78,10 @@ class WeightRecord:
     mean_confidence: float = 0.0  # mean max-softmax of the classifier on samples
     eval_samples: int = 0  # images per compared set in the measurement
 
-
-MANIFEST = WEIGHTS_DIR / "generators.json"
-
-
-def _read_manifest(path: Path) -> tuple[WeightRecord, ...]:
-    if not path.exists():
-        return ()
-    return tuple(WeightRecord(**{**entry, "image_shape": tuple(entry["image_shape"])})
-                 for entry in json.loads(path.read_text()))
-
-
-WEIGHTS: tuple[WeightRecord, ...] = _read_manifest(MANIFEST)
+    @property
+    def stem(self) -> str:
+        """The weight file's name before its hash: "<model>-<dataset>"."""
+        return f"{self.model}-{self.dataset}"
 
 
 class NoPretrainedWeightsError(ValueError):
@@ -92,6 +90,78 @@ class NoPretrainedWeightsError(ValueError):
 
 class WeightsIntegrityError(RuntimeError):
     """A weight file is missing, or its SHA-256 differs from its record (corrupt or tampered)."""
+
+
+class RecordFileError(ValueError):
+    """A record file (generators.json, classifiers.json) holds an entry that is not a valid record."""
+
+
+Record = TypeVar("Record")  # a record dataclass: KEY, a `stem` property, and `file` and `sha256` fields
+
+
+def weight_file_name(stem: str, sha256: str) -> str:
+    """The name a shipped weight file is stored under: "<stem>-<first 12 hex digits of sha256>.pt"."""
+    return f"{stem}-{sha256[:12]}.pt"
+
+
+def read_records(path: Path, record_type: type[Record]) -> tuple[Record, ...]:
+    """The records in the JSON list at `path` as `record_type` instances, each checked; () if there is no file.
+
+    JSON lists become tuples where the field is a tuple. Raises RecordFileError naming the file and
+    entry for unknown or missing fields, a sha256 that is not 64 hex digits, or a file name other than
+    `weight_file_name(record.stem, record.sha256)`.
+    """
+    if not path.exists():
+        return ()
+    fields = {f.name: f for f in dataclasses.fields(record_type)}
+    records = []
+    for index, entry in enumerate(json.loads(path.read_text())):
+        where = f"{path.name} entry {index}"
+        unknown = sorted(set(entry) - set(fields))
+        if unknown:
+            raise RecordFileError(f"{where}: unknown field(s) {unknown}; a {record_type.__name__} has {list(fields)}")
+        try:
+            record = record_type(**{name: tuple(value) if fields[name].type is tuple else value
+                                    for name, value in entry.items()})
+        except TypeError as err:  # a required field is missing
+            raise RecordFileError(f"{where}: {err}") from None
+        records.append(_checked(record, where))
+    return tuple(records)
+
+
+def _checked(record: Record, where: str) -> Record:
+    """`record`, once its sha256 is 64 lowercase hex digits and its file is named after it (else RecordFileError)."""
+    if len(record.sha256) != 64 or set(record.sha256) - set("0123456789abcdef"):
+        raise RecordFileError(f"{where}: sha256 must be 64 lowercase hex digits, got {record.sha256!r}")
+    expected = weight_file_name(record.stem, record.sha256)
+    if record.file != expected:
+        raise RecordFileError(f"{where}: file {record.file!r} should be named {expected!r}")
+    return record
+
+
+def write_record(path: Path, record: Record) -> tuple[Record, ...]:
+    """Add `record` to the record file `path`, replacing the one with the same KEY, and return all its records.
+
+    A replaced record's weight file, in the folder of `path`, is deleted unless `record` names the
+    same file (a byte-identical rerun). The file stays sorted by KEY, as indented JSON.
+    """
+    def key(r: Record) -> tuple:
+        return tuple(getattr(r, name) for name in r.KEY)
+
+    _checked(record, f"new record for {path.name}")
+    records = []
+    for old in read_records(path, type(record)):
+        if key(old) != key(record):
+            records.append(old)
+        elif old.file != record.file:
+            (path.parent / old.file).unlink(missing_ok=True)
+    records = sorted([*records, record], key=key)
+    path.write_text(json.dumps([dataclasses.asdict(r) for r in records], indent=2) + "\n")
+    return tuple(records)
+
+
+MANIFEST = WEIGHTS_DIR / "generators.json"
+WEIGHTS: tuple[WeightRecord, ...] = read_records(MANIFEST, WeightRecord)
 
 
 def get_spec(name: str) -> ModelSpec:
@@ -157,6 +227,11 @@ def load_checked_state_dict(path: str | Path, sha256: str) -> dict:
         raise WeightsIntegrityError(f"cannot load {path}: not a plain state dict, or it carries code ({detail})") from None
 
 
+def load_shipped_state_dict(record: Record) -> dict:
+    """The state dict a record names, from WEIGHTS_DIR, hash-checked by `load_checked_state_dict`."""
+    return load_checked_state_dict(WEIGHTS_DIR / record.file, record.sha256)
+
+
 def load_pretrained_generator(model: str, dataset: str, **kwargs) -> GeneratorBase:
     """The shipped generator for (model, dataset) in eval mode, hash-checked and loaded offline on the CPU.
 
@@ -172,5 +247,5 @@ def load_pretrained_generator(model: str, dataset: str, **kwargs) -> GeneratorBa
         changes = ", ".join(f"{k}={built_with[k]!r} (asked {v!r})" for k, v in sorted(clashes.items()))
         raise ValueError(f"pretrained {model} on {dataset} was built with {changes}; its weights need those values")
     generator = _construct(cls, {**record.generator_kwargs, **kwargs})
-    generator.load_state_dict(load_checked_state_dict(WEIGHTS_DIR / record.file, record.sha256))
+    generator.load_state_dict(load_shipped_state_dict(record))
     return generator.eval()

@@ -8,8 +8,9 @@ ships float16 when that changes the Frechet distance by under 1% (half the bytes
 `gan_models/weights/<model>-<dataset>-<sha256[:12]>.pt` (a plain state dict), an 8 x 8 sample grid
 `docs/samples/<model>-<dataset>.png`, and writes its record into `gan_models/weights/generators.json`
 (replacing, and deleting the file of, an earlier record for the same model and dataset), and
-rewrites README.md's table of shipped weights (between its `weights-table` markers). The record's command is rebuilt from the run's config.json: every field
-that differs from TrainConfig's defaults, as the `gan-models train` option that sets it.
+rewrites README.md's table of shipped weights (between its `weights-table` markers). The record's
+command is rebuilt from the run's config.json: every field that differs from TrainConfig's
+defaults, as the `gan-models train` option that sets it.
 """
 import argparse
 import csv
@@ -27,7 +28,13 @@ import torch
 from gan_models.checkpoint import generator_from_state, load_checkpoint
 from gan_models.images import save_grid
 from gan_models.metrics import evaluate_generator
-from gan_models.registry import MANIFEST, WEIGHTS_DIR
+from gan_models.registry import (
+    MANIFEST,
+    WEIGHTS_DIR,
+    WeightRecord,
+    weight_file_name,
+    write_record,
+)
 from gan_models.trainer import TrainConfig
 
 FP16_TOLERANCE = 0.01  # ship float16 when it moves the Frechet distance by less than this fraction
@@ -55,20 +62,20 @@ def train_command(config: dict) -> str:
 README_START, README_END = "<!-- weights-table:start -->", "<!-- weights-table:end -->"
 
 
-def readme_table(records: list[dict]) -> str:
+def readme_table(records: tuple[WeightRecord, ...]) -> str:
     """The README's markdown table of shipped generators, one row per record."""
     lines = ["| model | dataset | train images | precision | file size | Frechet distance | real floor | "
              "classes >= 2% | KL to uniform | confidence | training |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
-        size = (WEIGHTS_DIR / r["file"]).stat().st_size / 2**20
-        lines.append(f"| `{r['model']}` | {r['dataset']} | {r['train_images']:,} | {r['precision']} | {size:.1f} MB | "
-                     f"{r['frechet_distance']:.1f} | {r['real_frechet_distance']:.2f} | {r['classes_covered']}/10 | "
-                     f"{r['kl_from_uniform']:.3f} | {r['mean_confidence']:.2f} | {r['train_seconds'] / 60:.0f} min |")
+        size = (WEIGHTS_DIR / r.file).stat().st_size / 2**20
+        lines.append(f"| `{r.model}` | {r.dataset} | {r.train_images:,} | {r.precision} | {size:.1f} MB | "
+                     f"{r.frechet_distance:.1f} | {r.real_frechet_distance:.2f} | {r.classes_covered}/10 | "
+                     f"{r.kl_from_uniform:.3f} | {r.mean_confidence:.2f} | {r.train_seconds / 60:.0f} min |")
     return "\n".join(lines)
 
 
-def update_readme(records: list[dict], readme: Path = Path("README.md")) -> None:
+def update_readme(records: tuple[WeightRecord, ...], readme: Path = Path("README.md")) -> None:
     """Replace the table between README's weights-table markers."""
     text = readme.read_text()
     start, end = text.index(README_START) + len(README_START), text.index(README_END)
@@ -116,38 +123,30 @@ def main() -> None:
     torch.save(weights, buffer)
     data = buffer.getvalue()
     sha256 = hashlib.sha256(data).hexdigest()
-    name = f"{model}-{dataset}-{sha256[:12]}.pt"
+    name = weight_file_name(f"{model}-{dataset}", sha256)
     (WEIGHTS_DIR / name).write_bytes(data)
     grid = save_grid((generator_fp16 if use_fp16 else generator).sample(64, seed=0),
                      Path("docs/samples") / f"{model}-{dataset}.png")
 
     g = report.generated
-    record = {
-        "model": model, "dataset": dataset, "file": name, "sha256": sha256,
-        "generator_kwargs": state["generator_kwargs"],
-        "num_params": sum(p.numel() for p in generator.parameters()),
-        "train_images": state["num_images"], "image_shape": list(generator.image_shape),
-        "precision": "float16" if use_fp16 else "float32",
-        "command": train_command(state["config"]),
-        "train_seconds": round(training_seconds(args.run)),
-        "hardware": args.hardware or f"{cpu_name()} ({os.cpu_count()} cores), torch {torch.__version__}",
-        "frechet_distance": round(g.frechet_distance, 3), "real_frechet_distance": round(report.real.frechet_distance, 3),
-        "classes_covered": g.classes_covered, "kl_from_uniform": round(g.kl_from_uniform, 4),
-        "mean_confidence": round(g.mean_confidence, 4), "eval_samples": report.samples,
-    }
+    record = WeightRecord(
+        model=model, dataset=dataset, file=name, sha256=sha256,
+        generator_kwargs=state["generator_kwargs"],
+        num_params=sum(p.numel() for p in generator.parameters()),
+        train_images=state["num_images"], image_shape=tuple(generator.image_shape),
+        precision="float16" if use_fp16 else "float32",
+        command=train_command(state["config"]),
+        train_seconds=round(training_seconds(args.run)),
+        hardware=args.hardware or f"{cpu_name()} ({os.cpu_count()} cores), torch {torch.__version__}",
+        frechet_distance=round(g.frechet_distance, 3), real_frechet_distance=round(report.real.frechet_distance, 3),
+        classes_covered=g.classes_covered, kl_from_uniform=round(g.kl_from_uniform, 4),
+        mean_confidence=round(g.mean_confidence, 4), eval_samples=report.samples,
+    )
     print(f"float32 Frechet distance {fp32.generated.frechet_distance:.3f}, float16 {fp16.generated.frechet_distance:.3f} "
-          f"({change:.2%} change): shipping {record['precision']}", file=sys.stderr)
+          f"({change:.2%} change): shipping {record.precision}", file=sys.stderr)
     print(f"wrote {WEIGHTS_DIR / name} ({len(data):,} bytes) and {grid}", file=sys.stderr)
-    records = json.loads(MANIFEST.read_text()) if MANIFEST.exists() else []
-    for old in [r for r in records if (r["model"], r["dataset"]) == (model, dataset)]:
-        records.remove(old)
-        if old["file"] != name:
-            (WEIGHTS_DIR / old["file"]).unlink(missing_ok=True)
-    records.append(record)
-    records.sort(key=lambda r: (r["model"], r["dataset"]))
-    MANIFEST.write_text(json.dumps(records, indent=2) + "\n")
-    update_readme(records)
-    print(json.dumps(record, indent=2))
+    update_readme(write_record(MANIFEST, record))
+    print(json.dumps(dataclasses.asdict(record), indent=2))
 
 
 if __name__ == "__main__":

@@ -1,13 +1,16 @@
-"""Train the sample-quality classifier for one dataset and write its hash-named state dict.
+"""Train the sample-quality classifier for one dataset and write its hash-named state dict and record.
 
     python scripts/train_classifier.py --dataset mnist --data-root ../shared/data
 
 Trains `gan_models.classifier.Classifier` on the train split (Adam, cross-entropy), measures its
 accuracy on the test split, writes `gan_models/weights/classifier-<dataset>-<sha256[:12]>.pt`
-and prints the `ClassifierRecord` to paste into `gan_models/classifier.py`. With the same seed,
-thread count and torch version the file is byte-identical, so its hash is reproducible.
+and writes its record into `gan_models/weights/classifiers.json` (replacing, and deleting the
+file of, an earlier record for the same dataset); `--out` puts both in another folder. With the
+same seed, thread count and torch version the file is byte-identical, so its hash is reproducible.
 """
 import argparse
+import dataclasses
+import json
 import shlex
 import sys
 import time
@@ -16,9 +19,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from gan_models.classifier import Classifier, ClassifierRecord, load_labelled
+from gan_models.classifier import MANIFEST, Classifier, ClassifierRecord, load_labelled
 from gan_models.data import to_unit_range
-from gan_models.registry import WEIGHTS_DIR, file_sha256
+from gan_models.registry import WEIGHTS_DIR, file_sha256, weight_file_name, write_record
 
 
 @torch.no_grad()
@@ -82,7 +85,8 @@ def main() -> None:
     parser.add_argument("--max-shift", type=int, default=2, help="random translation in pixels (0: none)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch threads; the hash depends on it")
-    parser.add_argument("--out", type=Path, default=WEIGHTS_DIR, help="folder for the weight file")
+    parser.add_argument("--out", type=Path, default=WEIGHTS_DIR,
+                        help=f"folder for the weight file and its {MANIFEST.name} record")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -96,14 +100,15 @@ def main() -> None:
     tmp = args.out / f".classifier-{args.dataset}.tmp"
     torch.save(classifier.state_dict(), tmp)
     sha256 = file_sha256(tmp)
-    path = tmp.rename(args.out / f"classifier-{args.dataset}-{sha256[:12]}.pt")
+    path = tmp.rename(args.out / weight_file_name(f"classifier-{args.dataset}", sha256))
     record = ClassifierRecord(
         dataset=args.dataset, file=path.name, sha256=sha256, train_images=len(train_images),
         test_images=len(test_images), test_accuracy=round(test_accuracy, 4),
         command=shlex.join(["python", *sys.argv]))
     print(f"test accuracy {test_accuracy:.4f} on {len(test_images):,} images -> {path} "
           f"({path.stat().st_size:,} bytes)")
-    print(record)
+    write_record(args.out / MANIFEST.name, record)
+    print(json.dumps(dataclasses.asdict(record), indent=2))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageFile
 
 from gan_models import checkpoint as checkpoint_module
-from gan_models import classifier, hub
+from gan_models import classifier, hub, registry
 from gan_models.checkpoint import CheckpointError, load_checkpoint
 from gan_models.cli import main
 from gan_models.data import DatasetNotFoundError, load_images
@@ -374,15 +374,19 @@ def test_code_carrying_pickles_are_refused_without_running(tmp_path, code_carryi
     assert not marker.exists()
 
 
-def test_a_tampered_shipped_weight_file_fails_its_hash_check(tmp_path, monkeypatch):
+def test_a_tampered_or_missing_shipped_classifier_fails_its_hash_check(tmp_path, monkeypatch):
     record = classifier.CLASSIFIERS["mnist"]
-    data = bytearray((classifier.WEIGHTS_DIR / record.file).read_bytes())
+    data = bytearray((registry.WEIGHTS_DIR / record.file).read_bytes())
     (tmp_path / record.file).write_bytes(data)
-    monkeypatch.setattr(classifier, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
     classifier.load_classifier("mnist")  # the faithful copy loads
     data[len(data) // 2] ^= 0x01
     (tmp_path / record.file).write_bytes(data)
-    with pytest.raises(WeightsIntegrityError, match="hash mismatch .* corrupt or was modified"):
+    with pytest.raises(WeightsIntegrityError, match=f"hash mismatch for .*{record.file}: expected sha256 "
+                                                    f"{record.sha256}, got .*; the file is corrupt or was modified"):
+        classifier.load_classifier("mnist")
+    (tmp_path / record.file).unlink()
+    with pytest.raises(WeightsIntegrityError, match=f"weight file missing: .*{record.file}"):
         classifier.load_classifier("mnist")
 
 

@@ -1,0 +1,35 @@
+"""scripts/train_classifier.py: a short run writes its hash-named weight file and its record beside it."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from gan_models.classifier import CLASSIFIERS, MANIFEST, ClassifierRecord
+from gan_models.registry import file_sha256, read_records, write_record
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_a_run_replaces_its_datasets_record_and_keeps_the_others(tmp_path, data_root):
+    kept = CLASSIFIERS["fashion-mnist"]
+    stale = ClassifierRecord(dataset="mnist", file=f"classifier-mnist-{'0' * 12}.pt", sha256="0" * 64,
+                             train_images=1, test_images=1, test_accuracy=0.0, command="an earlier run")
+    (tmp_path / stale.file).write_bytes(b"an earlier weight file")
+    write_record(tmp_path / MANIFEST.name, kept)
+    write_record(tmp_path / MANIFEST.name, stale)
+    shipped = MANIFEST.read_bytes()
+
+    command = ["scripts/train_classifier.py", "--dataset", "mnist", "--data-root", str(data_root),
+               "--epochs", "1", "--out", str(tmp_path)]
+    done = subprocess.run([sys.executable, *command], cwd=REPO, capture_output=True, text=True, timeout=300,
+                          check=False, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr
+
+    other, new = read_records(tmp_path / MANIFEST.name, ClassifierRecord)
+    assert other == kept
+    assert new.dataset == "mnist" and new.command == " ".join(["python", *command])
+    assert (new.train_images, new.test_images) == (8000, 2000) and 0.5 < new.test_accuracy < 1
+    assert file_sha256(tmp_path / new.file) == new.sha256
+    assert f'"sha256": "{new.sha256}"' in done.stdout  # the record is printed too
+    assert not (tmp_path / stale.file).exists()  # the replaced record's file is deleted
+    assert MANIFEST.read_bytes() == shipped  # --out leaves the shipped records alone

@@ -1,11 +1,13 @@
 """What a training run writes for people: a per-step CSV log, a loss-curve PNG, TensorBoard.
 
-The CSV (`log.csv`) has one row per step: step, epoch, errD, errG, D(x), D(G(z)), images/s. On
-resume, rows past the checkpoint's step (written before a crash) are dropped, so the log always
-matches the weights. So are rows that do not parse, such as a line torn by a kill or a power cut,
-with a warning: a damaged log must not stop a run from resuming. The loss curve is redrawn at most
-every `PLOT_INTERVAL_S` seconds (and at the end), so runs with short epochs spend their time
-training. TensorBoard scalars are written when the `tensorboard` package is installed.
+The CSV (`log.csv`) has one row per step: step, epoch, errD, errG, D(x), D(G(z)), images/s. The
+images/s time the step itself (fetching its batch and the D and G updates), not the logging, grids
+and checkpoints around it, so they measure training speed however slow the disk. On resume, rows
+past the checkpoint's step (written before a crash) are dropped, so the log always matches the
+weights. So are rows that do not parse, such as a line torn by a kill or a power cut, with a
+warning: a damaged log must not stop a run from resuming. The loss curve is redrawn at most every
+`PLOT_INTERVAL_S` seconds (and at the end), so runs with short epochs spend their time training.
+TensorBoard scalars are written when the `tensorboard` package is installed.
 """
 import csv
 import os

@@ -11,6 +11,7 @@ reads it without running code):
 Writes go to a temporary file in the same folder, are fsynced, then renamed over the old file:
 a crash at any moment leaves either the previous checkpoint or the new one, never half of one.
 """
+import hashlib
 import io
 import os
 import tempfile
@@ -88,11 +89,26 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     Uses `torch.load(..., weights_only=True)`, so a file carrying pickled code is rejected without
     running it. Raises CheckpointError (one clear line) for a missing, truncated, foreign or unsafe file.
     """
-    path = Path(path)
+    return _read_checkpoint(Path(path), map_location)[0]
+
+
+def load_checkpoint_and_sha256(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> tuple[dict, str]:
+    """`load_checkpoint`, plus the hex SHA-256 of the file, from one read of it.
+
+    The hash is of the very bytes loaded, even if the file is replaced in between (a running
+    training rewrites its checkpoint every epoch). Raises CheckpointError as `load_checkpoint` does.
+    """
+    state, data = _read_checkpoint(Path(path), map_location)
+    return state, hashlib.sha256(data).hexdigest()
+
+
+def _read_checkpoint(path: Path, map_location: str | torch.device) -> tuple[dict, bytes]:
+    """The checked checkpoint state at `path` and the file's bytes it was loaded from."""
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
+    data = path.read_bytes()
     try:
-        state = torch.load(io.BytesIO(path.read_bytes()), map_location=map_location, weights_only=True)
+        state = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
     except Exception as err:  # torch.load on arbitrary bytes can fail in any way; all mean "unreadable"
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise CheckpointError(f"cannot read checkpoint {path}: truncated, corrupt or not a safe torch file "
@@ -101,7 +117,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         raise CheckpointError(f"{path} is not a gan-models checkpoint")
     if state.get("version") != VERSION:
         raise CheckpointError(f"{path} has checkpoint version {state.get('version')}; this gan-models reads {VERSION}")
-    return state
+    return state, data
 
 
 def generator_from_checkpoint(path: str | os.PathLike, use_ema: bool = True) -> GeneratorBase:

@@ -1,14 +1,18 @@
 """What a training run writes for people: a per-step CSV log, a loss-curve PNG, TensorBoard.
 
-The CSV (`log.csv`) has one row per step: step, epoch, errD, errG, D(x), D(G(z)), images/s. On
-resume, rows past the checkpoint's step (written before a crash) are dropped, so the log always
-matches the weights. The loss curve is redrawn at most every `PLOT_INTERVAL_S` seconds (and at the
-end), so runs with short epochs spend their time training. TensorBoard scalars are written when
-the `tensorboard` package is installed.
+The CSV (`log.csv`) has one row per step: step, epoch, errD, errG, D(x), D(G(z)), images/s. The
+images/s time the step itself (fetching its batch and the D and G updates), not the logging, grids
+and checkpoints around it, so they measure training speed however slow the disk. On resume, rows
+past the checkpoint's step (written before a crash) are dropped, so the log always matches the
+weights. So are rows that do not parse, such as a line torn by a kill or a power cut, with a
+warning: a damaged log must not stop a run from resuming. The loss curve is redrawn at most every
+`PLOT_INTERVAL_S` seconds (and at the end), so runs with short epochs spend their time training.
+TensorBoard scalars are written when the `tensorboard` package is installed.
 """
 import csv
 import os
 import time
+import warnings
 from pathlib import Path
 
 from matplotlib.figure import Figure  # the object API: no pyplot state, no GUI backend
@@ -37,17 +41,38 @@ class RunLog:
         self.path = out / "log.csv"
         self.rows: list[dict] = []
         if resume_step is not None and self.path.exists():
-            with open(self.path, newline="") as file:
-                self.rows = [self._parse(row) for row in csv.DictReader(file) if int(row["step"]) <= resume_step]
+            self.rows = [row for row in self._read() if row["step"] <= resume_step]
         self._rewrite()
         self.file = open(self.path, "a", newline="")
         self.writer = csv.DictWriter(self.file, fieldnames=FIELDS)
         self.tensorboard = _tensorboard_writer(out / "tensorboard")
         self.last_plot = float("-inf")
 
+    def _read(self) -> list[dict]:
+        """The rows of the existing log that parse; warns once, naming the file, if any do not."""
+        with open(self.path, newline="", errors="replace") as file:
+            lines = file.readlines()
+        # Every row is written with its line end, so a last line without one was cut short, even if
+        # what is left of it parses (a number missing its last digits).
+        complete = lines if not lines or lines[-1].endswith(("\r", "\n")) else lines[:-1]
+        # QUOTE_NONE: one row per line, so a stray quote in a damaged line cannot swallow the lines after it.
+        rows = [self._parse(row) for row in csv.DictReader(complete, quoting=csv.QUOTE_NONE)]
+        parsed = [row for row in rows if row is not None]
+        dropped = len(lines) - len(complete) + len(rows) - len(parsed)
+        if dropped:
+            warnings.warn(f"{self.path}: dropped {dropped} malformed row(s) (cut short by a crash, or damaged)",
+                          stacklevel=3)
+        return parsed
+
     @staticmethod
-    def _parse(row: dict) -> dict:
-        return {k: (int(row[k]) if k in ("step", "epoch") else float(row[k])) for k in FIELDS}
+    def _parse(row: dict) -> dict | None:
+        """A row with its numbers parsed, or None if a field is missing, extra or not a number."""
+        if None in row or None in row.values():  # DictReader's marks for extra and missing fields
+            return None
+        try:
+            return {k: (int(row[k]) if k in ("step", "epoch") else float(row[k])) for k in FIELDS}
+        except (KeyError, ValueError):
+            return None
 
     def _rewrite(self) -> None:
         tmp = self.path.with_name(self.path.name + ".tmp")

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import torch
 
 from gan_models import hub
-from gan_models.checkpoint import generator_from_state, load_checkpoint
+from gan_models.checkpoint import generator_from_state, load_checkpoint_and_sha256
 from gan_models.nets.base import GeneratorBase
-from gan_models.registry import MODELS, file_sha256, find_weights
+from gan_models.registry import MODELS, find_weights
 
 UNTRAINED_SEED = 0  # fresh hub generators are initialised from this seed, so a later `validate` rebuilds them
 
@@ -33,11 +33,12 @@ class GeneratorSource:
 def from_checkpoint(path: str | os.PathLike, use_ema: bool = True) -> GeneratorSource:
     """The generator of a training checkpoint: the EMA generator when it has one and `use_ema`.
 
-    Raises CheckpointError (a ValueError) for a missing, corrupt or foreign file.
+    The file is read once, so the recorded SHA-256 is that of the weights loaded. Raises
+    CheckpointError (a ValueError) for a missing, corrupt or foreign file.
     """
-    state = load_checkpoint(path)
+    state, sha256 = load_checkpoint_and_sha256(path)
     return GeneratorSource(generator=generator_from_state(state, use_ema=use_ema), model=state["model"],
-                           dataset=state.get("dataset"), sha256=file_sha256(path))
+                           dataset=state.get("dataset"), sha256=sha256)
 
 
 def from_hub(name: str, *, pretrained: bool = False, dataset: str | None = None, **kwargs) -> GeneratorSource:

@@ -331,10 +331,9 @@ class Trainer:
                 tick = time.perf_counter()
                 for real in self.batches.iterate(start_batch):
                     row = self.train_step(real)
-                    now = time.perf_counter()
+                    # images/s of the step itself: fetching its batch and the D and G updates (since `tick`).
                     row.update(step=self.step, epoch=epoch + 1,
-                               images_per_s=real.shape[0] * self.group.world_size / (now - tick))
-                    tick = now
+                               images_per_s=real.shape[0] * self.group.world_size / (time.perf_counter() - tick))
                     if main:
                         log.log(row)
                         self._warn(self.monitor.check_losses(row["errD"], row["errG"]), bar)
@@ -347,6 +346,7 @@ class Trainer:
                             self._save(checkpoint_path)
                     if self._stop_signal is not None:
                         raise TrainingInterrupted
+                    tick = time.perf_counter()  # after logging, grids and checkpoints: not part of the next step
                 bar.close()
                 if main:
                     self._end_epoch(epoch + 1, log, checkpoint_path, final=self.step == cfg.epochs * steps_per_epoch)

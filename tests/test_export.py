@@ -1,5 +1,8 @@
 """ONNX export and validation: every registered generator, metadata, fp16, typed failures, memory."""
+import builtins
+import hashlib
 import os
+import pathlib
 
 import numpy as np
 import onnx
@@ -79,6 +82,26 @@ def test_checkpoint_source_uses_ema_generator_and_records_its_hash(tmp_path):
     export_and_validate(source.generator, tmp_path / "g.onnx", **source.export_kwargs())
     meta = read_metadata(tmp_path / "g.onnx")
     assert (meta["model"], meta["dataset"], meta["source_sha256"]) == ("lsgan", "mnist", file_sha256(path))
+
+
+def test_checkpoint_source_reads_the_file_once_and_hashes_those_bytes(tmp_path, monkeypatch):
+    generator = build_generator("fcgan", nz=8, ngf=8)
+    path = save_checkpoint({"model": "fcgan", "generator_kwargs": {"nz": 8, "ngf": 8}, "dataset": "mnist",
+                            "generator": generator.state_dict(), "ema_generator": None}, tmp_path / "ckpt.pt")
+    opened = []
+
+    def counting(open_):  # wraps builtins.open and Path.open (which Path.read_bytes goes through)
+        def counted(file, *args, **kwargs):
+            opened.append(str(file))
+            return open_(file, *args, **kwargs)
+        return counted
+
+    monkeypatch.setattr(builtins, "open", counting(builtins.open))
+    monkeypatch.setattr(pathlib.Path, "open", counting(pathlib.Path.open))
+    source = from_checkpoint(path)
+    monkeypatch.undo()
+    assert opened.count(str(path)) == 1
+    assert source.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_hub_source_is_reproducible_and_pretrained_is_a_clear_error():

@@ -32,6 +32,7 @@ from gan_models.cli import main
 from gan_models.data import DatasetNotFoundError, load_images
 from gan_models.registry import WeightsIntegrityError, file_sha256, load_checked_state_dict
 from gan_models.runlock import RunLock, RunLockedError
+from gan_models.runlog import FIELDS, RunLog
 from gan_models.sampling import generate, latent_walks
 from gan_models.trainer import TrainConfig, TrainingInterrupted, train
 
@@ -208,6 +209,47 @@ def test_sigkill_at_20_random_moments_then_resume_equals_uninterrupted_run(tmp_p
     print(f"\nkill test: reference run {reference_s:.1f} s; 20 kills + resumes {killed_s:.1f} s; kinds "
           f"{ {k: kinds.count(k) for k in set(kinds)} }; {mid_write} kills left a half-written temp file; "
           f"last kill at checkpoint step {resumes_from}/{total}")
+
+
+def _log_rows(out: Path) -> list[list[str]]:
+    """out/log.csv's rows without the header, each as its fields, timing column dropped."""
+    return [line.split(",")[:6] for line in (out / "log.csv").read_text().splitlines()[1:]]
+
+
+@pytest.mark.parametrize("torn", [
+    b"6,2,0.69",  # cut off after the third field
+    b"6,2,0.6931,,0.51,0.49,1234.5\r\n",  # an empty field
+    b"\x00\x00\xff\xfe\x00\x00",  # what a power cut can leave: zeros and bytes that are not UTF-8
+    b"6,2,0.6931,1.25,0.51,0.49,12",  # every field there, but the line end is not: images/s lost digits
+])
+def test_a_torn_last_log_line_is_dropped_with_a_warning_and_the_resumed_log_matches(tmp_path, tiny_images, torn):
+    whole = train(_tiny_config(epochs=2), tmp_path / "whole", images=tiny_images).out
+    out = train(_tiny_config(epochs=1), tmp_path / "run", images=tiny_images).out  # checkpoint at step 4
+    # A crash after step 5 was logged, before its checkpoint, in the middle of writing step 6's row.
+    step_5 = (whole / "log.csv").read_text().splitlines()[5]
+    with open(out / "log.csv", "ab") as file:
+        file.write(step_5.encode() + b"\r\n" + torn)
+    with pytest.warns(UserWarning, match=r"log\.csv: dropped 1 malformed row"):
+        train(_tiny_config(epochs=2), out, resume=True, images=tiny_images)
+    assert [row[0] for row in _log_rows(out)] == [str(step) for step in range(1, 9)]
+    assert _log_rows(out) == _log_rows(whole)  # every step once, with the uninterrupted run's losses
+
+
+def test_damaged_log_rows_anywhere_are_dropped_with_one_warning(tmp_path):
+    rows = ["1,1,0.70,0.71,0.50,0.49,100.0",
+            '2,"1,0.69,0.72,0.51,0.48,100.0',  # a stray quote must not swallow the rows after it
+            "3,1,0.68,nan,0.52,0.47,100.0",  # errG is NaN on steps without a G step: a valid row
+            "4,1,0.67,0.74,0.53",  # fields missing
+            "5,1,0.66,0.75,0.54,0.45,100.0,7",  # a field too many
+            "6,1,0.65,0.76,0.55,0.44,100.0",
+            "7,1,0.64,zzz,0.56,0.43,100.0"]  # past the resume step, and damaged
+    (tmp_path / "log.csv").write_text("\n".join([",".join(FIELDS), *rows]) + "\n")
+    with pytest.warns(UserWarning, match=r"log\.csv: dropped 4 malformed row\(s\)") as caught:
+        log = RunLog(tmp_path, resume_step=6)
+    log.close()
+    assert len(caught) == 1 and str(tmp_path / "log.csv") in str(caught[0].message)
+    assert [row["step"] for row in log.rows] == [1, 3, 6]
+    assert [row[0] for row in _log_rows(tmp_path)] == ["1", "3", "6"]  # the file was rewritten clean
 
 
 def test_nan_batch_stops_the_cli_cleanly_and_keeps_the_last_good_checkpoint(tmp_path, worker, data_root):

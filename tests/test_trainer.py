@@ -1,6 +1,8 @@
 """The trainer: reproducibility, exact resume, atomic checkpoints, the non-finite stop, config refusal."""
 import json
 import signal
+import statistics
+import time
 
 import pytest
 import torch
@@ -257,6 +259,37 @@ def test_tensorboard_mirrors_the_logged_scalars(tmp_path, tiny_images, monkeypat
     train(tiny_config(epochs=1), tmp_path, images=tiny_images)
     assert ("errD", 1) in written and ("D_G_z", 4) in written and ("images_per_s", 4) in written
     assert len(written) == 4 * 5 + 1 and written[-1] == ("closed", None)
+
+
+def test_images_per_s_times_the_step_not_the_logging(tmp_path, tiny_images, monkeypatch):
+    """A slow log write (0.2 s) is not charged to the next step: images/s is the step's own rate."""
+    from gan_models.runlog import RunLog
+
+    logged, durations = [], []
+    original_log = RunLog.log
+
+    def slow_log(self, row):
+        time.sleep(0.2)
+        logged.append(row)
+        original_log(self, row)
+
+    monkeypatch.setattr(RunLog, "log", slow_log)
+    trainer = Trainer(tiny_config(), tmp_path, images=tiny_images)
+    original_step = trainer.train_step
+
+    def timed_step(real):
+        began = time.perf_counter()
+        row = original_step(real)
+        durations.append(time.perf_counter() - began)
+        return row
+
+    monkeypatch.setattr(trainer, "train_step", timed_step)
+    trainer.fit()
+    assert len(logged) == len(durations) == 8
+    # Seconds each row's images/s stands for, beyond the train_step call itself: the batch fetch only.
+    extra = [16 / row["images_per_s"] - duration for row, duration in zip(logged, durations)]
+    assert min(extra) >= 0  # the whole step is timed
+    assert statistics.median(extra) < 0.1, extra  # timing the previous step's logging too would add 0.2 s
 
 
 def test_ctrl_c_in_a_real_process_saves_and_exits_130(tmp_path, data_root):

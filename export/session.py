@@ -14,6 +14,7 @@ lead there comes from fusing bias and activation into its Gemm (FusedGemm), whic
 runs as separate passes over the activations.
 """
 import os
+import warnings
 
 import onnxruntime as ort
 import torch
@@ -65,7 +66,9 @@ def make_session(model: str | os.PathLike | bytes, *, device: str = "cpu", intra
     providers = [(CUDA, {"use_tf32": "0"}), CPU] if device == "cuda" else [CPU]
     source = model if isinstance(model, bytes) else os.fspath(model)
     try:
-        session = ort.InferenceSession(source, options, providers=providers)
+        with warnings.catch_warnings():  # a missing CUDA provider is reported below, as an error rather than a warning
+            warnings.filterwarnings("ignore", message="Specified provider", category=UserWarning)
+            session = ort.InferenceSession(source, options, providers=providers)
     except Exception as err:  # onnxruntime raises its own pybind exception types, not a common base
         name = "the model bytes" if isinstance(model, bytes) else str(model)
         raise OnnxRuntimeError(f"onnxruntime cannot load {name}: {_first_line(err)}") from None

@@ -9,9 +9,11 @@ import onnx
 import pytest
 import torch
 
-from export import (DEFAULT_OPSET, INPUT_NAME, OUTPUT_NAME, OnnxFileError, OnnxNameError, OnnxShapeError,
-                    OnnxValueError, export_and_validate, export_onnx, from_checkpoint, from_hub, make_session,
-                    read_metadata, validate_onnx)
+from export import (DEFAULT_OPSET, INPUT_NAME, OUTPUT_NAME, OnnxFileError, OnnxNameError, OnnxRuntimeError,
+                    OnnxShapeError, OnnxValueError, export_and_validate, export_onnx, from_checkpoint, from_hub,
+                    make_session, read_metadata, validate_onnx)
+from export import validate as validate_module
+from export.session import cuda_available
 from gan_models import __version__
 from gan_models.checkpoint import save_checkpoint
 from gan_models.registry import MODELS, NoPretrainedWeightsError, build_generator, file_sha256
@@ -222,3 +224,74 @@ def test_many_validations_do_not_leak_memory(tmp_path):
     # A session kept alive holds ~10 MB here (its own copy of the weights), so leaking one per
     # validation would add ~200 MB; the bound leaves room for allocator noise, not for sessions.
     assert growth < 40 * 2**20, f"RSS grew by {growth / 2**20:.1f} MiB over 20 validations"
+
+
+def test_a_silent_fallback_from_cuda_to_cpu_is_an_error(tmp_path, monkeypatch):
+    generator = build_generator("fcgan", **TINY["fcgan"])
+    path = export_onnx(generator, tmp_path / "g.onnx")
+    if cuda_available():
+        assert make_session(path, device="cuda").get_providers()[0] == "CUDAExecutionProvider"
+        return
+    # This onnxruntime has no CUDA provider: asked for one, it quietly builds a CPU session.
+    with pytest.raises(OnnxRuntimeError, match=r"asked onnxruntime for CUDAExecutionProvider but it runs on "
+                                               r"\['CPUExecutionProvider'\]"):
+        make_session(path, device="cuda")
+    monkeypatch.setattr(validate_module, "cuda_available", lambda: True)  # as if onnxruntime-gpu were installed
+    with pytest.raises(OnnxRuntimeError, match="but it runs on"):
+        validate_onnx(path, generator)
+
+
+class _SessionReportingCuda:
+    """A CPU onnxruntime session that reports CUDAExecutionProvider, adds `offset` to its output and
+    records PyTorch's TF32 flags at each run: the CUDA branch of validation, on a machine without a GPU."""
+
+    def __init__(self, path, offset: float) -> None:
+        self.session, self.offset, self.tf32_flags = make_session(path), offset, []
+
+    def get_providers(self) -> list[str]:
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+
+    def run(self, outputs, feed):
+        self.tf32_flags.append((torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32))
+        return [out + self.offset for out in self.session.run(outputs, feed)]
+
+
+@pytest.fixture
+def tf32_allowed():
+    """A function that allows TF32 in PyTorch (the flags cannot be monkeypatched), restoring them after the test."""
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+
+    def allow():
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+
+    yield allow
+    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+
+
+@pytest.mark.parametrize("offset", [0.0, 5e-5, 2e-4])
+def test_the_cuda_comparison_turns_tf32_off_and_has_its_own_tolerance(tmp_path, monkeypatch, tf32_allowed, offset):
+    generator = trained_like("dcgan", **TINY["dcgan"])
+    path = export_onnx(generator, tmp_path / "g.onnx")
+    sessions = {}
+
+    def fake_make_session(model, *, device="cpu", **kwargs):
+        if device == "cpu":
+            return make_session(model, device=device, **kwargs)
+        sessions[device] = _SessionReportingCuda(model, offset)
+        return sessions[device]
+
+    monkeypatch.setattr(validate_module, "cuda_available", lambda: True)
+    monkeypatch.setattr(validate_module, "make_session", fake_make_session)
+    tf32_allowed()
+    if offset > validate_module.TOLERANCES[("fp32", "cuda")]:
+        with pytest.raises(OnnxValueError) as failure:
+            validate_onnx(path, generator)
+        assert failure.value.provider == "CUDAExecutionProvider" and failure.value.atol == 1e-4
+        assert failure.value.max_abs_diff == pytest.approx(offset, rel=0.05)
+    else:  # 5e-5 would fail the CPU tolerance of 1e-5 but passes CUDA's 1e-4
+        cuda = validate_onnx(path, generator).provider("cuda")
+        assert (cuda.status, cuda.provider, cuda.atol) == ("passed", "CUDAExecutionProvider", 1e-4)
+        assert [b.batch_size for b in cuda.batches] == [1, 7, 64]
+        assert all(b.max_abs_diff == pytest.approx(offset, abs=5e-6) for b in cuda.batches)
+    assert sessions["cuda"].tf32_flags and set(sessions["cuda"].tf32_flags) == {(False, False)}
+    assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == (True, True)  # restored

@@ -19,8 +19,9 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 demo: $(VENV)/.installed
 	$(BIN)/gan-models demo --out runs/demo
 
-## test: install, then run the test suite
+## test: install, lint (ruff, configured in pyproject.toml), then run the test suite
 test: $(VENV)/.installed
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 clean:

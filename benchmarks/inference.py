@@ -62,7 +62,7 @@ def measure_cell(eager, ort, seconds: float, rounds: int) -> dict:
         else:
             eager_ms.append(block_median_ms(eager, block_s))
             ort_ms.append(block_median_ms(ort, block_s))
-    speedups = [e / o for e, o in zip(eager_ms, ort_ms)]
+    speedups = [e / o for e, o in zip(eager_ms, ort_ms, strict=True)]
     return {"pytorch_ms": statistics.median(eager_ms), "onnxruntime_ms": statistics.median(ort_ms),
             "speedup": statistics.median(speedups), "speedup_min": min(speedups), "speedup_max": max(speedups),
             "rounds_onnxruntime_faster": sum(s > 1 for s in speedups),

@@ -76,7 +76,8 @@ def main() -> None:
     args = parser.parse_args()
     results = {"machine": platform.processor() or platform.machine(), "torch": torch.__version__,
                "threads": torch.get_num_threads(), "batch_size": BATCH, "models": {}}
-    print(f"{'model':8s} {'plain loop img/s':>17s} {'trainer img/s':>14s} {'speed-up':>9s} {'trainer bf16':>13s} {'speed-up':>9s}")
+    print(f"{'model':8s} {'plain loop img/s':>17s} {'trainer img/s':>14s} {'speed-up':>9s} "
+          f"{'trainer bf16':>13s} {'speed-up':>9s}")
     for model in ("fcgan", "dcgan"):
         rounds = [(plain_loop_epoch(model, args.data_root), trainer_epoch(model, args.data_root),
                    trainer_epoch(model, args.data_root, "bf16")) for _ in range(args.rounds)]
@@ -84,8 +85,8 @@ def main() -> None:
         results["models"][model] = {"plain_loop_images_per_s": round(plain, 1), "trainer_images_per_s": round(ours, 1),
                                     "speedup": round(ours / plain, 2), "trainer_bf16_images_per_s": round(bf16, 1),
                                     "speedup_bf16": round(bf16 / plain, 2),
-                                    "rounds": [{"plain": round(p, 1), "trainer": round(t, 1), "trainer_bf16": round(b, 1)}
-                                               for p, t, b in rounds]}
+                                    "rounds": [{"plain": round(p, 1), "trainer": round(t, 1),
+                                                "trainer_bf16": round(b, 1)} for p, t, b in rounds]}
         print(f"{model:8s} {plain:17.0f} {ours:14.0f} {ours / plain:8.2f}x {bf16:13.0f} {bf16 / plain:8.2f}x")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(results, indent=2) + "\n")

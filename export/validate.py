@@ -119,7 +119,8 @@ class ValidationReport:
                  f"{'onnx ms':>8} {'torch ms':>8}  result"]
         for p in self.providers:
             if not p.batches:
-                lines.append(f"{p.provider:<22} {'-':>5} {'-':>10} {'-':>10} {p.atol:>7.0e} {'-':>8} {'-':>8}  {p.status}")
+                lines.append(f"{p.provider:<22} {'-':>5} {'-':>10} {'-':>10} {p.atol:>7.0e} {'-':>8} {'-':>8}  "
+                             f"{p.status}")
             for b in p.batches:
                 lines.append(f"{p.provider:<22} {b.batch_size:>5} {b.max_abs_diff:>10.2e} {b.mean_abs_diff:>10.2e} "
                              f"{p.atol:>7.0e} {b.onnx_ms:>8.2f} {b.torch_ms:>8.2f}  {p.status}")
@@ -185,7 +186,7 @@ def validate_onnx(path: str | os.PathLike, generator: GeneratorBase, *, batch_si
 
 def export_and_validate(generator: GeneratorBase, path: str | os.PathLike, *, batch_sizes=DEFAULT_BATCH_SIZES,
                         atol: float | None = None, cuda_atol: float | None = None, **export_kwargs) -> ValidationReport:
-    """export_onnx then validate_onnx; a file that fails validation is deleted, so `path` only ever holds a proven export.
+    """export_onnx then validate_onnx; a file that fails validation is deleted: `path` only ever holds a proven export.
 
     `export_kwargs` go to export_onnx (opset, fp16, batch_dynamic, model, dataset, source_sha256).
     """

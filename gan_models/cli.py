@@ -96,7 +96,8 @@ def demo(out: Path, data_root: Path | None, download: bool, epochs: int, seed: i
     except DatasetNotFoundError as missing:
         click.echo(f"skipping the short training: {missing}")
         return
-    from gan_models.trainer import TrainConfig, train as run_training
+    from gan_models.trainer import TrainConfig
+    from gan_models.trainer import train as run_training
 
     run = out / "trained-fcgan-mnist"
     click.echo(f"training fcgan on {len(images):,} MNIST images for {epochs} epochs -> {run}")
@@ -115,7 +116,8 @@ def _option_help() -> dict[str, str]:
     from gan_models.trainer import TrainConfig
 
     pattern = re.compile(r"^\s+(\w+): [^=]+= .*?  # (.+)$")
-    return {m.group(1): m.group(2) for line in inspect.getsource(TrainConfig).splitlines() if (m := pattern.match(line))}
+    lines = inspect.getsource(TrainConfig).splitlines()
+    return {m.group(1): m.group(2) for line in lines if (m := pattern.match(line))}
 
 
 def _train_options(command):
@@ -164,7 +166,8 @@ def train(ctx: click.Context, out: Path | None, resume: bool, export_path: Path 
     """
     import json
 
-    from gan_models.trainer import TrainConfig, TrainingInterrupted, train as run_training
+    from gan_models.trainer import TrainConfig, TrainingInterrupted
+    from gan_models.trainer import train as run_training
 
     if export_path is not None:
         import export  # noqa: F401  fail now, not after hours of training, if onnx/onnxruntime are missing
@@ -178,7 +181,7 @@ def train(ctx: click.Context, out: Path | None, resume: bool, export_path: Path 
         result = run_training(config, out, resume=resume)
     except TrainingInterrupted as stop:
         click.echo(str(stop), err=True)
-        raise SystemExit(130)
+        raise SystemExit(130) from None
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, rank 0 alone reports and exports
         return
     _echo_result(result)
@@ -347,7 +350,7 @@ def evaluate(checkpoint: Path | None, hub: str | None, pretrained: bool, dataset
             ("KL(class shares || uniform)", f"{generated.kl_from_uniform:.4f}", f"{real.kl_from_uniform:.4f}"),
             ("mean confidence (max softmax)", f"{generated.mean_confidence:.4f}", f"{real.mean_confidence:.4f}")]
     rows += [(f"  share predicted as class {k}", f"{g:.1%}", f"{r:.1%}")
-             for k, (g, r) in enumerate(zip(generated.class_histogram, real.class_histogram))]
+             for k, (g, r) in enumerate(zip(generated.class_histogram, real.class_histogram, strict=True))]
     for name, left, right in rows:
         click.echo(f"{name:34s} {left:>12s} {right:>20s}")
     if json_path is not None:

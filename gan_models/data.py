@@ -73,7 +73,7 @@ def _pil_to_uint8(image: Image.Image, channels: int) -> torch.Tensor:
 
 
 def _load_folder(root: Path, image_size: int, channels: int) -> torch.Tensor:
-    """Every image below `root` (flat or ImageFolder-style) as uint8 (N, C, size, size); unreadable files are skipped."""
+    """Every image below `root` (flat or ImageFolder-style) as uint8 (N, C, size, size); unreadable ones are skipped."""
     if not root.is_dir():
         raise DatasetNotFoundError(f"image folder not found: {root} is not a directory; {_fix_hint(False)}")
     paths = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
@@ -196,7 +196,8 @@ class ImageBatches:
             raise ValueError(f"need 0 <= rank < world_size, got rank={rank}, world_size={world_size}")
         per_rank = len(images) // world_size
         if (per_rank < batch_size if drop_last else per_rank < 1):
-            raise ValueError(f"{len(images)} images are too few for batch_size {batch_size} on {world_size} process(es)")
+            raise ValueError(f"{len(images)} images are too few for batch_size {batch_size} "
+                             f"on {world_size} process(es)")
         self.images, self.batch_size, self.shuffle, self.drop_last = images, batch_size, shuffle, drop_last
         self.seed, self.rank, self.world_size = seed, rank, world_size
         self.epoch = 0

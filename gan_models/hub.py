@@ -4,7 +4,12 @@ Generators map z (N, nz) to images (N, C, H, W) in [-1, 1]; discriminators map i
 logits (N, 1). Extra keywords go to the network's constructor (see gan_models.nets).
 """
 from gan_models.nets.base import DiscriminatorBase, GeneratorBase
-from gan_models.registry import NoPretrainedWeightsError, build_discriminator, build_generator, load_pretrained_generator
+from gan_models.registry import (
+    NoPretrainedWeightsError,
+    build_discriminator,
+    build_generator,
+    load_pretrained_generator,
+)
 
 
 def _generator(model: str, pretrained: bool, dataset: str, kwargs: dict) -> GeneratorBase:
@@ -85,7 +90,10 @@ def fcgan_discriminator(*, pretrained: bool = False, **kwargs) -> DiscriminatorB
 
 
 def lsgan_discriminator(*, pretrained: bool = False, **kwargs) -> DiscriminatorBase:
-    """LSGAN discriminator (the FC-GAN one, trained on raw scores): (N, 1, 28, 28) -> (N, 1). Keywords as fcgan_discriminator."""
+    """LSGAN discriminator (the FC-GAN one, trained on raw scores): (N, 1, 28, 28) -> (N, 1).
+
+    Keywords as fcgan_discriminator.
+    """
     return _discriminator("lsgan", pretrained, kwargs)
 
 

@@ -47,7 +47,7 @@ def save_sheet(grid_paths: list[Path], titles: list[str], path: str | os.PathLik
     rows = -(-len(grids) // columns)
     sheet = Image.new("RGB", (columns * (tile_w + gap) + gap, rows * (tile_h + title_h + gap) + gap), "white")
     draw = ImageDraw.Draw(sheet)
-    for index, (grid, title) in enumerate(zip(grids, titles)):
+    for index, (grid, title) in enumerate(zip(grids, titles, strict=True)):
         x = gap + (index % columns) * (tile_w + gap)
         y = gap + (index // columns) * (tile_h + title_h + gap)
         draw.text((x, y), title, fill="black")

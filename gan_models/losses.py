@@ -9,8 +9,8 @@ lecture), so logits of 0 give the vanilla l_D = 2 log 2 and l_G = log 2.
 - wgan-gp: Gulrajani et al., arXiv 1704.00028 (critic loss plus `gradient_penalty`).
 - hinge: Lim & Ye, arXiv 1705.02894; Miyato et al., arXiv 1802.05957.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -75,7 +75,8 @@ def gradient_penalty(discriminator: nn.Module, real: torch.Tensor, fake: torch.T
     penalty can be backpropagated into the critic.
     """
     if real.shape != fake.shape:
-        raise ValueError(f"real and fake batches must have the same shape, got {tuple(real.shape)} and {tuple(fake.shape)}")
+        raise ValueError(f"real and fake batches must have the same shape, "
+                         f"got {tuple(real.shape)} and {tuple(fake.shape)}")
     eps = torch.rand(real.shape[0], 1, 1, 1, generator=generator, device=real.device, dtype=real.dtype)
     mixed = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
     scores = discriminator(mixed)

@@ -114,7 +114,7 @@ class SampleQuality:
 
 
 def sample_quality(features: np.ndarray, probabilities: np.ndarray, reference: tuple) -> SampleQuality:
-    """SampleQuality of images given their features (N, D), class probabilities (N, K) and the reference's (mean, cov)."""
+    """SampleQuality of images from their features (N, D), class probabilities (N, K) and the reference (mean, cov)."""
     counts = np.bincount(probabilities.argmax(axis=1), minlength=probabilities.shape[1])
     covered, kl = class_coverage(counts)
     return SampleQuality(

@@ -224,7 +224,8 @@ def load_checked_state_dict(path: str | Path, sha256: str) -> dict:
         return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises UnpicklingError, RuntimeError, ... for a file it refuses
         detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise WeightsIntegrityError(f"cannot load {path}: not a plain state dict, or it carries code ({detail})") from None
+        raise WeightsIntegrityError(
+            f"cannot load {path}: not a plain state dict, or it carries code ({detail})") from None
 
 
 def load_shipped_state_dict(record: Record) -> dict:

@@ -9,7 +9,6 @@ import torch
 from gan_models.nets.base import GeneratorBase, eval_mode
 from gan_models.noise import interpolate_latents, sample_noise
 
-
 LATENT_CHUNK = 4096  # latents are always drawn this many at a time, whatever the batch size
 
 

@@ -33,7 +33,7 @@ from gan_models import distributed
 from gan_models.checkpoint import load_checkpoint, remove_partial_writes, save_checkpoint
 from gan_models.data import ImageBatches, load_images
 from gan_models.images import save_grid, save_sheet
-from gan_models.losses import gradient_penalty, get_loss
+from gan_models.losses import get_loss, gradient_penalty
 from gan_models.monitor import HealthMonitor, NonFiniteLossError
 from gan_models.nets.base import eval_mode
 from gan_models.noise import check_noise_kind, sample_noise
@@ -94,7 +94,8 @@ class TrainConfig:
         default_nz = 100 if self.model == "dcgan64" else 96
         checks = {"epochs": self.epochs >= 1, "nz": self.nz is None or self.nz >= 1,
                   "ngf": self.ngf is None or self.ngf >= 1, "ndf": self.ndf is None or self.ndf >= 1,
-                  "channels": self.channels in (None, 1, 3), "precision": self.precision in PRECISIONS, "batch_size": self.batch_size >= 1, "n_critic": self.n_critic >= 1,
+                  "channels": self.channels in (None, 1, 3), "precision": self.precision in PRECISIONS,
+                  "batch_size": self.batch_size >= 1, "n_critic": self.n_critic >= 1,
                   "label_smoothing": 0 <= self.label_smoothing < 1, "label_flip": 0 <= self.label_flip < 1,
                   "ema_decay": 0 <= self.ema_decay < 1, "gp_weight": self.gp_weight >= 0,
                   "grid_every": self.grid_every >= 0, "checkpoint_every": self.checkpoint_every >= 0,
@@ -156,7 +157,8 @@ def _pick_device(name: str) -> torch.device:
 def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
     """ema <- decay * ema + (1 - decay) * model, for parameters and floating buffers; integer buffers are copied."""
     with torch.no_grad():
-        for ema_t, t in zip(list(ema.parameters()) + list(ema.buffers()), list(model.parameters()) + list(model.buffers())):
+        pairs = zip([*ema.parameters(), *ema.buffers()], [*model.parameters(), *model.buffers()], strict=True)
+        for ema_t, t in pairs:
             if t.is_floating_point():
                 ema_t.lerp_(t, 1.0 - decay)
             else:
@@ -312,7 +314,8 @@ class Trainer:
         if resume:
             self._load(checkpoint_path)
         elif checkpoint_path.exists():  # every rank checks, so none is left waiting for the others
-            raise FileExistsError(f"{checkpoint_path} exists; pass --resume to continue that run, or choose another --out")
+            raise FileExistsError(f"{checkpoint_path} exists; pass --resume to continue that run, "
+                                  "or choose another --out")
         if main:
             self.out.mkdir(parents=True, exist_ok=True)
             # Written whole or not at all: `train --resume` reads it, and a kill may come at any moment.
@@ -441,7 +444,8 @@ class Trainer:
             signal.signal(sig, handler)
 
 
-def train(config: TrainConfig, out: str | Path, resume: bool = False, images: torch.Tensor | None = None) -> TrainResult:
+def train(config: TrainConfig, out: str | Path, resume: bool = False,
+          images: torch.Tensor | None = None) -> TrainResult:
     """Train a GAN as `config` says into the folder `out` (see Trainer); returns the run's TrainResult."""
     trainer = Trainer(config, out, images=images)
     try:

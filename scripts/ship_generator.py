@@ -103,7 +103,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, help="Run folder written by `gan-models train`.")
     parser.add_argument("--data-root", default=None, help="Datasets folder [default: $GAN_MODELS_DATA].")
-    parser.add_argument("--samples", type=int, default=10_000, help="Images per compared set (capped at the test split).")
+    parser.add_argument("--samples", type=int, default=10_000,
+                        help="Images per compared set (capped at the test split).")
     parser.add_argument("--hardware", default=None,
                         help="Where the run trained [default: this machine's CPU model and core count, torch version].")
     args = parser.parse_args()
@@ -142,8 +143,9 @@ def main() -> None:
         classes_covered=g.classes_covered, kl_from_uniform=round(g.kl_from_uniform, 4),
         mean_confidence=round(g.mean_confidence, 4), eval_samples=report.samples,
     )
-    print(f"float32 Frechet distance {fp32.generated.frechet_distance:.3f}, float16 {fp16.generated.frechet_distance:.3f} "
-          f"({change:.2%} change): shipping {record.precision}", file=sys.stderr)
+    print(f"float32 Frechet distance {fp32.generated.frechet_distance:.3f}, "
+          f"float16 {fp16.generated.frechet_distance:.3f} ({change:.2%} change): shipping {record.precision}",
+          file=sys.stderr)
     print(f"wrote {WEIGHTS_DIR / name} ({len(data):,} bytes) and {grid}", file=sys.stderr)
     update_readme(write_record(MANIFEST, record))
     print(json.dumps(dataclasses.asdict(record), indent=2))

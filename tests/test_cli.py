@@ -42,8 +42,8 @@ def test_demo_without_data_says_how_to_get_it(tmp_path):
 
 def test_train_with_export_ends_in_a_validated_onnx_file(tmp_path, data_root):
     onnx_path = tmp_path / "g.onnx"
-    result = CliRunner().invoke(main, ["train", *TINY_TRAIN, "--data-root", str(data_root), "--out", str(tmp_path / "run"),
-                                       "--export", str(onnx_path)])
+    result = CliRunner().invoke(main, ["train", *TINY_TRAIN, "--data-root", str(data_root),
+                                       "--out", str(tmp_path / "run"), "--export", str(onnx_path)])
     assert result.exit_code == 0, result.output
     assert f"exported fcgan to {onnx_path}: validation passed" in result.output
     from export.onnx import read_metadata
@@ -108,7 +108,8 @@ def test_sample_from_a_fresh_hub_generator(tmp_path):
     (["sample", "--hub", "fcgan", "--checkpoint", "x.pt"], "give exactly one of --checkpoint CKPT or --hub NAME"),
     (["sample", "--checkpoint", "/nonexistent.pt"], "checkpoint not found: /nonexistent.pt"),
     (["sample", "--hub", "fcgan", "-n", "0"], "0 is not in the range x>=1"),
-    (["sample", "--hub", "fcgan", "--pretrained", "--dataset", "celeba"], "no pretrained weights for 'fcgan' on 'celeba'"),
+    (["sample", "--hub", "fcgan", "--pretrained", "--dataset", "celeba"],
+     "no pretrained weights for 'fcgan' on 'celeba'"),
 ])
 def test_bad_input_is_one_line_and_a_non_zero_exit(args, message, tmp_path, monkeypatch, data_root):
     monkeypatch.chdir(tmp_path)
@@ -129,8 +130,9 @@ def test_unwritable_out_dir_is_one_line(tmp_path, data_root):
 
 
 def test_every_train_option_has_help():
-    from gan_models.trainer import TrainConfig
     import dataclasses
+
+    from gan_models.trainer import TrainConfig
 
     result = run("train", "--help")
     assert result.exit_code == 0

@@ -5,8 +5,15 @@ import pytest
 import torch
 from PIL import Image
 
-from gan_models.data import (DATA_ROOT_ENV, DatasetNotFoundError, ImageBatches, default_root, load_images,
-                             to_uint8, to_unit_range)
+from gan_models.data import (
+    DATA_ROOT_ENV,
+    DatasetNotFoundError,
+    ImageBatches,
+    default_root,
+    load_images,
+    to_uint8,
+    to_unit_range,
+)
 
 
 def test_mnist_train_and_test_splits(data_root):
@@ -47,7 +54,8 @@ def test_missing_celeba_is_a_clear_error(tmp_path):
 
 
 def test_unknown_dataset_and_split():
-    with pytest.raises(ValueError, match=r"unknown dataset 'cifar'; choose one of \['mnist', 'fashion-mnist', 'celeba', 'folder'\]"):
+    expected = r"unknown dataset 'cifar'; choose one of \['mnist', 'fashion-mnist', 'celeba', 'folder'\]"
+    with pytest.raises(ValueError, match=expected):
         load_images("cifar")
     with pytest.raises(ValueError, match="unknown split 'val'"):
         load_images("mnist", split="val")
@@ -70,7 +78,8 @@ def test_batches_cover_every_image_once_per_epoch_in_a_seeded_order(tiny_images)
     assert first.min() >= -1 and first.max() <= 1
     # A permutation of all images: sorted pixel sums agree.
     assert torch.equal(to_uint8(first).flatten(1).sum(1).sort().values, tiny_images.flatten(1).sum(1).sort().values)
-    assert torch.equal(first, torch.cat(list(ImageBatches(tiny_images, batch_size=16, seed=5))))  # same seed, same order
+    again = torch.cat(list(ImageBatches(tiny_images, batch_size=16, seed=5)))
+    assert torch.equal(first, again)  # same seed, same order
     batches.set_epoch(1)
     assert not torch.equal(first, torch.cat(list(batches)))  # a new epoch reshuffles
 

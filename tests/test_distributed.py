@@ -31,8 +31,9 @@ def test_two_process_training_keeps_ranks_in_sync(tmp_path, data_root):
 
 def test_torchrun_cli_reports_once(tmp_path, data_root):
     env = {**os.environ, "GAN_MODELS_DATA": str(data_root), "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "gan_models.cli",
-               "train", "--ngf", "16", "--ndf", "16", "--max-images", "256", "--batch-size", "32", "--epochs", "1",
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+               "-m", "gan_models.cli", "train", "--ngf", "16", "--ndf", "16", "--max-images", "256",
+               "--batch-size", "32", "--epochs", "1",
                "--out", str(tmp_path), "--no-progress"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -21,7 +21,8 @@ def github_checkout(tmp_path):
     """The repository placed where torch.hub caches a GitHub download, so the GitHub code path runs offline."""
     hub_dir = tmp_path / "hub"
     shutil.copytree(REPO, hub_dir / "owner_gan-models_main",
-                    ignore=shutil.ignore_patterns(".git", ".venv", "runs", "__pycache__", "*.egg-info", ".pytest_cache"))
+                    ignore=shutil.ignore_patterns(".git", ".venv", "runs", "__pycache__", "*.egg-info",
+                                                  ".pytest_cache"))
     previous = torch.hub.get_dir()
     torch.hub.set_dir(str(hub_dir))
     yield "owner/gan-models:main"
@@ -81,7 +82,8 @@ def test_pretrained_discriminators_do_not_exist():
 
 
 def test_unknown_model_and_keyword():
-    with pytest.raises(ValueError, match=r"unknown model 'wgan'; choose one of \['dcgan', 'dcgan64', 'fcgan', 'lsgan'\]"):
+    expected = r"unknown model 'wgan'; choose one of \['dcgan', 'dcgan64', 'fcgan', 'lsgan'\]"
+    with pytest.raises(ValueError, match=expected):
         registry.build_generator("wgan")
     with pytest.raises(TypeError, match=r"unknown keyword\(s\) \['widht'\]"):
         gan_models.fcgan(widht=3)

@@ -86,6 +86,7 @@ def test_gradient_penalty_rejects_mismatched_batches():
 
 
 def test_unknown_loss_lists_choices():
-    with pytest.raises(ValueError, match=r"unknown loss 'wgan'; choose one of \['hinge', 'lsgan', 'minimax', 'vanilla', 'wgan-gp'\]"):
+    expected = r"unknown loss 'wgan'; choose one of \['hinge', 'lsgan', 'minimax', 'vanilla', 'wgan-gp'\]"
+    with pytest.raises(ValueError, match=expected):
         get_loss("wgan")
     assert get_loss("wgan-gp").gradient_penalty and not get_loss("vanilla").gradient_penalty

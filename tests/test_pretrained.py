@@ -48,7 +48,8 @@ def test_a_tampered_shipped_file_fails_its_hash_check(tmp_path, monkeypatch):
     data[len(data) // 2] ^= 0xFF
     (tmp_path / record.file).write_bytes(bytes(data))
     monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
-    with pytest.raises(WeightsIntegrityError, match=f"hash mismatch for .*{record.file}: expected sha256 {record.sha256}"):
+    expected = f"hash mismatch for .*{record.file}: expected sha256 {record.sha256}"
+    with pytest.raises(WeightsIntegrityError, match=expected):
         registry.load_pretrained_generator("dcgan", "mnist")
     shutil.copy(WEIGHTS_DIR / record.file, tmp_path / record.file)
     assert registry.load_pretrained_generator("dcgan", "mnist").nz == record.generator_kwargs["nz"]

@@ -62,7 +62,7 @@ def _assert_same(a, b, where="state") -> None:
             _assert_same(a[key], b[key], f"{where}[{key!r}]")
     elif isinstance(a, (list, tuple)):
         assert len(a) == len(b), where
-        for index, (x, y) in enumerate(zip(a, b)):
+        for index, (x, y) in enumerate(zip(a, b, strict=True)):
             _assert_same(x, y, f"{where}[{index}]")
     else:
         assert a == b or (a != a and b != b), where  # NaN == NaN here
@@ -181,7 +181,7 @@ def test_sigkill_at_20_random_moments_then_resume_equals_uninterrupted_run(tmp_p
             time.sleep(rng.uniform(0.0, 0.25))
         else:
             target = next(targets)
-            _wait_for(lambda: _logged_step(out) >= target, log)
+            _wait_for(lambda target=target: _logged_step(out) >= target, log)
             if kind == "write":
                 _wait_for(lambda: _partial_writes(out), log)
             else:
@@ -576,7 +576,8 @@ CLI_CASES = [
     (["sample", "--checkpoint", "{ckpt}", "--dataset", "mnist"], "--pretrained and --dataset go with --hub"),
     (["sample", "--hub", "biggan"], "unknown generator 'biggan'"),
     (["sample", "--hub", "fcgan_discriminator"], "unknown generator 'fcgan_discriminator'"),
-    (["sample", "--hub", "fcgan", "--pretrained", "--dataset", "celeba"], "no pretrained weights for 'fcgan' on 'celeba'"),
+    (["sample", "--hub", "fcgan", "--pretrained", "--dataset", "celeba"],
+     "no pretrained weights for 'fcgan' on 'celeba'"),
     (["sample", "--hub", "fcgan", "--dataset", "mnist"], "applies only to pretrained weights"),
     (["sample", "--hub", "fcgan", "-n", "100000", "--out", "{out}/x.png"], "write them to a .npy file instead"),
     (["sample", "--hub", "fcgan", "--interpolate", "--out", "{out}/x.npy"], "--interpolate draws a PNG grid"),

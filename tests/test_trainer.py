@@ -96,7 +96,8 @@ def test_resume_under_a_changed_config_lists_the_differences(tmp_path, tiny_imag
     train(tiny_config(epochs=1), tmp_path / "run", images=tiny_images)
     with pytest.raises(ValueError, match=r"config differs .* lr_d: 0.001 -> 0.0002; label_smoothing: 0.0 -> 0.1"):
         train(tiny_config(epochs=2, lr_d=2e-4, label_smoothing=0.1), tmp_path / "run", resume=True, images=tiny_images)
-    assert config_differences(json.loads((tmp_path / "run" / "config.json").read_text()), tiny_config().resolved()) == []
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config_differences(saved, tiny_config().resolved()) == []
 
 
 def test_a_new_run_refuses_to_overwrite_a_checkpoint(tmp_path, tiny_images):
@@ -186,7 +187,8 @@ def test_separate_optimizers_and_learning_rates(tmp_path, tiny_images):
     d_params = {id(p) for p in trainer.netD.parameters()}
     assert {id(p) for p in trainer.optG.param_groups[0]["params"]} == g_params
     assert {id(p) for p in trainer.optD.param_groups[0]["params"]} == d_params
-    assert trainer.config.loss == "vanilla" and Trainer(tiny_config(model="lsgan"), tmp_path, images=tiny_images).config.loss == "lsgan"
+    assert trainer.config.loss == "vanilla"
+    assert Trainer(tiny_config(model="lsgan"), tmp_path, images=tiny_images).config.loss == "lsgan"
 
 
 def test_d_step_leaves_g_alone_and_g_step_leaves_d_alone(tmp_path, tiny_images):
@@ -196,14 +198,15 @@ def test_d_step_leaves_g_alone_and_g_step_leaves_d_alone(tmp_path, tiny_images):
     batch = next(iter(trainer.batches))
     row = trainer.train_step(batch)  # step 1 of n_critic=2: D only
     assert row["errG"] != row["errG"]  # NaN: no G step
-    assert all(torch.equal(a, b) for a, b in zip(g_before, trainer.netG.parameters()))
-    assert not all(torch.equal(a, b) for a, b in zip(d_before, trainer.netD.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(g_before, trainer.netG.parameters(), strict=True))
+    assert not all(torch.equal(a, b) for a, b in zip(d_before, trainer.netD.parameters(), strict=True))
     trainer.train_step(batch)  # step 2: D then G
-    assert not all(torch.equal(a, b) for a, b in zip(g_before, trainer.netG.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(g_before, trainer.netG.parameters(), strict=True))
 
 
 @pytest.mark.parametrize("bad, field", [({"epochs": 0}, "epochs=0"), ({"batch_size": -1}, "batch_size=-1"),
-                                        ({"label_smoothing": 1.0}, "label_smoothing=1.0"), ({"ema_decay": 1.5}, "ema_decay=1.5")])
+                                        ({"label_smoothing": 1.0}, "label_smoothing=1.0"),
+                                        ({"ema_decay": 1.5}, "ema_decay=1.5")])
 def test_invalid_config_names_the_field(bad, field):
     with pytest.raises(ValueError, match=f"invalid training config: {field}"):
         TrainConfig(**bad).resolved()
@@ -287,7 +290,7 @@ def test_images_per_s_times_the_step_not_the_logging(tmp_path, tiny_images, monk
     trainer.fit()
     assert len(logged) == len(durations) == 8
     # Seconds each row's images/s stands for, beyond the train_step call itself: the batch fetch only.
-    extra = [16 / row["images_per_s"] - duration for row, duration in zip(logged, durations)]
+    extra = [16 / row["images_per_s"] - duration for row, duration in zip(logged, durations, strict=True)]
     assert min(extra) >= 0  # the whole step is timed
     assert statistics.median(extra) < 0.1, extra  # timing the previous step's logging too would add 0.2 s
 

@@ -28,9 +28,11 @@ def check_input(x: torch.Tensor, expected: tuple, what: str, module: nn.Module |
         raise ValueError(f"{what} must have shape ({shape}), got {tuple(x.shape)}")
     weight = next(module.parameters(), None) if module is not None else None
     if weight is not None and x.dtype != weight.dtype and not torch.is_autocast_enabled(weight.device.type):
-        raise TypeError(f"{what} has dtype {x.dtype} but the weights are {weight.dtype}; convert with .to({weight.dtype})")
+        raise TypeError(f"{what} has dtype {x.dtype} but the weights are {weight.dtype}; "
+                        f"convert with .to({weight.dtype})")
     if weight is not None and x.device != weight.device:
-        raise ValueError(f"{what} is on {x.device} but the weights are on {weight.device}; move it with .to('{weight.device}')")
+        raise ValueError(f"{what} is on {x.device} but the weights are on {weight.device}; "
+                         f"move it with .to('{weight.device}')")
 
 
 def check_sizes(**sizes) -> None:

@@ -2,12 +2,12 @@
 dependencies = ["torch"]
 
 from gan_models.hub import (  # noqa: E402,F401
-                            dcgan,
-                            dcgan64,
-                            dcgan64_discriminator,
-                            dcgan_discriminator,
-                            fcgan,
-                            fcgan_discriminator,
-                            lsgan,
-                            lsgan_discriminator,
+    dcgan,
+    dcgan64,
+    dcgan64_discriminator,
+    dcgan_discriminator,
+    fcgan,
+    fcgan_discriminator,
+    lsgan,
+    lsgan_discriminator,
 )

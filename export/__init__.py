@@ -10,18 +10,18 @@ Importing this package imports onnx and onnxruntime; gan_models itself never doe
 from export.onnx import DEFAULT_OPSET, INPUT_NAME, OUTPUT_NAME, SUPPORTED_OPSETS, export_onnx, read_metadata
 from export.session import OnnxRuntimeError, make_session
 from export.validate import (
-                             DEFAULT_BATCH_SIZES,
-                             TOLERANCES,
-                             BatchResult,
-                             OnnxFileError,
-                             OnnxNameError,
-                             OnnxShapeError,
-                             OnnxValidationError,
-                             OnnxValueError,
-                             ProviderReport,
-                             ValidationReport,
-                             export_and_validate,
-                             validate_onnx,
+    DEFAULT_BATCH_SIZES,
+    TOLERANCES,
+    BatchResult,
+    OnnxFileError,
+    OnnxNameError,
+    OnnxShapeError,
+    OnnxValidationError,
+    OnnxValueError,
+    ProviderReport,
+    ValidationReport,
+    export_and_validate,
+    validate_onnx,
 )
 from gan_models.sources import GeneratorSource, from_checkpoint, from_hub
 

@@ -69,6 +69,10 @@ def _pil_to_uint8(image: Image.Image, channels: int) -> torch.Tensor:
     """A PIL image as a uint8 (C, H, W) tensor with `channels` 1 (grayscale) or 3 (RGB)."""
     from torchvision.transforms import functional as TF
 
+    if image.mode == "I" or image.mode.startswith("I;16"):
+        # 16-bit grayscale (Pillow opens such PNGs as I;16, older versions as I): PIL's convert to L or RGB
+        # clips (or wraps) values above 255 instead of scaling them, so map 0..65535 onto 0..255 first.
+        image = image.convert("I").point(lambda v: v / 257 + 0.5)
     return TF.pil_to_tensor(image.convert("L" if channels == 1 else "RGB"))
 
 

@@ -135,3 +135,24 @@ def test_empty_or_missing_folder_is_a_clear_error(tmp_path):
         load_images("folder", tmp_path)
     with pytest.raises(DatasetNotFoundError, match="is not a directory"):
         load_images("folder", tmp_path / "nope")
+
+
+# Pillow opens a 16-bit grayscale PNG as I;16 (older versions: I, here made with an integer TIFF).
+@pytest.mark.parametrize("mode, name", [("I;16", "ramp.png"), ("I", "ramp.tif")])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_16_bit_grayscale_images_are_scaled_not_clipped(tmp_path, mode, name, channels):
+    """16-bit 0..65535 maps onto 0..255 like the 8-bit version of the image; PIL's own convert clips it to white."""
+    import numpy as np
+
+    ramp = np.linspace(0, 65535, 32 * 32).round().astype(np.uint16).reshape(32, 32)
+    (tmp_path / "16").mkdir()
+    (tmp_path / "8").mkdir()
+    image16 = Image.fromarray(ramp)
+    (image16 if mode == "I;16" else image16.convert("I")).save(tmp_path / "16" / name)
+    with Image.open(tmp_path / "16" / name) as saved:
+        assert saved.mode == mode
+    Image.fromarray((ramp // 257).astype(np.uint8)).save(tmp_path / "8" / "ramp.png")
+    wide = load_images("folder", tmp_path / "16", image_size=32, channels=channels)
+    narrow = load_images("folder", tmp_path / "8", image_size=32, channels=channels)
+    assert (wide.int() - narrow.int()).abs().max() <= 1
+    assert wide.float().mean() == pytest.approx(127.5, abs=1)

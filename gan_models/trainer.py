@@ -417,6 +417,9 @@ class Trainer:
         if differences:
             raise ValueError(f"cannot resume {path}: the config differs from the checkpoint's in "
                              + "; ".join(differences))
+        if state["num_images"] != len(self.images):  # the step -> (epoch, batch) mapping depends on it
+            raise ValueError(f"cannot resume {path}: the checkpoint was trained on {state['num_images']} images, "
+                             f"this run has {len(self.images)}; resume on the same data, or choose another --out")
         self.netG.load_state_dict(state["generator"])
         self.netD.load_state_dict(state["discriminator"])
         if self.netG_ema is not None:

@@ -339,3 +339,12 @@ def test_bf16_autocast_trains_with_float32_weights_and_losses(tmp_path, tiny_ima
     assert row["errD"] == pytest.approx(fp32["errD"], rel=0.05) and row["errD"] != fp32["errD"]
     with pytest.raises(ValueError, match="invalid training config: precision='fp8'"):
         tiny_config(precision="fp8").resolved()
+
+
+def test_resume_on_a_different_number_of_images_is_refused(tmp_path, tiny_images):
+    """The step -> (epoch, batch) mapping depends on the image count: resuming on more images would redo epoch 1."""
+    train(tiny_config(epochs=1), tmp_path / "run", images=tiny_images)  # 64 images: 4 steps per epoch
+    more = torch.cat([tiny_images, tiny_images.flip(0)])
+    with pytest.raises(ValueError, match="checkpoint was trained on 64 images, this run has 128"):
+        train(tiny_config(epochs=2), tmp_path / "run", resume=True, images=more)
+    assert load_checkpoint(tmp_path / "run" / "checkpoint.pt")["step"] == 4

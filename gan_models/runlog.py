@@ -99,12 +99,13 @@ class RunLog:
         if not force and time.monotonic() - self.last_plot < PLOT_INTERVAL_S:
             return
         self.last_plot = time.monotonic()
-        steps = [r["step"] for r in self.rows]
-        width = max(1, len(steps) // 100)
         fig = Figure(figsize=(8, 4))
         ax = fig.add_subplot()
         for key, label in (("errD", "D loss"), ("errG", "G loss")):
-            values = [r[key] for r in self.rows]
+            # errG is NaN on D-only steps (n_critic > 1): a NaN in every window would blank the whole curve.
+            rows = [r for r in self.rows if r[key] == r[key]]
+            steps, values = [r["step"] for r in rows], [r[key] for r in rows]
+            width = max(1, len(steps) // 100)
             smooth = [sum(values[max(0, i - width + 1):i + 1]) / len(values[max(0, i - width + 1):i + 1])
                       for i in range(len(values))]
             ax.plot(steps, smooth, label=label)

@@ -348,3 +348,27 @@ def test_resume_on_a_different_number_of_images_is_refused(tmp_path, tiny_images
     with pytest.raises(ValueError, match="checkpoint was trained on 64 images, this run has 128"):
         train(tiny_config(epochs=2), tmp_path / "run", resume=True, images=more)
     assert load_checkpoint(tmp_path / "run" / "checkpoint.pt")["step"] == 4
+
+
+def test_loss_curve_draws_g_loss_when_only_every_n_critic_th_step_has_one(tmp_path, monkeypatch):
+    """With n_critic > 1 errG is NaN on D-only steps; the G curve must still have points, not vanish."""
+    from gan_models import runlog
+
+    drawn = {}
+
+    def capture(fig, path, **kwargs):
+        drawn.update({line.get_label(): line.get_ydata() for line in fig.axes[0].get_lines()})
+
+    monkeypatch.setattr(runlog.Figure, "savefig", capture)
+    monkeypatch.setattr(runlog.os, "replace", lambda *args: None)
+    for steps in (50, 500):  # one point per step, and smoothed over 5 steps
+        log = runlog.RunLog(tmp_path)
+        for step in range(1, steps + 1):
+            err_g = 0.7 if step % 5 == 0 else float("nan")
+            log.log({"step": step, "epoch": 1, "errD": 1.3, "errG": err_g, "D_x": 0.5, "D_G_z": 0.5,
+                     "images_per_s": 1.0})
+        log.plot(tmp_path / "losses.png", force=True)
+        log.close()
+        g_curve = torch.tensor(drawn["G loss"], dtype=torch.float64)
+        assert len(g_curve) == steps // 5 and torch.allclose(g_curve, torch.tensor(0.7, dtype=torch.float64))
+        assert len(drawn["D loss"]) == steps

@@ -2,8 +2,9 @@
 
 - Non-finite losses: the trainer stops (see `NonFiniteLossError`).
 - Discriminator collapse: over the last `window` steps D's loss averages below `d_floor` while
-  G's average is at least `g_rise` times its average in the window before. For the vanilla and
-  LSGAN losses this is the "one loss goes to 0 while the other climbs" failure.
+  G's average is at least `g_rise` times its (positive) average in the window before. For the vanilla and
+  LSGAN losses this is the "one loss goes to 0 while the other climbs" failure; a Wasserstein critic's
+  loss is below 0 by design, so the trainer does not check it.
 - Mode collapse: the diversity ratio, mean pairwise L2 distance between fixed-noise samples
   divided by the same for a batch of real images of the same size. Real data scores 1; samples
   that all look alike score near 0; a trained FC-GAN on MNIST scores 0.35-0.45, since its digits are
@@ -52,7 +53,8 @@ class HealthMonitor:
         d_mean = sum(self.d_losses) / self.window
         g_before = sum(list(self.g_losses)[:self.window]) / self.window
         g_now = sum(list(self.g_losses)[self.window:]) / self.window
-        if d_mean < self.d_floor and g_now >= self.g_rise * max(g_before, 1e-8):
+        # A ratio says "rose" only for positive losses: from -0.5 to 0.02 is not a 2x climb.
+        if d_mean < self.d_floor and g_before > 0 and g_now >= self.g_rise * g_before:
             self.warned_collapse = True
             return (f"discriminator collapse: D loss averages {d_mean:.4f} over the last {self.window} steps "
                     f"while G loss rose from {g_before:.3f} to {g_now:.3f}; try a lower lr_d, label smoothing or "

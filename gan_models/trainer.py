@@ -327,6 +327,8 @@ class Trainer:
         previous_handlers = self._catch_signals()
         try:
             while self.step < cfg.epochs * steps_per_epoch:
+                if self._stop_signal is not None:  # arrived during an epoch's last step or its end
+                    raise TrainingInterrupted
                 epoch, start_batch = divmod(self.step, steps_per_epoch)
                 self.batches.set_epoch(epoch)
                 bar = tqdm(total=steps_per_epoch, initial=start_batch, desc=f"epoch {epoch + 1}/{cfg.epochs}",
@@ -348,7 +350,9 @@ class Trainer:
                             self._render(self.out / "grids" / f"step_{self.step:06d}.png")
                         if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
                             self._save(checkpoint_path)
-                    if self._stop_signal is not None:
+                    # On an epoch's last step, end the epoch first: a resumed run starts the next one and
+                    # would never render this epoch's grid or check its diversity.
+                    if self._stop_signal is not None and self.step % steps_per_epoch:
                         raise TrainingInterrupted
                     tick = time.perf_counter()  # after logging, grids and checkpoints: not part of the next step
                 bar.close()

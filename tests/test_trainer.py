@@ -392,3 +392,32 @@ def test_no_collapse_warning_from_losses_that_are_negative_by_design(tmp_path, t
     monkeypatch.setattr(trainer, "train_step", critic_step)
     result = trainer.fit()
     assert result.step == 16 and not [w for w in result.warnings if "collapse" in w]
+
+
+@pytest.mark.parametrize("stop_at", [4, 8])  # the last step of epoch 1, and of the whole run
+def test_ctrl_c_on_an_epochs_last_step_still_ends_that_epoch(tmp_path, tiny_images, monkeypatch, stop_at):
+    """Grids, the progress sheet and the diversity check of an epoch are not lost when Ctrl-C hits its last step."""
+    whole = train(tiny_config(), tmp_path / "whole", images=tiny_images)
+    trainer = Trainer(tiny_config(), tmp_path / "split", images=tiny_images)
+    original_step = trainer.train_step
+
+    def step_then_signal(real):
+        row = original_step(real)
+        if trainer.step == stop_at:
+            trainer._stop_signal = signal.SIGINT
+        return row
+
+    monkeypatch.setattr(trainer, "train_step", step_then_signal)
+    try:
+        resumed = trainer.fit()  # stopped on the run's last step: the run is simply complete
+    except TrainingInterrupted:
+        resumed = train(tiny_config(), tmp_path / "split", resume=True, images=tiny_images)
+
+    def grids(out):
+        return {p.name: p.read_bytes() for p in sorted((out / "grids").glob("*.png"))}
+
+    assert resumed.step == whole.step == 8
+    assert sorted(grids(tmp_path / "split")) == sorted(grids(tmp_path / "whole")) == ["epoch_0001.png",
+                                                                                       "epoch_0002.png"]
+    assert grids(tmp_path / "split") == grids(tmp_path / "whole")
+    assert resumed.diversity == whole.diversity is not None

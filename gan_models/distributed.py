@@ -33,6 +33,9 @@ def init_from_env(device: torch.device) -> ProcessGroup:
     if world_size == 1:
         return ProcessGroup()
     if not dist.is_initialized():
+        if device.type == "cuda" and device.index is None:
+            # "cuda" is the current GPU, GPU 0 unless set: each process takes its own, or NCCL finds all on one.
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return ProcessGroup(rank=dist.get_rank(), world_size=dist.get_world_size())
 

@@ -38,3 +38,27 @@ def test_torchrun_cli_reports_once(tmp_path, data_root):
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("done: 4 steps; errD ") == 1  # 256 / (2 * 32) steps, reported by rank 0 alone
+
+
+def test_each_cuda_process_takes_its_own_gpu(monkeypatch):
+    """Under torchrun on a 2-GPU machine, rank 1 must work on GPU 1 before NCCL starts.
+
+    Left on the current device ("cuda" means GPU 0 unless set), every rank uses GPU 0 and NCCL
+    fails with "Duplicate GPU detected : rank 1 and rank 0 both on CUDA device ...". No GPU is
+    needed here: the CUDA and NCCL calls are recorded instead of made.
+    """
+    from gan_models import distributed
+
+    calls = []
+    for name, value in {"WORLD_SIZE": "2", "RANK": "1", "LOCAL_RANK": "1"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(distributed.torch.cuda, "set_device", lambda index: calls.append(("set_device", index)))
+    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: False)
+    monkeypatch.setattr(distributed.dist, "init_process_group", lambda backend: calls.append(("init", backend)))
+    monkeypatch.setattr(distributed.dist, "get_rank", lambda: 1)
+    monkeypatch.setattr(distributed.dist, "get_world_size", lambda: 2)
+    assert distributed.init_from_env(torch.device("cuda")) == distributed.ProcessGroup(rank=1, world_size=2)
+    assert calls == [("set_device", 1), ("init", "nccl")]
+    calls.clear()
+    distributed.init_from_env(torch.device("cpu"))  # gloo on CPU: no GPU to pick
+    assert calls == [("init", "gloo")]

@@ -158,6 +158,22 @@ def test_export_and_validate_removes_a_failing_file(tmp_path, monkeypatch):
     assert not (tmp_path / "g.onnx").exists()
 
 
+def test_export_and_validate_removes_the_file_when_validation_cannot_finish(tmp_path, monkeypatch):
+    # onnxruntime-gpu lists CUDA but its libraries are missing: the CUDA session falls back to the CPU and
+    # validation stops with OnnxRuntimeError. The file was never proven, so it must not stay at `path`.
+    def cuda_falls_back(model, *, device="cpu", **kwargs):
+        if device == "cuda":
+            raise OnnxRuntimeError("asked onnxruntime for CUDAExecutionProvider but it runs on "
+                                   "['CPUExecutionProvider']; check the CUDA and cuDNN libraries onnxruntime-gpu needs")
+        return make_session(model, device=device, **kwargs)
+
+    monkeypatch.setattr(validate_module, "cuda_available", lambda: True)
+    monkeypatch.setattr(validate_module, "make_session", cuda_falls_back)
+    with pytest.raises(OnnxRuntimeError, match="but it runs on"):
+        export_and_validate(build_generator("fcgan", **TINY["fcgan"]), tmp_path / "g.onnx")
+    assert not list(tmp_path.iterdir())
+
+
 def test_wrong_latent_size_and_wrong_names_are_typed_errors(tmp_path):
     path = export_onnx(build_generator("fcgan", nz=8, ngf=8), tmp_path / "g.onnx")
     with pytest.raises(OnnxShapeError, match="latent size nz differs") as caught:

@@ -48,9 +48,10 @@ class OnnxNameError(OnnxValidationError):
 
 
 class OnnxShapeError(OnnxValidationError):
-    """A declared or produced shape differs from the generator's.
+    """A declared or produced shape differs from the generator's, or the graph does not run at a batch size.
 
-    Attributes: expected and actual shapes; batch_size (None for a declared-shape mismatch).
+    Attributes: expected and actual shapes (actual is () when it did not run); batch_size (None for a
+    declared-shape mismatch).
     """
 
     def __init__(self, message: str, expected: tuple, actual: tuple, batch_size: int | None = None) -> None:
@@ -248,7 +249,14 @@ def _compare(path, reference: GeneratorBase, z: torch.Tensor, sizes: tuple, devi
             for size in sizes:
                 batch = z[:size]
                 start = time.perf_counter()
-                got = session.run([OUTPUT_NAME], {INPUT_NAME: batch.numpy()})[0]
+                try:
+                    got = session.run([OUTPUT_NAME], {INPUT_NAME: batch.numpy()})[0]
+                except Exception as err:  # onnxruntime's own types; e.g. a Reshape pinned to the traced batch
+                    text = str(err).strip()
+                    raise OnnxShapeError(
+                        f"{path} does not run on {session.get_providers()[0]} at batch size {size}: "
+                        f"{text.splitlines()[0] if text else type(err).__name__}",
+                        expected=(size, *reference.image_shape), actual=(), batch_size=size) from None
                 onnx_ms = (time.perf_counter() - start) * 1e3
                 start = time.perf_counter()
                 want = model(batch.to(torch_device)).cpu().numpy()

@@ -188,6 +188,20 @@ def test_wrong_latent_size_and_wrong_names_are_typed_errors(tmp_path):
         validate_onnx(tmp_path / "renamed.onnx", build_generator("fcgan", nz=8, ngf=8))
 
 
+def test_a_graph_that_runs_only_at_its_traced_batch_is_a_shape_error(tmp_path):
+    # The declared batch axis is dynamic, but the final Reshape is pinned to batch 2 (what a tracer that
+    # specialised on its example batch writes): onnxruntime fails at batch 1, and validation must say so.
+    generator = build_generator("fcgan", nz=8, ngf=8)
+    proto = onnx.load(export_onnx(generator, tmp_path / "g.onnx"))
+    reshape = next(node for node in proto.graph.node if node.op_type == "Reshape")
+    constant = next(node for node in proto.graph.node if node.output[0] == reshape.input[1])
+    constant.attribute[0].t.CopyFrom(onnx.numpy_helper.from_array(np.array([2, 1, 28, 28], dtype=np.int64)))
+    onnx.save(proto, tmp_path / "pinned.onnx")
+    with pytest.raises(OnnxShapeError, match="at batch size 1") as caught:
+        validate_onnx(tmp_path / "pinned.onnx", generator)
+    assert caught.value.batch_size == 1
+
+
 @pytest.mark.parametrize("content", [None, b"", os.urandom(512), b"not an onnx model\n"])
 def test_missing_or_corrupt_files_are_file_errors(tmp_path, content):
     path = tmp_path / "bad.onnx"

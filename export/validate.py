@@ -3,8 +3,9 @@
 Checks, in this order, stopping at the first failure with a specific error:
 1. the file is a well-formed ONNX model (onnx.checker, full check)       -> OnnxFileError
 2. input and output names are "z" and "images"                           -> OnnxNameError
-3. declared shapes agree with the generator (nz, C, H, W), then the
-   output shape at every batch size on every provider                    -> OnnxShapeError
+3. z and images are declared float32 and their shapes agree with the
+   generator (nz, C, H, W), then the graph runs and makes that output
+   shape at every batch size on every provider                           -> OnnxShapeError
 4. values: max |onnx - torch| <= atol at every batch size                -> OnnxValueError
 
 CPU always runs. CUDA runs when onnxruntime offers CUDAExecutionProvider (with TF32 off on both
@@ -214,7 +215,14 @@ def _dims(value_info) -> tuple:
 
 
 def _check_declared_shapes(proto: onnx.ModelProto, path, generator: GeneratorBase) -> int | None:
-    """Compare the declared z and image shapes with the generator; return the batch if it is fixed."""
+    """Compare the declared z and image shapes (and float32 types) with the generator; return the batch if fixed."""
+    for value_info in (proto.graph.input[0], proto.graph.output[0]):
+        elem_type = value_info.type.tensor_type.elem_type
+        if elem_type != onnx.TensorProto.FLOAT:  # fp16 files too: only their weights and compute are half
+            dims = _dims(value_info)
+            raise OnnxShapeError(f"{path} declares {value_info.name} as "
+                                 f"{onnx.helper.tensor_dtype_to_np_dtype(elem_type) if elem_type else 'untyped'}; "
+                                 "gan-models files use float32", expected=dims, actual=dims)
     z_dims, image_dims = _dims(proto.graph.input[0]), _dims(proto.graph.output[0])
     if len(z_dims) != 2 or z_dims[1] != generator.nz:
         raise OnnxShapeError(f"{path} takes z of shape {z_dims} but the generator takes (batch, {generator.nz}): "

@@ -202,6 +202,28 @@ def test_a_graph_that_runs_only_at_its_traced_batch_is_a_shape_error(tmp_path):
     assert caught.value.batch_size == 1
 
 
+@pytest.mark.parametrize("which", ["input", "output"])
+def test_z_and_images_must_be_float32(tmp_path, which):
+    # An fp16 file edited to take or return float16 (as float16 converters do unless told to keep the
+    # interface): consumers feed and read float32, so it must fail validation, not pass under fp16's tolerance.
+    generator = build_generator("fcgan", nz=8, ngf=8)
+    proto = onnx.load(export_onnx(generator, tmp_path / "g.onnx", fp16=True))
+    name = INPUT_NAME if which == "input" else OUTPUT_NAME
+    cast = next(node for node in proto.graph.node if name in (node.input if which == "input" else node.output))
+    assert cast.op_type == "Cast"
+    if which == "input":  # z arrives in half precision: the Cast to half becomes an Identity
+        cast.op_type = "Identity"
+        del cast.attribute[:]
+        proto.graph.input[0].type.tensor_type.elem_type = onnx.TensorProto.FLOAT16
+    else:  # the closing Cast back to float32 is dropped
+        cast.attribute[0].i = onnx.TensorProto.FLOAT16
+        proto.graph.output[0].type.tensor_type.elem_type = onnx.TensorProto.FLOAT16
+    onnx.checker.check_model(proto, full_check=True)
+    onnx.save(proto, tmp_path / "half.onnx")
+    with pytest.raises(OnnxShapeError, match=f"{name} as float16; gan-models files use float32"):
+        validate_onnx(tmp_path / "half.onnx", generator)
+
+
 @pytest.mark.parametrize("content", [None, b"", os.urandom(512), b"not an onnx model\n"])
 def test_missing_or_corrupt_files_are_file_errors(tmp_path, content):
     path = tmp_path / "bad.onnx"

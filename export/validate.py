@@ -168,6 +168,8 @@ def validate_onnx(path: str | os.PathLike, generator: GeneratorBase, *, batch_si
     """
     proto = load_onnx(path)
     precision = read_metadata(proto).get("precision", "fp32")
+    if precision not in ("fp32", "fp16"):  # it picks the tolerance: an unknown value must not fall through
+        raise OnnxFileError(f"{path} declares precision {precision!r}; expected 'fp32' or 'fp16' (metadata_props)")
     opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 0)
     _check_names(proto, path)
     fixed_batch = _check_declared_shapes(proto, path, generator)

@@ -224,6 +224,15 @@ def test_z_and_images_must_be_float32(tmp_path, which):
         validate_onnx(tmp_path / "half.onnx", generator)
 
 
+def test_a_precision_other_than_fp32_or_fp16_in_the_metadata_is_a_file_error(tmp_path):
+    generator = build_generator("fcgan", nz=8, ngf=8)
+    proto = onnx.load(export_onnx(generator, tmp_path / "g.onnx"))
+    onnx.helper.set_model_props(proto, {**read_metadata(proto), "precision": "float32"})
+    onnx.save(proto, tmp_path / "renamed-precision.onnx")
+    with pytest.raises(OnnxFileError, match="precision 'float32'; expected 'fp32' or 'fp16'"):
+        validate_onnx(tmp_path / "renamed-precision.onnx", generator)
+
+
 @pytest.mark.parametrize("content", [None, b"", os.urandom(512), b"not an onnx model\n"])
 def test_missing_or_corrupt_files_are_file_errors(tmp_path, content):
     path = tmp_path / "bad.onnx"

@@ -145,6 +145,17 @@ def test_perturbed_model_fails_with_the_largest_difference(tmp_path):
     assert f"{err.max_abs_diff:.3g}" in str(err) and f"element {err.index}" in str(err)
 
 
+def test_the_exported_file_has_the_permissions_of_any_new_file(tmp_path):
+    # The file goes to production, often read by another user (a model server): like the PNG and .npy
+    # outputs it follows the umask, rather than the owner-only mode of its temporary file.
+    previous = os.umask(0o022)
+    try:
+        path = export_onnx(build_generator("fcgan", **TINY["fcgan"]), tmp_path / "g.onnx")
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
 def test_export_and_validate_removes_a_failing_file(tmp_path, monkeypatch):
     import export.validate as validate_module
 

@@ -154,6 +154,9 @@ def export_onnx(generator: GeneratorBase, path: str | os.PathLike, *, opset: int
     os.close(fd)
     tmp = Path(tmp)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it owner-only; the renamed file should read like any new file
         with torch.no_grad():
             _trace_to_onnx(module, example, tmp, opset, batch_dynamic)
         proto = onnx.load(os.fspath(tmp))

@@ -3,8 +3,9 @@
 Checks, in this order, stopping at the first failure with a specific error:
 1. the file is a well-formed ONNX model (onnx.checker, full check)       -> OnnxFileError
 2. input and output names are "z" and "images"                           -> OnnxNameError
-3. declared shapes agree with the generator (nz, C, H, W), then the
-   output shape at every batch size on every provider                    -> OnnxShapeError
+3. z and images are declared float32 and their shapes agree with the
+   generator (nz, C, H, W), then the graph runs and makes that output
+   shape at every batch size on every provider                           -> OnnxShapeError
 4. values: max |onnx - torch| <= atol at every batch size                -> OnnxValueError
 
 CPU always runs. CUDA runs when onnxruntime offers CUDAExecutionProvider (with TF32 off on both
@@ -48,9 +49,10 @@ class OnnxNameError(OnnxValidationError):
 
 
 class OnnxShapeError(OnnxValidationError):
-    """A declared or produced shape differs from the generator's.
+    """A declared or produced shape differs from the generator's, or the graph does not run at a batch size.
 
-    Attributes: expected and actual shapes; batch_size (None for a declared-shape mismatch).
+    Attributes: expected and actual shapes (actual is () when it did not run); batch_size (None for a
+    declared-shape mismatch).
     """
 
     def __init__(self, message: str, expected: tuple, actual: tuple, batch_size: int | None = None) -> None:
@@ -166,6 +168,8 @@ def validate_onnx(path: str | os.PathLike, generator: GeneratorBase, *, batch_si
     """
     proto = load_onnx(path)
     precision = read_metadata(proto).get("precision", "fp32")
+    if precision not in ("fp32", "fp16"):  # it picks the tolerance: an unknown value must not fall through
+        raise OnnxFileError(f"{path} declares precision {precision!r}; expected 'fp32' or 'fp16' (metadata_props)")
     opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 0)
     _check_names(proto, path)
     fixed_batch = _check_declared_shapes(proto, path, generator)
@@ -193,7 +197,7 @@ def export_and_validate(generator: GeneratorBase, path: str | os.PathLike, *, ba
     export_onnx(generator, path, **export_kwargs)
     try:
         return validate_onnx(path, generator, batch_sizes=batch_sizes, atol=atol, cuda_atol=cuda_atol)
-    except OnnxValidationError:
+    except BaseException:  # a mismatch, or validation that could not finish (CUDA unusable, Ctrl-C): not proven
         Path(path).unlink(missing_ok=True)
         raise
 
@@ -213,7 +217,14 @@ def _dims(value_info) -> tuple:
 
 
 def _check_declared_shapes(proto: onnx.ModelProto, path, generator: GeneratorBase) -> int | None:
-    """Compare the declared z and image shapes with the generator; return the batch if it is fixed."""
+    """Compare the declared z and image shapes (and float32 types) with the generator; return the batch if fixed."""
+    for value_info in (proto.graph.input[0], proto.graph.output[0]):
+        elem_type = value_info.type.tensor_type.elem_type
+        if elem_type != onnx.TensorProto.FLOAT:  # fp16 files too: only their weights and compute are half
+            dims = _dims(value_info)
+            raise OnnxShapeError(f"{path} declares {value_info.name} as "
+                                 f"{onnx.helper.tensor_dtype_to_np_dtype(elem_type) if elem_type else 'untyped'}; "
+                                 "gan-models files use float32", expected=dims, actual=dims)
     z_dims, image_dims = _dims(proto.graph.input[0]), _dims(proto.graph.output[0])
     if len(z_dims) != 2 or z_dims[1] != generator.nz:
         raise OnnxShapeError(f"{path} takes z of shape {z_dims} but the generator takes (batch, {generator.nz}): "
@@ -248,7 +259,14 @@ def _compare(path, reference: GeneratorBase, z: torch.Tensor, sizes: tuple, devi
             for size in sizes:
                 batch = z[:size]
                 start = time.perf_counter()
-                got = session.run([OUTPUT_NAME], {INPUT_NAME: batch.numpy()})[0]
+                try:
+                    got = session.run([OUTPUT_NAME], {INPUT_NAME: batch.numpy()})[0]
+                except Exception as err:  # onnxruntime's own types; e.g. a Reshape pinned to the traced batch
+                    text = str(err).strip()
+                    raise OnnxShapeError(
+                        f"{path} does not run on {session.get_providers()[0]} at batch size {size}: "
+                        f"{text.splitlines()[0] if text else type(err).__name__}",
+                        expected=(size, *reference.image_shape), actual=(), batch_size=size) from None
                 onnx_ms = (time.perf_counter() - start) * 1e3
                 start = time.perf_counter()
                 want = model(batch.to(torch_device)).cpu().numpy()

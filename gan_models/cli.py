@@ -358,6 +358,7 @@ def evaluate(checkpoint: Path | None, hub: str | None, pretrained: bool, dataset
         if str(json_path) == "-":
             click.echo(text)
         else:
+            json_path.parent.mkdir(parents=True, exist_ok=True)
             json_path.write_text(text + "\n")
             click.echo(f"wrote {json_path}")
 

@@ -25,8 +25,11 @@ def save_grid(images: torch.Tensor, path: str | os.PathLike, nrow: int = 8) -> P
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    Image.fromarray(grid.permute(1, 2, 0).numpy()).save(tmp, format="PNG")  # (H, W, 3): make_grid makes 3 channels
-    os.replace(tmp, path)
+    try:
+        Image.fromarray(grid.permute(1, 2, 0).numpy()).save(tmp, format="PNG")  # (H, W, 3): make_grid makes 3 channels
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)  # after a failed write (full disk, Ctrl-C); gone already after the rename
     return path
 
 
@@ -54,6 +57,9 @@ def save_sheet(grid_paths: list[Path], titles: list[str], path: str | os.PathLik
         sheet.paste(grid, (x, y + title_h))
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    sheet.save(tmp, format="PNG")
-    os.replace(tmp, path)
+    try:
+        sheet.save(tmp, format="PNG")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)  # after a failed write; gone already after the rename
     return path

@@ -145,6 +145,17 @@ def test_perturbed_model_fails_with_the_largest_difference(tmp_path):
     assert f"{err.max_abs_diff:.3g}" in str(err) and f"element {err.index}" in str(err)
 
 
+def test_the_exported_file_has_the_permissions_of_any_new_file(tmp_path):
+    # The file goes to production, often read by another user (a model server): like the PNG and .npy
+    # outputs it follows the umask, rather than the owner-only mode of its temporary file.
+    previous = os.umask(0o022)
+    try:
+        path = export_onnx(build_generator("fcgan", **TINY["fcgan"]), tmp_path / "g.onnx")
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
 def test_export_and_validate_removes_a_failing_file(tmp_path, monkeypatch):
     import export.validate as validate_module
 
@@ -156,6 +167,22 @@ def test_export_and_validate_removes_a_failing_file(tmp_path, monkeypatch):
     with pytest.raises(OnnxValueError):
         validate_module.export_and_validate(build_generator("fcgan", **TINY["fcgan"]), tmp_path / "g.onnx")
     assert not (tmp_path / "g.onnx").exists()
+
+
+def test_export_and_validate_removes_the_file_when_validation_cannot_finish(tmp_path, monkeypatch):
+    # onnxruntime-gpu lists CUDA but its libraries are missing: the CUDA session falls back to the CPU and
+    # validation stops with OnnxRuntimeError. The file was never proven, so it must not stay at `path`.
+    def cuda_falls_back(model, *, device="cpu", **kwargs):
+        if device == "cuda":
+            raise OnnxRuntimeError("asked onnxruntime for CUDAExecutionProvider but it runs on "
+                                   "['CPUExecutionProvider']; check the CUDA and cuDNN libraries onnxruntime-gpu needs")
+        return make_session(model, device=device, **kwargs)
+
+    monkeypatch.setattr(validate_module, "cuda_available", lambda: True)
+    monkeypatch.setattr(validate_module, "make_session", cuda_falls_back)
+    with pytest.raises(OnnxRuntimeError, match="but it runs on"):
+        export_and_validate(build_generator("fcgan", **TINY["fcgan"]), tmp_path / "g.onnx")
+    assert not list(tmp_path.iterdir())
 
 
 def test_wrong_latent_size_and_wrong_names_are_typed_errors(tmp_path):
@@ -170,6 +197,51 @@ def test_wrong_latent_size_and_wrong_names_are_typed_errors(tmp_path):
     onnx.save(proto, tmp_path / "renamed.onnx")
     with pytest.raises(OnnxNameError, match=r"outputs \['out'\]"):
         validate_onnx(tmp_path / "renamed.onnx", build_generator("fcgan", nz=8, ngf=8))
+
+
+def test_a_graph_that_runs_only_at_its_traced_batch_is_a_shape_error(tmp_path):
+    # The declared batch axis is dynamic, but the final Reshape is pinned to batch 2 (what a tracer that
+    # specialised on its example batch writes): onnxruntime fails at batch 1, and validation must say so.
+    generator = build_generator("fcgan", nz=8, ngf=8)
+    proto = onnx.load(export_onnx(generator, tmp_path / "g.onnx"))
+    reshape = next(node for node in proto.graph.node if node.op_type == "Reshape")
+    constant = next(node for node in proto.graph.node if node.output[0] == reshape.input[1])
+    constant.attribute[0].t.CopyFrom(onnx.numpy_helper.from_array(np.array([2, 1, 28, 28], dtype=np.int64)))
+    onnx.save(proto, tmp_path / "pinned.onnx")
+    with pytest.raises(OnnxShapeError, match="at batch size 1") as caught:
+        validate_onnx(tmp_path / "pinned.onnx", generator)
+    assert caught.value.batch_size == 1
+
+
+@pytest.mark.parametrize("which", ["input", "output"])
+def test_z_and_images_must_be_float32(tmp_path, which):
+    # An fp16 file edited to take or return float16 (as float16 converters do unless told to keep the
+    # interface): consumers feed and read float32, so it must fail validation, not pass under fp16's tolerance.
+    generator = build_generator("fcgan", nz=8, ngf=8)
+    proto = onnx.load(export_onnx(generator, tmp_path / "g.onnx", fp16=True))
+    name = INPUT_NAME if which == "input" else OUTPUT_NAME
+    cast = next(node for node in proto.graph.node if name in (node.input if which == "input" else node.output))
+    assert cast.op_type == "Cast"
+    if which == "input":  # z arrives in half precision: the Cast to half becomes an Identity
+        cast.op_type = "Identity"
+        del cast.attribute[:]
+        proto.graph.input[0].type.tensor_type.elem_type = onnx.TensorProto.FLOAT16
+    else:  # the closing Cast back to float32 is dropped
+        cast.attribute[0].i = onnx.TensorProto.FLOAT16
+        proto.graph.output[0].type.tensor_type.elem_type = onnx.TensorProto.FLOAT16
+    onnx.checker.check_model(proto, full_check=True)
+    onnx.save(proto, tmp_path / "half.onnx")
+    with pytest.raises(OnnxShapeError, match=f"{name} as float16; gan-models files use float32"):
+        validate_onnx(tmp_path / "half.onnx", generator)
+
+
+def test_a_precision_other_than_fp32_or_fp16_in_the_metadata_is_a_file_error(tmp_path):
+    generator = build_generator("fcgan", nz=8, ngf=8)
+    proto = onnx.load(export_onnx(generator, tmp_path / "g.onnx"))
+    onnx.helper.set_model_props(proto, {**read_metadata(proto), "precision": "float32"})
+    onnx.save(proto, tmp_path / "renamed-precision.onnx")
+    with pytest.raises(OnnxFileError, match="precision 'float32'; expected 'fp32' or 'fp16'"):
+        validate_onnx(tmp_path / "renamed-precision.onnx", generator)
 
 
 @pytest.mark.parametrize("content", [None, b"", os.urandom(512), b"not an onnx model\n"])

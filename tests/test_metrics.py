@@ -150,6 +150,15 @@ def test_evaluate_command_prints_a_table_and_writes_json(tiny_checkpoint, data_r
     assert sum(report["generated"]["class_histogram"]) == pytest.approx(1.0)
 
 
+def test_evaluate_command_writes_json_into_a_folder_it_creates(tiny_checkpoint, data_root, tmp_path):
+    # As sample --out and export --out do: a missing folder must not fail the command after the measurement.
+    out = tmp_path / "reports" / "run-1" / "quality.json"
+    result = CliRunner().invoke(main, ["evaluate", "--checkpoint", tiny_checkpoint(dataset="mnist"),
+                                       "--data-root", str(data_root), "--samples", "50", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["samples"] == 50
+
+
 @pytest.mark.parametrize("arguments, message", [
     (["--checkpoint", "missing.pt"], "checkpoint not found"),
     (["--hub", "dcgan64"], "judges 1 x 28 x 28 images; this generator makes 3 x 64 x 64"),

@@ -1,0 +1,31 @@
+"""PNG grids and sheets: written atomically, and nothing left behind when a write fails."""
+import pytest
+import torch
+from PIL import Image
+
+from gan_models.images import save_grid, save_sheet
+
+
+def _fill_the_disk(monkeypatch):
+    """Make PIL's PNG writer fail half-way, as on a full disk."""
+    def failing_save(self, fp, *args, **kwargs):
+        with open(fp, "wb") as file:
+            file.write(b"\x89PNG\r\n\x1a\n half a picture")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", failing_save)
+
+
+def test_a_failed_grid_write_keeps_the_previous_file_and_leaves_no_temporary(tmp_path, monkeypatch):
+    images = torch.rand(4, 1, 28, 28) * 2 - 1
+    path = save_grid(images, tmp_path / "grid.png", nrow=2)
+    before = path.read_bytes()
+    sheet = save_sheet([path], ["epoch 1"], tmp_path / "sheet.png")
+    sheet_before = sheet.read_bytes()
+    _fill_the_disk(monkeypatch)
+    with pytest.raises(OSError, match="No space left"):
+        save_grid(images, path, nrow=2)
+    with pytest.raises(OSError, match="No space left"):
+        save_sheet([path], ["epoch 1"], sheet)
+    assert path.read_bytes() == before and sheet.read_bytes() == sheet_before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.png", "sheet.png"]

@@ -14,7 +14,6 @@ rejects a wrong nz itself.
 """
 import copy
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import torch
 from torch import nn
 
 from gan_models import __version__
+from gan_models.atomic import atomic_write
 from gan_models.nets.base import GeneratorBase
 
 INPUT_NAME = "z"  # (batch, nz) float32 latents
@@ -150,13 +150,7 @@ def export_onnx(generator: GeneratorBase, path: str | os.PathLike, *, opset: int
     # Tracing with batch >= 2 keeps the exporter from specialising anything on a batch of one.
     example = torch.zeros(batch_size, generator.nz)
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it owner-only; the renamed file should read like any new file
+    with atomic_write(path) as tmp:
         with torch.no_grad():
             _trace_to_onnx(module, example, tmp, opset, batch_dynamic)
         proto = onnx.load(os.fspath(tmp))
@@ -167,7 +161,4 @@ def export_onnx(generator: GeneratorBase, path: str | os.PathLike, *, opset: int
                            f"(batch, {', '.join(meta['image_shape'].split(','))}) in {VALUE_RANGE}"
         onnx.checker.check_model(proto, full_check=True)
         onnx.save(proto, os.fspath(tmp))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path

@@ -14,11 +14,11 @@ a crash at any moment leaves either the previous checkpoint or the new one, neve
 import hashlib
 import io
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 
+from gan_models.atomic import TEMP_SUFFIX, atomic_write, temp_prefix
 from gan_models.nets.base import GeneratorBase
 from gan_models.registry import build_generator
 
@@ -37,31 +37,11 @@ def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
     """
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent)
+        with atomic_write(path, durable=True) as tmp, open(tmp, "wb") as file:
+            torch.save({"format": FORMAT, "version": VERSION, **state}, file)
     except OSError as err:
         raise _write_error(path, err) from None
-    try:
-        with os.fdopen(fd, "wb") as file:
-            torch.save({"format": FORMAT, "version": VERSION, **state}, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException as err:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(err, OSError):
-            raise _write_error(path, err) from None
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)  # make the rename itself durable
-    finally:
-        os.close(dir_fd)
     return path
-
-
-def _temp_prefix(path: Path) -> str:
-    return f".{path.name}."
 
 
 def _write_error(path: Path, err: OSError) -> OSError:
@@ -77,7 +57,7 @@ def remove_partial_writes(path: str | os.PathLike) -> list[Path]:
     run folder's lock); the checkpoint itself is never touched.
     """
     path = Path(path)
-    leftovers = sorted(path.parent.glob(f"{_temp_prefix(path)}*.tmp")) if path.parent.is_dir() else []
+    leftovers = sorted(path.parent.glob(f"{temp_prefix(path)}*{TEMP_SUFFIX}")) if path.parent.is_dir() else []
     for leftover in leftovers:
         leftover.unlink(missing_ok=True)
     return leftovers

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from gan_models import __version__
+from gan_models.atomic import atomic_write
 from gan_models.registry import MODELS
 
 # `sample` draws at most this many images into one PNG (100 x 100 digits: 3,002 x 3,002 pixels).
@@ -358,8 +359,8 @@ def evaluate(checkpoint: Path | None, hub: str | None, pretrained: bool, dataset
         if str(json_path) == "-":
             click.echo(text)
         else:
-            json_path.parent.mkdir(parents=True, exist_ok=True)
-            json_path.write_text(text + "\n")
+            with atomic_write(json_path) as tmp:
+                tmp.write_text(text + "\n")
             click.echo(f"wrote {json_path}")
 
 

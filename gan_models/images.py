@@ -5,6 +5,7 @@ from pathlib import Path
 import torch
 from torchvision.utils import make_grid
 
+from gan_models.atomic import atomic_write
 from gan_models.data import to_uint8
 
 
@@ -23,13 +24,8 @@ def save_grid(images: torch.Tensor, path: str | os.PathLike, nrow: int = 8) -> P
 
     grid = image_grid(images, nrow=nrow)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
+    with atomic_write(path) as tmp:
         Image.fromarray(grid.permute(1, 2, 0).numpy()).save(tmp, format="PNG")  # (H, W, 3): make_grid makes 3 channels
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)  # after a failed write (full disk, Ctrl-C); gone already after the rename
     return path
 
 
@@ -56,10 +52,6 @@ def save_sheet(grid_paths: list[Path], titles: list[str], path: str | os.PathLik
         draw.text((x, y), title, fill="black")
         sheet.paste(grid, (x, y + title_h))
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
+    with atomic_write(path) as tmp:
         sheet.save(tmp, format="PNG")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)  # after a failed write; gone already after the rename
     return path

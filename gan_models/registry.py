@@ -18,6 +18,7 @@ from typing import ClassVar, TypeVar
 
 import torch
 
+from gan_models.atomic import atomic_write
 from gan_models.nets import dcgan, fc
 from gan_models.nets.base import DiscriminatorBase, GeneratorBase
 
@@ -104,6 +105,21 @@ def weight_file_name(stem: str, sha256: str) -> str:
     return f"{stem}-{sha256[:12]}.pt"
 
 
+def save_weights(state_dict: dict, folder: Path, stem: str) -> tuple[Path, str]:
+    """Write `state_dict` to `folder` as `weight_file_name(stem, sha256)`; returns the path and the sha256.
+
+    The name comes from the SHA-256 of the serialized bytes, so they are hashed before anything is written.
+    """
+    buffer = io.BytesIO()
+    torch.save(state_dict, buffer)
+    data = buffer.getvalue()
+    sha256 = hashlib.sha256(data).hexdigest()
+    path = Path(folder) / weight_file_name(stem, sha256)
+    with atomic_write(path) as tmp:
+        tmp.write_bytes(data)
+    return path, sha256
+
+
 def read_records(path: Path, record_type: type[Record]) -> tuple[Record, ...]:
     """The records in the JSON list at `path` as `record_type` instances, each checked; () if there is no file.
 
@@ -156,7 +172,8 @@ def write_record(path: Path, record: Record) -> tuple[Record, ...]:
         elif old.file != record.file:
             (path.parent / old.file).unlink(missing_ok=True)
     records = sorted([*records, record], key=key)
-    path.write_text(json.dumps([dataclasses.asdict(r) for r in records], indent=2) + "\n")
+    with atomic_write(path) as tmp:
+        tmp.write_text(json.dumps([dataclasses.asdict(r) for r in records], indent=2) + "\n")
     return tuple(records)
 
 

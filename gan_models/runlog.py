@@ -10,12 +10,13 @@ warning: a damaged log must not stop a run from resuming. The loss curve is redr
 TensorBoard scalars are written when the `tensorboard` package is installed.
 """
 import csv
-import os
 import time
 import warnings
 from pathlib import Path
 
 from matplotlib.figure import Figure  # the object API: no pyplot state, no GUI backend
+
+from gan_models.atomic import atomic_write
 
 FIELDS = ("step", "epoch", "errD", "errG", "D_x", "D_G_z", "images_per_s")
 PLOT_INTERVAL_S = 30.0
@@ -75,12 +76,10 @@ class RunLog:
             return None
 
     def _rewrite(self) -> None:
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "w", newline="") as file:
+        with atomic_write(self.path) as tmp, open(tmp, "w", newline="") as file:
             writer = csv.DictWriter(file, fieldnames=FIELDS)
             writer.writeheader()
             writer.writerows(self.rows)
-        os.replace(tmp, self.path)
 
     def log(self, row: dict) -> None:
         """Append one step's row (keys FIELDS)."""
@@ -114,9 +113,8 @@ class RunLog:
         ax.legend()
         ax.grid(alpha=0.3)
         fig.tight_layout()
-        tmp = path.with_name(path.name + ".tmp.png")
-        fig.savefig(tmp, dpi=100)
-        os.replace(tmp, path)
+        with atomic_write(path) as tmp:
+            fig.savefig(tmp, dpi=100, format="png")
 
     def close(self) -> None:
         """Flush and close the files."""

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gan_models.atomic import atomic_write
 from gan_models.nets.base import GeneratorBase, eval_mode
 from gan_models.noise import interpolate_latents, sample_noise
 
@@ -61,19 +62,13 @@ def save_npy(generator: GeneratorBase, n: int, path: str | os.PathLike, seed: in
     file and renamed, so `path` never holds half an array. Read with `np.load(path, mmap_mode="r")`.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     batches = generate_batches(generator, n, seed, batch_size)
-    tmp = path.with_name(path.name + ".tmp")
     header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.uint8)), "fortran_order": False,
               "shape": (n, *generator.image_shape)}
-    try:
-        with open(tmp, "wb") as file:
-            np.lib.format.write_array_header_1_0(file, header)
-            for batch in batches:
-                file.write(batch.contiguous().numpy().tobytes())  # C order, as the header says
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_write(path) as tmp, open(tmp, "wb") as file:
+        np.lib.format.write_array_header_1_0(file, header)
+        for batch in batches:
+            file.write(batch.contiguous().numpy().tobytes())  # C order, as the header says
     return path
 
 

@@ -19,7 +19,6 @@ Run folder:
 """
 import copy
 import json
-import os
 import signal
 import threading
 import time
@@ -30,6 +29,7 @@ import torch
 from tqdm import tqdm
 
 from gan_models import distributed
+from gan_models.atomic import atomic_write
 from gan_models.checkpoint import load_checkpoint, remove_partial_writes, save_checkpoint
 from gan_models.data import ImageBatches, load_images
 from gan_models.images import save_grid, save_sheet
@@ -319,9 +319,8 @@ class Trainer:
         if main:
             self.out.mkdir(parents=True, exist_ok=True)
             # Written whole or not at all: `train --resume` reads it, and a kill may come at any moment.
-            tmp = self.out / "config.json.tmp"
-            tmp.write_text(json.dumps(asdict(cfg), indent=2) + "\n")
-            os.replace(tmp, self.out / "config.json")
+            with atomic_write(self.out / "config.json") as tmp:
+                tmp.write_text(json.dumps(asdict(cfg), indent=2) + "\n")
         log = RunLog(self.out, resume_step=self.step if resume else None) if main else None
         steps_per_epoch = len(self.batches)
         previous_handlers = self._catch_signals()

@@ -15,8 +15,6 @@ defaults, as the `gan-models train` option that sets it.
 import argparse
 import csv
 import dataclasses
-import hashlib
-import io
 import json
 import os
 import platform
@@ -25,16 +23,11 @@ from pathlib import Path
 
 import torch
 
+from gan_models.atomic import atomic_write
 from gan_models.checkpoint import generator_from_state, load_checkpoint
 from gan_models.images import save_grid
 from gan_models.metrics import evaluate_generator
-from gan_models.registry import (
-    MANIFEST,
-    WEIGHTS_DIR,
-    WeightRecord,
-    weight_file_name,
-    write_record,
-)
+from gan_models.registry import MANIFEST, WEIGHTS_DIR, WeightRecord, save_weights, write_record
 from gan_models.trainer import TrainConfig
 
 FP16_TOLERANCE = 0.01  # ship float16 when it moves the Frechet distance by less than this fraction
@@ -79,7 +72,8 @@ def update_readme(records: tuple[WeightRecord, ...], readme: Path = Path("README
     """Replace the table between README's weights-table markers."""
     text = readme.read_text()
     start, end = text.index(README_START) + len(README_START), text.index(README_END)
-    readme.write_text(text[:start] + "\n" + readme_table(records) + "\n" + text[end:])
+    with atomic_write(readme) as tmp:
+        tmp.write_text(text[:start] + "\n" + readme_table(records) + "\n" + text[end:])
 
 
 def training_seconds(run: Path) -> float:
@@ -120,18 +114,13 @@ def main() -> None:
     use_fp16 = change < FP16_TOLERANCE
     report, weights = (fp16, half) if use_fp16 else (fp32, generator.state_dict())
 
-    buffer = io.BytesIO()
-    torch.save(weights, buffer)
-    data = buffer.getvalue()
-    sha256 = hashlib.sha256(data).hexdigest()
-    name = weight_file_name(f"{model}-{dataset}", sha256)
-    (WEIGHTS_DIR / name).write_bytes(data)
+    path, sha256 = save_weights(weights, WEIGHTS_DIR, f"{model}-{dataset}")
     grid = save_grid((generator_fp16 if use_fp16 else generator).sample(64, seed=0),
                      Path("docs/samples") / f"{model}-{dataset}.png")
 
     g = report.generated
     record = WeightRecord(
-        model=model, dataset=dataset, file=name, sha256=sha256,
+        model=model, dataset=dataset, file=path.name, sha256=sha256,
         generator_kwargs=state["generator_kwargs"],
         num_params=sum(p.numel() for p in generator.parameters()),
         train_images=state["num_images"], image_shape=tuple(generator.image_shape),
@@ -146,7 +135,7 @@ def main() -> None:
     print(f"float32 Frechet distance {fp32.generated.frechet_distance:.3f}, "
           f"float16 {fp16.generated.frechet_distance:.3f} ({change:.2%} change): shipping {record.precision}",
           file=sys.stderr)
-    print(f"wrote {WEIGHTS_DIR / name} ({len(data):,} bytes) and {grid}", file=sys.stderr)
+    print(f"wrote {path} ({path.stat().st_size:,} bytes) and {grid}", file=sys.stderr)
     update_readme(write_record(MANIFEST, record))
     print(json.dumps(dataclasses.asdict(record), indent=2))
 

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from gan_models.classifier import MANIFEST, Classifier, ClassifierRecord, load_labelled
 from gan_models.data import to_unit_range
-from gan_models.registry import WEIGHTS_DIR, file_sha256, weight_file_name, write_record
+from gan_models.registry import WEIGHTS_DIR, save_weights, write_record
 
 
 @torch.no_grad()
@@ -96,11 +96,7 @@ def main() -> None:
                        args.max_shift)
     test_accuracy = accuracy(classifier, test_images, test_labels)
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    tmp = args.out / f".classifier-{args.dataset}.tmp"
-    torch.save(classifier.state_dict(), tmp)
-    sha256 = file_sha256(tmp)
-    path = tmp.rename(args.out / weight_file_name(f"classifier-{args.dataset}", sha256))
+    path, sha256 = save_weights(classifier.state_dict(), args.out, f"classifier-{args.dataset}")
     record = ClassifierRecord(
         dataset=args.dataset, file=path.name, sha256=sha256, train_images=len(train_images),
         test_images=len(test_images), test_accuracy=round(test_accuracy, 4),

@@ -12,6 +12,7 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -268,7 +269,7 @@ def test_nan_batch_stops_the_cli_cleanly_and_keeps_the_last_good_checkpoint(tmp_
 def _fail_checkpoint_write(monkeypatch, how: str, checkpoint: Path) -> dict:
     """Make the second write of `checkpoint` fail as `how` says; returns what it held just before."""
     seen = {"calls": 0, "before": None}
-    real_save, real_replace = torch.save, os.replace
+    real_save, real_replace, real_mkstemp = torch.save, os.replace, tempfile.mkstemp
 
     def failing_save(obj, file, *args, **kwargs):
         seen["calls"] += 1
@@ -286,15 +287,17 @@ def _fail_checkpoint_write(monkeypatch, how: str, checkpoint: Path) -> dict:
                 raise OSError(28, "No space left on device")
         return real_replace(src, dst, *args, **kwargs)
 
-    def failing_mkstemp(*args, **kwargs):
-        raise PermissionError(13, "Permission denied")
+    def failing_mkstemp(*args, **kwargs):  # only for the checkpoint: the run's other files still get written
+        if kwargs.get("prefix") == f".{checkpoint.name}.":
+            raise PermissionError(13, "Permission denied")
+        return real_mkstemp(*args, **kwargs)
 
     if how == "torch.save":
         monkeypatch.setattr(checkpoint_module.torch, "save", failing_save)
     elif how == "os.replace":
         monkeypatch.setattr(os, "replace", failing_replace)
     else:
-        monkeypatch.setattr(checkpoint_module.tempfile, "mkstemp", failing_mkstemp)
+        monkeypatch.setattr(tempfile, "mkstemp", failing_mkstemp)
     return seen
 
 

@@ -360,7 +360,6 @@ def test_loss_curve_draws_g_loss_when_only_every_n_critic_th_step_has_one(tmp_pa
         drawn.update({line.get_label(): line.get_ydata() for line in fig.axes[0].get_lines()})
 
     monkeypatch.setattr(runlog.Figure, "savefig", capture)
-    monkeypatch.setattr(runlog.os, "replace", lambda *args: None)
     for steps in (50, 500):  # one point per step, and smoothed over 5 steps
         log = runlog.RunLog(tmp_path)
         for step in range(1, steps + 1):

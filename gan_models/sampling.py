@@ -11,6 +11,7 @@ from gan_models.nets.base import GeneratorBase, eval_mode
 from gan_models.noise import interpolate_latents, sample_noise
 
 LATENT_CHUNK = 4096  # latents are always drawn this many at a time, whatever the batch size
+WALK_BATCH = 256  # latent walks go through the generator this many images at a time
 
 
 def generate_batches(generator: GeneratorBase, n: int, seed: int = 0, batch_size: int = 256) -> Iterator[torch.Tensor]:
@@ -84,5 +85,5 @@ def latent_walks(generator: GeneratorBase, walks: int, frames: int = 8, seed: in
     ends = sample_noise(2 * walks, generator.nz, generator.noise, generator=rng)
     z = interpolate_latents(ends[:walks], ends[walks:], frames, generator.noise).reshape(walks * frames, generator.nz)
     device = next(generator.parameters()).device
-    with eval_mode(generator):
-        return generator(z.to(device)).cpu()
+    with eval_mode(generator):  # in batches: activations for 10,000 images at once would take gigabytes
+        return torch.cat([generator(batch.to(device)).cpu() for batch in z.split(WALK_BATCH)])

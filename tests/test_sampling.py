@@ -5,7 +5,7 @@ import torch
 import gan_models
 from gan_models.data import to_uint8
 from gan_models.noise import interpolate_latents
-from gan_models.sampling import LATENT_CHUNK, generate, latent_walks
+from gan_models.sampling import LATENT_CHUNK, WALK_BATCH, generate, latent_walks
 
 
 def test_image_i_does_not_depend_on_n_or_batch_size():
@@ -41,3 +41,13 @@ def test_latent_walks_start_and_end_at_their_endpoints():
         assert walk.shape == (3, 5, 6)
         assert torch.allclose(walk[:, 0], start, atol=1e-5) and torch.allclose(walk[:, -1], end, atol=1e-5)
     assert latent_walks(gan_models.fcgan(nz=6, ngf=8), walks=2, frames=4).shape == (8, 1, 28, 28)
+
+
+def test_latent_walks_run_the_generator_in_bounded_batches(monkeypatch):
+    generator = gan_models.fcgan(nz=6, ngf=8)
+    whole = latent_walks(generator, walks=70, frames=8)
+    seen = []
+    forward = type(generator).forward
+    monkeypatch.setattr(type(generator), "forward", lambda self, z: seen.append(len(z)) or forward(self, z))
+    assert torch.equal(latent_walks(generator, walks=70, frames=8), whole)  # 560 images, same values
+    assert seen == [WALK_BATCH, WALK_BATCH, 560 - 2 * WALK_BATCH]

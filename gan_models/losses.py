@@ -86,12 +86,17 @@ def gradient_penalty(discriminator: nn.Module, real: torch.Tensor, fake: torch.T
 
 @dataclass(frozen=True)
 class GANLoss:
-    """A named pair of losses; `gradient_penalty` says whether the trainer adds the WGAN-GP term."""
+    """A named pair of losses.
+
+    `gradient_penalty` says whether the trainer adds the WGAN-GP term; `labels` whether D is trained
+    towards real/fake targets, which label smoothing and flipping act on (critics have no targets).
+    """
 
     name: str
     d_loss: Callable[..., torch.Tensor]  # (real_logits, fake_logits, real_target=1.0) -> scalar
     g_loss: Callable[[torch.Tensor], torch.Tensor]  # fake_logits -> scalar
     gradient_penalty: bool = False
+    labels: bool = True
 
 
 LOSSES = {
@@ -100,8 +105,8 @@ LOSSES = {
         GANLoss("vanilla", d_loss_vanilla, g_loss_nonsaturating),
         GANLoss("minimax", d_loss_vanilla, g_loss_minimax),
         GANLoss("lsgan", d_loss_lsgan, g_loss_lsgan),
-        GANLoss("wgan-gp", d_loss_wasserstein, g_loss_wasserstein, gradient_penalty=True),
-        GANLoss("hinge", d_loss_hinge, g_loss_wasserstein),
+        GANLoss("wgan-gp", d_loss_wasserstein, g_loss_wasserstein, gradient_penalty=True, labels=False),
+        GANLoss("hinge", d_loss_hinge, g_loss_wasserstein, labels=False),
     )
 }
 

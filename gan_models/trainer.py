@@ -88,8 +88,12 @@ class TrainConfig:
     def resolved(self) -> "TrainConfig":
         """A copy with every default filled in and every value checked (ValueError names the field)."""
         spec = get_spec(self.model)
-        get_loss(self.loss or spec.loss)
+        loss = get_loss(self.loss or spec.loss)
         check_noise_kind(self.noise)
+        if not loss.labels and (self.label_smoothing or self.label_flip):
+            # Smoothing would be ignored, and flipping would train the critic backwards on those steps.
+            raise ValueError(f"label_smoothing and label_flip act on real/fake labels, which the {loss.name} "
+                             f"loss has none of; set them to 0 (got {self.label_smoothing}, {self.label_flip})")
         digits = self.dataset in ("mnist", "fashion-mnist")
         default_nz = 100 if self.model == "dcgan64" else 96
         checks = {"epochs": self.epochs >= 1, "nz": self.nz is None or self.nz >= 1,
@@ -191,6 +195,10 @@ class Trainer:
         self.netG.to(memory_format=self.memory_format)
         self.netD.to(memory_format=self.memory_format)
         self.batchnorm_in_d = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in self.netD.modules())
+        if cfg.batch_size < 2 and any(isinstance(m, torch.nn.BatchNorm1d) for net in (self.netG, self.netD)
+                                      for m in net.modules()):
+            raise ValueError(f"batch_size=1 cannot train {cfg.model}: its BatchNorm1d layers need at least 2 images "
+                             "per batch (per process) to compute batch statistics")
         self.netG_ema = copy.deepcopy(self.netG).eval() if cfg.ema_decay > 0 else None
         # Fused Adam updates all of a network's tensors in one kernel instead of ~10 passes over memory.
         self.optG = torch.optim.Adam(self.netG.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2), fused=True)

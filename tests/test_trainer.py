@@ -51,8 +51,8 @@ def test_same_seed_same_losses_and_weights(tmp_path, tiny_images):
 @pytest.mark.parametrize("options", [
     {},
     {"model": "dcgan", "ngf": 4, "ndf": 4, "ema_decay": 0.9, "fresh_noise": True},
-    {"loss": "wgan-gp", "n_critic": 2, "label_flip": 0.3},
-    {"label_smoothing": 0.1, "noise": "uniform"},
+    {"loss": "wgan-gp", "n_critic": 2},
+    {"label_smoothing": 0.1, "label_flip": 0.3, "noise": "uniform"},
     {"model": "dcgan", "ngf": 4, "ndf": 4, "precision": "bf16", "ema_decay": 0.9},
 ])
 def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, tiny_images, options, monkeypatch):
@@ -420,3 +420,18 @@ def test_ctrl_c_on_an_epochs_last_step_still_ends_that_epoch(tmp_path, tiny_imag
                                                                                        "epoch_0002.png"]
     assert grids(tmp_path / "split") == grids(tmp_path / "whole")
     assert resumed.diversity == whole.diversity is not None
+
+
+@pytest.mark.parametrize("loss", ["wgan-gp", "hinge"])
+@pytest.mark.parametrize("trick", [{"label_smoothing": 0.1}, {"label_flip": 0.05}])
+def test_label_tricks_are_refused_for_losses_without_labels(loss, trick):
+    with pytest.raises(ValueError, match=f"the {loss} loss has none of; set them to 0"):
+        TrainConfig(loss=loss, **trick).resolved()
+    TrainConfig(loss="lsgan", **trick).resolved()  # a loss with targets takes them
+
+
+def test_batch_size_1_is_refused_where_batchnorm1d_needs_two_images(tmp_path, tiny_images):
+    with pytest.raises(ValueError, match="batch_size=1 cannot train dcgan: its BatchNorm1d layers need at least 2"):
+        Trainer(tiny_config(model="dcgan", ngf=4, ndf=4, batch_size=1), tmp_path, images=tiny_images)
+    trainer = Trainer(tiny_config(batch_size=1), tmp_path, images=tiny_images)  # the FC nets have no BatchNorm
+    assert trainer.train_step(tiny_images[:1].float() / 127.5 - 1)["errD"] > 0

@@ -105,6 +105,13 @@ def _declare_image_shape(proto: onnx.ModelProto, image_shape: tuple[int, int, in
         dim.dim_value = size
 
 
+def check_generator(generator, caller: str) -> None:
+    """Raise TypeError unless `generator` is a gan-models generator (`caller` names the function in the message)."""
+    if not isinstance(generator, GeneratorBase):
+        raise TypeError(f"{caller} needs a gan-models generator, got {type(generator).__name__}; "
+                        "discriminators are not exported")
+
+
 def export_onnx(generator: GeneratorBase, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET,
                 batch_dynamic: bool = True, batch_size: int = 2, fp16: bool = False, model: str | None = None,
                 dataset: str | None = None, source_sha256: str | None = None) -> Path:
@@ -134,9 +141,7 @@ def export_onnx(generator: GeneratorBase, path: str | os.PathLike, *, opset: int
         TypeError: `generator` is not a gan-models generator.
         ValueError: unsupported opset or batch_size < 1.
     """
-    if not isinstance(generator, GeneratorBase):
-        raise TypeError(f"export_onnx needs a gan-models generator, got {type(generator).__name__}; "
-                        "discriminators are not exported")
+    check_generator(generator, "export_onnx")
     check_opset(opset)
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")

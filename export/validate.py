@@ -24,7 +24,7 @@ import numpy as np
 import onnx
 import torch
 
-from export.onnx import INPUT_NAME, OUTPUT_NAME, export_onnx, read_metadata
+from export.onnx import INPUT_NAME, OUTPUT_NAME, check_generator, export_onnx, read_metadata
 from export.session import CPU, CUDA, cuda_available, make_session
 from gan_models.nets.base import GeneratorBase
 from gan_models.noise import sample_noise
@@ -163,9 +163,11 @@ def validate_onnx(path: str | os.PathLike, generator: GeneratorBase, *, batch_si
         A ValidationReport with max and mean |diff| and timings per provider and batch size.
 
     Raises:
+        TypeError: `generator` is not a gan-models generator.
         OnnxFileError, OnnxNameError, OnnxShapeError, OnnxValueError (all OnnxValidationError,
         a ValueError), in the order of the checks in the module docstring.
     """
+    check_generator(generator, "validate_onnx")
     proto = load_onnx(path)
     precision = read_metadata(proto).get("precision", "fp32")
     if precision not in ("fp32", "fp16"):  # it picks the tolerance: an unknown value must not fall through

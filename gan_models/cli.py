@@ -288,7 +288,9 @@ def sample(checkpoint, hub, pretrained, dataset, n, out, seed, nrow, interpolate
 @_source_options
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .onnx file to write.")
 @click.option("--opset", type=int, default=None, help="ONNX opset, 17 to 20 [default: 17].")
-@click.option("--fp16", is_flag=True, help="Half-precision weights and compute; z and images stay float32.")
+@click.option("--fp16", is_flag=True,
+              help="Half-precision weights (half the file), computed in float16 where the provider has kernels for "
+                   "it (onnxruntime's CPU provider computes in float32); z and images stay float32.")
 def export_command(checkpoint: Path | None, hub: str | None, pretrained: bool, dataset: str | None, out: Path,
                    opset: int | None, fp16: bool) -> None:
     """Export a generator to ONNX, then validate it against PyTorch (non-zero exit on mismatch)."""

@@ -382,3 +382,12 @@ def test_the_cuda_comparison_turns_tf32_off_and_has_its_own_tolerance(tmp_path, 
         assert all(b.max_abs_diff == pytest.approx(offset, abs=5e-6) for b in cuda.batches)
     assert sessions["cuda"].tf32_flags and set(sessions["cuda"].tf32_flags) == {(False, False)}
     assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == (True, True)  # restored
+
+
+@pytest.mark.parametrize("function", [export_onnx, validate_onnx])
+def test_a_discriminator_is_refused_with_a_type_error(tmp_path, function):
+    discriminator, path = __import__("gan_models").fcgan_discriminator(ndf=8), tmp_path / "d.onnx"
+    arguments = (discriminator, path) if function is export_onnx else (path, discriminator)
+    with pytest.raises(TypeError, match=f"{function.__name__} needs a gan-models generator, got Discriminator"):
+        function(*arguments)
+    assert not path.exists()

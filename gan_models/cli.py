@@ -11,10 +11,13 @@ import click
 
 from gan_models import __version__
 from gan_models.atomic import atomic_write
+from gan_models.noise import MAX_SEED
 from gan_models.registry import MODELS
 
 # `sample` draws at most this many images into one PNG (100 x 100 digits: 3,002 x 3,002 pixels).
 MAX_GRID_IMAGES = 10_000
+
+SEED = click.IntRange(0, MAX_SEED)  # what torch.Generator.manual_seed accepts
 
 # Exceptions that describe a problem with the user's input or files, not a bug in gan-models.
 USER_ERRORS = (ValueError, TypeError, OSError, RuntimeError)
@@ -55,7 +58,7 @@ def list_models() -> None:
 @click.option("--download", is_flag=True, help="Fetch MNIST with torchvision if it is missing (needs internet).")
 @click.option("--epochs", type=click.IntRange(min=1), default=3, show_default=True,
               help="Epochs of the short FC-GAN training on MNIST.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for the networks and their samples.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed for the networks and their samples.")
 def demo(out: Path, data_root: Path | None, download: bool, epochs: int, seed: int) -> None:
     """The main job: every pretrained generator sampled and exported to validated ONNX, offline; then a short training.
 
@@ -247,7 +250,7 @@ def _source_options(command):
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("samples.png"),
               show_default=True, help=f"PNG file for the grid (at most {MAX_GRID_IMAGES:,} images), or a .npy "
               "file: uint8 (n, C, H, W), written batch by batch, for any n.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the latent draw.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the latent draw.")
 @click.option("--nrow", type=click.IntRange(min=1), default=None, help="Images per grid row [default: ~sqrt(n)].")
 @click.option("--interpolate", is_flag=True,
               help="Latent-space walks instead: n // 8 rows, each 8 frames from one random latent to another.")
@@ -324,7 +327,7 @@ def validate_command(model_onnx: Path, checkpoint: Path | None, hub: str | None,
               help="Folder holding MNIST/raw and FashionMNIST/raw. Default: $GAN_MODELS_DATA.")
 @click.option("--samples", type=int, default=10_000, show_default=True,
               help="Images per compared set; capped at the test split's size (MNIST: 2,000).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seeds the noise and the real subsets.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seeds the noise and the real subsets.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=None,
               help="Also write the numbers as JSON to this file ('-' for standard output).")
 def evaluate(checkpoint: Path | None, hub: str | None, pretrained: bool, dataset: str | None,

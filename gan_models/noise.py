@@ -7,6 +7,7 @@ trained with (their `noise` attribute), so sampling and training always agree.
 import torch
 
 NOISE_KINDS = ("normal", "uniform")
+MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed takes seeds 0 .. 2**64 - 1 (and raises "Overflow" beyond)
 
 
 def check_noise_kind(kind: str) -> str:

@@ -36,7 +36,7 @@ from gan_models.images import save_grid, save_sheet
 from gan_models.losses import get_loss, gradient_penalty
 from gan_models.monitor import HealthMonitor, NonFiniteLossError
 from gan_models.nets.base import eval_mode
-from gan_models.noise import check_noise_kind, sample_noise
+from gan_models.noise import MAX_SEED, check_noise_kind, sample_noise
 from gan_models.registry import build_discriminator, build_generator, get_spec
 from gan_models.runlock import RunLock
 from gan_models.runlog import RunLog
@@ -104,6 +104,7 @@ class TrainConfig:
                   "ema_decay": 0 <= self.ema_decay < 1, "gp_weight": self.gp_weight >= 0,
                   "grid_every": self.grid_every >= 0, "checkpoint_every": self.checkpoint_every >= 0,
                   "max_images": self.max_images is None or self.max_images >= 1,
+                  "seed": 0 <= self.seed <= MAX_SEED,
                   "lr_g": self.lr_g is None or self.lr_g > 0, "lr_d": self.lr_d is None or self.lr_d > 0}
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -226,7 +227,7 @@ class Trainer:
 
     def _seed_step(self) -> None:
         """Derive this step's randomness from (seed, step, rank) so resumed runs replay it exactly."""
-        seed = (self.config.seed * 1_000_003 + self.step) * 64 + self.group.rank
+        seed = ((self.config.seed * 1_000_003 + self.step) * 64 + self.group.rank) % (MAX_SEED + 1)
         self.rng.manual_seed(seed)
         torch.manual_seed(seed)
 

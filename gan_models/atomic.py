@@ -26,8 +26,11 @@ def atomic_write(path: str | os.PathLike, *, durable: bool = False) -> Iterator[
     If the block raises (disk full, Ctrl-C), the temporary file is removed and `path` is untouched.
     With `durable`, the data and then the rename are fsynced, so they survive a power cut too.
     Only a SIGKILL can leave a temporary file behind: "<folder>/.<name>.*.tmp" (see `temp_prefix`).
+    Raises IsADirectoryError (an OSError) for a path that names a folder ("", ".", "..").
     """
     path = Path(path)
+    if path.name in ("", ".."):  # Path("") is ".", whose name is ""
+        raise IsADirectoryError(f"{str(path)!r} is a folder, not a file name; give a file such as out.png")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=temp_prefix(path), suffix=TEMP_SUFFIX, dir=path.parent)
     os.close(fd)

@@ -36,3 +36,12 @@ def test_a_failed_block_keeps_the_old_file_and_removes_the_temporary(tmp_path, e
             raise error
     assert path.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+
+@pytest.mark.parametrize("name", ["", "sub/.."])
+def test_a_path_naming_a_folder_is_refused_before_anything_is_written(tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(IsADirectoryError, match="is a folder, not a file name"):
+        with atomic_write(name):
+            pytest.fail("the block must not run")
+    assert list(tmp_path.iterdir()) == []

@@ -589,6 +589,7 @@ CLI_CASES = [
     (["sample", "--hub", "fcgan", "-n", "100000", "--out", "{out}/x.png"], "write them to a .npy file instead"),
     (["sample", "--hub", "fcgan", "--interpolate", "--out", "{out}/x.npy"], "--interpolate draws a PNG grid"),
     (["sample", "--hub", "fcgan", "--out", "{dir}"], "is a directory"),
+    (["sample", "--hub", "fcgan", "--out", ""], "'.' is a folder, not a file name"),
     (["export", "--hub", "fcgan"], "Missing option '--out'"),
     (["export", "--hub", "fcgan", "--out", "{out}/g.onnx", "--opset", "5"], "opset 5 is not supported; choose 17"),
     (["export", "--hub", "fcgan", "--out", "{out}/g.onnx", "--opset", "99"], "opset 99 is not supported"),

@@ -39,6 +39,18 @@ class HealthMonitor:
         self.g_losses: deque[float] = deque(maxlen=2 * window)
         self.warned_collapse = False
 
+    def state_dict(self) -> dict:
+        """The loss windows and whether the collapse warning was given: what a resumed run needs to carry on."""
+        return {"d_losses": list(self.d_losses), "g_losses": list(self.g_losses),
+                "warned_collapse": self.warned_collapse}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from `state_dict()`'s output, so a resumed run warns exactly when an uninterrupted one would."""
+        self.d_losses.clear(), self.g_losses.clear()
+        self.d_losses.extend(state["d_losses"])
+        self.g_losses.extend(state["g_losses"])
+        self.warned_collapse = state["warned_collapse"]
+
     def check_losses(self, err_d: float, err_g: float) -> str | None:
         """Record one step's losses; a warning the first time D collapses while G's loss climbs.
 

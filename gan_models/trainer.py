@@ -422,6 +422,7 @@ class Trainer:
             "optimizer_g": self.optG.state_dict(),
             "optimizer_d": self.optD.state_dict(),
             "fixed_noise": self.fixed_noise,
+            "monitor": self.monitor.state_dict(),
         }, path)
 
     def _load(self, path: Path) -> None:
@@ -440,6 +441,8 @@ class Trainer:
         self.optG.load_state_dict(state["optimizer_g"])
         self.optD.load_state_dict(state["optimizer_d"])
         self.fixed_noise = state["fixed_noise"].cpu()
+        if "monitor" in state:  # checkpoints written before it was saved start with empty loss windows
+            self.monitor.load_state_dict(state["monitor"])
         self.step = state["step"]
 
     # ---- signals ----------------------------------------------------------------------------

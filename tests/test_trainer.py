@@ -82,6 +82,10 @@ def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, tiny_images, op
         assert (a is None) == (b is None)
         if a is not None:
             assert_same_state(a, b)
+    # The health monitor's loss windows carry over too, so warnings come when they would have.
+    monitor = load_checkpoint(whole.checkpoint)["monitor"]
+    assert load_checkpoint(resumed.checkpoint)["monitor"] == monitor
+    assert len(monitor["d_losses"]) == (0 if options.get("loss") == "wgan-gp" else 12)  # critics are not watched
 
 
 def test_more_epochs_continue_a_finished_run(tmp_path, tiny_images):

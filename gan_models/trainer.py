@@ -222,6 +222,10 @@ class Trainer:
         self.warnings: list[str] = []
         self.diversity: float | None = None  # the last epoch's fixed-noise diversity ratio
         self._stop_signal: int | None = None
+        if self.loss.gradient_penalty and self.batchnorm_in_d and self.group.is_main:
+            self._warn(f"{cfg.model}'s critic has BatchNorm, which mixes the images of a batch; the gradient penalty "
+                       "assumes each score depends on its own image alone (Gulrajani et al. 2017 use no BatchNorm in "
+                       "the critic)", None)
 
     # ---- one step ---------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ import json
 import signal
 import statistics
 import time
+from dataclasses import replace
 
 import pytest
 import torch
@@ -447,3 +448,14 @@ def test_seeds_span_what_torch_accepts_and_no_further(tmp_path, tiny_images):
     for seed in (2**64, -1):
         with pytest.raises(ValueError, match=f"invalid training config: seed={seed}"):
             tiny_config(seed=seed).resolved()
+
+
+def test_wgan_gp_on_a_batchnorm_critic_warns(tmp_path, capsys, tiny_images):
+    images = torch.randint(0, 256, (16, 3, 64, 64), dtype=torch.uint8)
+    config = TrainConfig(model="dcgan64", dataset="folder", ngf=2, ndf=2, batch_size=8, progress=False)
+    assert Trainer(replace(config, loss="wgan-gp"), tmp_path / "a", images=images).warnings == [
+        "dcgan64's critic has BatchNorm, which mixes the images of a batch; the gradient penalty assumes each score "
+        "depends on its own image alone (Gulrajani et al. 2017 use no BatchNorm in the critic)"]
+    assert "warning: dcgan64's critic has BatchNorm" in capsys.readouterr().out
+    assert Trainer(replace(config, loss="hinge"), tmp_path / "b", images=images).warnings == []
+    assert Trainer(tiny_config(loss="wgan-gp"), tmp_path / "c", images=tiny_images).warnings == []  # no BatchNorm

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageFile
 
+from gan_models.noise import MAX_SEED
+
 DATA_ROOT_ENV = "GAN_MODELS_DATA"
 DATASETS = ("mnist", "fashion-mnist", "celeba", "folder")
 SPLITS = ("train", "test", "all")
@@ -213,7 +215,8 @@ class ImageBatches:
     def _indices(self) -> torch.Tensor:
         n = len(self.images)
         if self.shuffle:
-            order = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed + self.epoch))
+            seed = (self.seed + self.epoch) % (MAX_SEED + 1)  # any seed the trainer accepts, at any epoch
+            order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
         else:
             order = torch.arange(n)
         per_rank = n // self.world_size

@@ -445,6 +445,8 @@ def test_batch_size_1_is_refused_where_batchnorm1d_needs_two_images(tmp_path, ti
 def test_seeds_span_what_torch_accepts_and_no_further(tmp_path, tiny_images):
     trainer = Trainer(tiny_config(seed=2**64 - 1), tmp_path, images=tiny_images)  # step seeds wrap, not overflow
     assert [trainer.train_step(tiny_images[:16].float() / 127.5 - 1)["errD"] > 0 for _ in range(2)] == [True, True]
+    trainer.batches.set_epoch(1)  # the shuffle's seed wraps too
+    assert next(trainer.batches.iterate()).shape == (16, 1, 28, 28)
     for seed in (2**64, -1):
         with pytest.raises(ValueError, match=f"invalid training config: seed={seed}"):
             tiny_config(seed=seed).resolved()

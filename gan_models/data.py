@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageFile
 
-from gan_models.noise import MAX_SEED
+from gan_models.noise import as_seed
 
 DATA_ROOT_ENV = "GAN_MODELS_DATA"
 DATASETS = ("mnist", "fashion-mnist", "celeba", "folder")
@@ -215,8 +215,7 @@ class ImageBatches:
     def _indices(self) -> torch.Tensor:
         n = len(self.images)
         if self.shuffle:
-            seed = (self.seed + self.epoch) % (MAX_SEED + 1)  # any seed the trainer accepts, at any epoch
-            order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+            order = torch.randperm(n, generator=torch.Generator().manual_seed(as_seed(self.seed + self.epoch)))
         else:
             order = torch.arange(n)
         per_rank = n // self.world_size

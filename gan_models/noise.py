@@ -10,6 +10,11 @@ NOISE_KINDS = ("normal", "uniform")
 MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed takes seeds 0 .. 2**64 - 1 (and raises "Overflow" beyond)
 
 
+def as_seed(value: int) -> int:
+    """A seed derived by arithmetic (seed + epoch, ...) folded into torch's range 0 .. MAX_SEED."""
+    return value % (MAX_SEED + 1)
+
+
 def check_noise_kind(kind: str) -> str:
     """Return `kind` if it names a known noise distribution, else raise ValueError."""
     if kind not in NOISE_KINDS:

@@ -36,7 +36,7 @@ from gan_models.images import save_grid, save_sheet
 from gan_models.losses import get_loss, gradient_penalty
 from gan_models.monitor import HealthMonitor, NonFiniteLossError
 from gan_models.nets.base import eval_mode
-from gan_models.noise import MAX_SEED, check_noise_kind, sample_noise
+from gan_models.noise import MAX_SEED, as_seed, check_noise_kind, sample_noise
 from gan_models.registry import build_discriminator, build_generator, get_spec
 from gan_models.runlock import RunLock
 from gan_models.runlog import RunLog
@@ -231,7 +231,7 @@ class Trainer:
 
     def _seed_step(self) -> None:
         """Derive this step's randomness from (seed, step, rank) so resumed runs replay it exactly."""
-        seed = ((self.config.seed * 1_000_003 + self.step) * 64 + self.group.rank) % (MAX_SEED + 1)
+        seed = as_seed((self.config.seed * 1_000_003 + self.step) * 64 + self.group.rank)
         self.rng.manual_seed(seed)
         torch.manual_seed(seed)
 

@@ -19,6 +19,8 @@ import warnings
 import onnxruntime as ort
 import torch
 
+from gan_models.errors import first_line
+
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
 PROVIDERS = {"cpu": CPU, "cuda": CUDA}
@@ -71,13 +73,8 @@ def make_session(model: str | os.PathLike | bytes, *, device: str = "cpu", intra
             session = ort.InferenceSession(source, options, providers=providers)
     except Exception as err:  # onnxruntime raises its own pybind exception types, not a common base
         name = "the model bytes" if isinstance(model, bytes) else str(model)
-        raise OnnxRuntimeError(f"onnxruntime cannot load {name}: {_first_line(err)}") from None
+        raise OnnxRuntimeError(f"onnxruntime cannot load {name}: {first_line(err)}") from None
     if session.get_providers()[0] != PROVIDERS[device]:
         raise OnnxRuntimeError(f"asked onnxruntime for {PROVIDERS[device]} but it runs on {session.get_providers()}; "
                                "check the CUDA and cuDNN libraries onnxruntime-gpu needs")
     return session
-
-
-def _first_line(err: Exception) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__

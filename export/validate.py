@@ -26,6 +26,7 @@ import torch
 
 from export.onnx import INPUT_NAME, OUTPUT_NAME, check_generator, export_onnx, read_metadata
 from export.session import CPU, CUDA, cuda_available, make_session
+from gan_models.errors import first_line
 from gan_models.nets.base import GeneratorBase
 from gan_models.noise import sample_noise
 
@@ -138,8 +139,7 @@ def load_onnx(path: str | os.PathLike) -> onnx.ModelProto:
         proto = onnx.load(os.fspath(path))
         onnx.checker.check_model(proto, full_check=True)
     except Exception as err:  # protobuf DecodeError, onnx ValidationError, shape inference errors
-        detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise OnnxFileError(f"{path} is not a valid ONNX model ({detail})") from None
+        raise OnnxFileError(f"{path} is not a valid ONNX model ({first_line(err)})") from None
     return proto
 
 
@@ -264,10 +264,8 @@ def _compare(path, reference: GeneratorBase, z: torch.Tensor, sizes: tuple, devi
                 try:
                     got = session.run([OUTPUT_NAME], {INPUT_NAME: batch.numpy()})[0]
                 except Exception as err:  # onnxruntime's own types; e.g. a Reshape pinned to the traced batch
-                    text = str(err).strip()
                     raise OnnxShapeError(
-                        f"{path} does not run on {session.get_providers()[0]} at batch size {size}: "
-                        f"{text.splitlines()[0] if text else type(err).__name__}",
+                        f"{path} does not run on {session.get_providers()[0]} at batch size {size}: {first_line(err)}",
                         expected=(size, *reference.image_shape), actual=(), batch_size=size) from None
                 onnx_ms = (time.perf_counter() - start) * 1e3
                 start = time.perf_counter()

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from gan_models.atomic import TEMP_SUFFIX, atomic_write, temp_prefix
+from gan_models.errors import first_line
 from gan_models.nets.base import GeneratorBase
 from gan_models.registry import build_generator
 
@@ -90,9 +91,8 @@ def _read_checkpoint(path: Path, map_location: str | torch.device) -> tuple[dict
     try:
         state = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
     except Exception as err:  # torch.load on arbitrary bytes can fail in any way; all mean "unreadable"
-        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise CheckpointError(f"cannot read checkpoint {path}: truncated, corrupt or not a safe torch file "
-                              f"({first_line})") from None
+                              f"({first_line(err)})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a gan-models checkpoint")
     if state.get("version") != VERSION:

@@ -208,11 +208,16 @@ def _echo_result(result) -> None:
 
 def _export_checkpoint(checkpoint: Path, path: Path) -> None:
     """Export a checkpoint's generator to ONNX, validate it, and print the report."""
-    from export.validate import export_and_validate
     from gan_models.sources import from_checkpoint
 
-    source = from_checkpoint(checkpoint)
-    click.echo(export_and_validate(source.generator, path, **source.export_kwargs()))
+    _export(from_checkpoint(checkpoint), path)
+
+
+def _export(source, path: Path, **options) -> None:
+    """Export a GeneratorSource's generator to ONNX at `path` (export_onnx `options`), validate it, print the report."""
+    from export.validate import export_and_validate
+
+    click.echo(export_and_validate(source.generator, path, **options, **source.export_kwargs()))
     click.echo(f"exported {source.model} to {path}: validation passed")
 
 
@@ -298,13 +303,9 @@ def export_command(checkpoint: Path | None, hub: str | None, pretrained: bool, d
                    opset: int | None, fp16: bool) -> None:
     """Export a generator to ONNX, then validate it against PyTorch (non-zero exit on mismatch)."""
     from export.onnx import DEFAULT_OPSET, check_opset
-    from export.validate import export_and_validate
 
     opset = check_opset(DEFAULT_OPSET if opset is None else opset)  # before any loading: fail fast
-    source = _generator_source(checkpoint, hub, pretrained, dataset)
-    report = export_and_validate(source.generator, out, opset=opset, fp16=fp16, **source.export_kwargs())
-    click.echo(report)
-    click.echo(f"exported {source.model} to {out}: validation passed")
+    _export(_generator_source(checkpoint, hub, pretrained, dataset), out, opset=opset, fp16=fp16)
 
 
 @main.command("validate")

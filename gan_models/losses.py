@@ -89,7 +89,9 @@ class GANLoss:
     """A named pair of losses.
 
     `gradient_penalty` says whether the trainer adds the WGAN-GP term; `labels` whether D is trained
-    towards real/fake targets, which label smoothing and flipping act on (critics have no targets).
+    towards real/fake targets, which label smoothing and flipping act on (critics have no targets);
+    `nonnegative` whether D's loss is >= 0, so that "D's loss collapsed to 0" means something
+    (a Wasserstein critic's loss is below 0 by design).
     """
 
     name: str
@@ -97,6 +99,7 @@ class GANLoss:
     g_loss: Callable[[torch.Tensor], torch.Tensor]  # fake_logits -> scalar
     gradient_penalty: bool = False
     labels: bool = True
+    nonnegative: bool = True
 
 
 LOSSES = {
@@ -105,7 +108,8 @@ LOSSES = {
         GANLoss("vanilla", d_loss_vanilla, g_loss_nonsaturating),
         GANLoss("minimax", d_loss_vanilla, g_loss_minimax),
         GANLoss("lsgan", d_loss_lsgan, g_loss_lsgan),
-        GANLoss("wgan-gp", d_loss_wasserstein, g_loss_wasserstein, gradient_penalty=True, labels=False),
+        GANLoss("wgan-gp", d_loss_wasserstein, g_loss_wasserstein, gradient_penalty=True, labels=False,
+                nonnegative=False),
         GANLoss("hinge", d_loss_hinge, g_loss_wasserstein, labels=False),
     )
 }

@@ -353,7 +353,7 @@ class Trainer:
                                images_per_s=real.shape[0] * self.group.world_size / (time.perf_counter() - tick))
                     if main:
                         log.log(row)
-                        if cfg.loss != "wgan-gp":  # a WGAN critic's loss is below 0 by design
+                        if self.loss.nonnegative:  # the collapse check watches D's loss fall to 0
                             self._warn(self.monitor.check_losses(row["errD"], row["errG"]), bar)
                         bar.set_postfix(errD=f"{row['errD']:.3f}", errG=f"{row['errG']:.3f}", Dx=f"{row['D_x']:.2f}",
                                         DGz=f"{row['D_G_z']:.2f}", img_s=f"{row['images_per_s']:.0f}", refresh=False)

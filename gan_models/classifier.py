@@ -9,13 +9,12 @@ softmax gives the class coverage.
 """
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar
 
 import torch
 from torch import nn
 
-from gan_models.data import default_root, load_images
+from gan_models.data import load_digits
 from gan_models.nets.base import check_input
 from gan_models.registry import WEIGHTS_DIR, load_shipped_state_dict, read_records
 
@@ -107,16 +106,10 @@ def load_labelled(dataset: str, root: str | os.PathLike | None = None, *,
                   split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
     """A split's images, uint8 (N, 1, 28, 28), and their class labels, int64 (N,), in the same order.
 
-    `gan_models.data` drops labels (GANs need none); the classifier needs them, so they are read
-    here from the same torchvision dataset that `load_images` reads the images from.
+    Raises DatasetNotFoundError naming the folder when the data is missing.
     """
     if dataset not in ("mnist", "fashion-mnist"):
         raise ValueError(f"labelled data exists for 'mnist' and 'fashion-mnist' only, got {dataset!r}")
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    images = load_images(dataset, root, split=split)  # raises DatasetNotFoundError naming the folder
-    from torchvision import datasets
-
-    cls = datasets.MNIST if dataset == "mnist" else datasets.FashionMNIST
-    labels = cls(str(Path(root) if root is not None else default_root()), train=split == "train").targets
-    return images, labels.long()
+    return load_digits(dataset, root, split=split)

@@ -42,21 +42,29 @@ def _fix_hint(download_possible: bool) -> str:
     return f"{hint}, or pass --download to fetch it" if download_possible else hint
 
 
-def _load_torchvision_digits(name: str, root: Path, split: str, download: bool) -> torch.Tensor:
-    """MNIST or Fashion-MNIST as uint8 (N, 1, 28, 28), read once from torchvision's raw files."""
+def load_digits(name: str, root: str | os.PathLike | None = None, *, split: str = "train",
+                download: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """MNIST or Fashion-MNIST images, uint8 (N, 1, 28, 28), and their labels, int64 (N,), in the same order.
+
+    Read once from torchvision's raw files under `root` (default `default_root()`); `split` is
+    "train", "test" or "all". Raises DatasetNotFoundError naming the folder it looked in.
+    """
     from torchvision import datasets
 
+    root = _resolve_root(root)
     cls = datasets.MNIST if name == "mnist" else datasets.FashionMNIST
-    parts = []
+    images, labels = [], []
     for train in ([True, False] if split == "all" else [split == "train"]):
         try:
-            parts.append(cls(str(root), train=train, download=download).data)
+            digits = cls(str(root), train=train, download=download)
         except RuntimeError as err:
             if "not found" not in str(err):
                 raise
             where = root / cls.__name__ / "raw"
             raise DatasetNotFoundError(f"{name} not found: looked in {where}; {_fix_hint(True)}") from None
-    return torch.cat(parts).unsqueeze(1)
+        images.append(digits.data)
+        labels.append(digits.targets)
+    return torch.cat(images).unsqueeze(1), torch.cat(labels).long()
 
 
 def _center_crop_resize(image: Image.Image, size: int) -> Image.Image:
@@ -160,7 +168,7 @@ def load_images(name: str, root: str | os.PathLike | None = None, *, split: str 
         return _load_folder(root, image_size, channels)
     if name == "celeba":
         return _load_celeba(root, split, download, image_size, channels)
-    images = _load_torchvision_digits(name, root, split, download)
+    images = load_digits(name, root, split=split, download=download)[0]
     if image_size != images.shape[-1]:
         images = _resize_uint8(images, image_size)
     return images.expand(-1, channels, -1, -1).contiguous() if channels == 3 else images

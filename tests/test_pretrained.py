@@ -26,6 +26,10 @@ def test_pretrained_generator_matches_its_record(key, data_root):
     record = RECORDS[key]
     generator = torch.hub.load(str(REPO), record.model, source="local", pretrained=True, dataset=record.dataset)
     assert not generator.training
+    # Whatever the stored precision, the module computes in float32 with the weights its record's precision decodes to.
+    stored = registry.load_shipped_state_dict(record)
+    assert all(p.dtype == torch.float32 for p in generator.parameters())
+    assert all(torch.equal(generator.state_dict()[k], v.to(generator.state_dict()[k].dtype)) for k, v in stored.items())
     assert sum(p.numel() for p in generator.parameters()) == record.num_params
     assert tuple(generator.image_shape) == record.image_shape
     assert record.file.startswith(f"{record.model}-{record.dataset}-{record.sha256[:12]}")

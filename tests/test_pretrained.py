@@ -21,6 +21,12 @@ def test_every_model_ships_for_both_datasets():
     assert total < 25 * 2**20
 
 
+def test_every_shipped_generator_file_is_under_2_mb():
+    # The repository keeps every tracked file under 2 MB; the generators fit as int8 (gan_models.quantize).
+    sizes = {r.file: (WEIGHTS_DIR / r.file).stat().st_size for r in WEIGHTS}
+    assert all(size < 2 * 2**20 for size in sizes.values()), sizes
+
+
 @pytest.mark.parametrize("key", SHIPPED, ids=lambda k: "-".join(k) if isinstance(k, tuple) else k)
 def test_pretrained_generator_matches_its_record(key, data_root):
     record = RECORDS[key]

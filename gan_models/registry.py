@@ -5,7 +5,8 @@ class and the loss it is trained with by default. Shipped weights are records (d
 of state dicts stored in `gan_models/weights/`: generators in `generators.json` (WeightRecord),
 the metric classifiers in `classifiers.json` (gan_models.classifier.ClassifierRecord). Both are
 read and written here, and loading checks the file's SHA-256 against the record before
-`torch.load(..., weights_only=True)` ever sees it.
+`torch.load(..., weights_only=True)` ever sees it. A generator record's `precision` says how its file
+stores the tensors; an "int8" file is dequantized on loading (gan_models.quantize).
 """
 import dataclasses
 import hashlib
@@ -21,6 +22,7 @@ import torch
 from gan_models.atomic import atomic_write
 from gan_models.nets import dcgan, fc
 from gan_models.nets.base import DiscriminatorBase, GeneratorBase
+from gan_models.quantize import dequantize_state_dict
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
@@ -68,7 +70,7 @@ class WeightRecord:
     num_params: int = 0  # parameters of the generator
     train_images: int = 0  # images of the dataset's train split it was trained on
     image_shape: tuple = ()  # (C, H, W) of a generated image
-    precision: str = "float32"  # dtype of the stored tensors (float16 halves the file; loading casts back)
+    precision: str = "float32"  # storage: float32, float16 (half the bytes) or int8 (a quarter; gan_models.quantize)
     command: str = ""  # the exact `gan-models train` command that produced it
     train_seconds: int = 0  # time spent in training steps
     hardware: str = ""  # where it was trained
@@ -124,8 +126,8 @@ def read_records(path: Path, record_type: type[Record]) -> tuple[Record, ...]:
     """The records in the JSON list at `path` as `record_type` instances, each checked; () if there is no file.
 
     JSON lists become tuples where the field is a tuple. Raises RecordFileError naming the file and
-    entry for unknown or missing fields, a sha256 that is not 64 hex digits, or a file name other than
-    `weight_file_name(record.stem, record.sha256)`.
+    entry for unknown or missing fields, a sha256 that is not 64 hex digits, a file name other than
+    `weight_file_name(record.stem, record.sha256)`, or a precision not in PRECISIONS.
     """
     if not path.exists():
         return ()
@@ -145,13 +147,20 @@ def read_records(path: Path, record_type: type[Record]) -> tuple[Record, ...]:
     return tuple(records)
 
 
+PRECISIONS = ("float32", "float16", "int8")  # how a shipped file may store its tensors (a record's `precision`)
+
+
 def _checked(record: Record, where: str) -> Record:
-    """`record`, once its sha256 is 64 lowercase hex digits and its file is named after it (else RecordFileError)."""
+    """`record`, once its sha256 is 64 lowercase hex digits, its file is named after it and its precision
+    (if it has one) is known; else RecordFileError."""
     if len(record.sha256) != 64 or set(record.sha256) - set("0123456789abcdef"):
         raise RecordFileError(f"{where}: sha256 must be 64 lowercase hex digits, got {record.sha256!r}")
     expected = weight_file_name(record.stem, record.sha256)
     if record.file != expected:
         raise RecordFileError(f"{where}: file {record.file!r} should be named {expected!r}")
+    precision = getattr(record, "precision", PRECISIONS[0])
+    if precision not in PRECISIONS:
+        raise RecordFileError(f"{where}: precision {precision!r} is not one of {list(PRECISIONS)}")
     return record
 
 
@@ -246,8 +255,14 @@ def load_checked_state_dict(path: str | Path, sha256: str) -> dict:
 
 
 def load_shipped_state_dict(record: Record) -> dict:
-    """The state dict a record names, from WEIGHTS_DIR, hash-checked by `load_checked_state_dict`."""
-    return load_checked_state_dict(WEIGHTS_DIR / record.file, record.sha256)
+    """The state dict a record names, from WEIGHTS_DIR, hash-checked by `load_checked_state_dict`.
+
+    An int8 record's file is dequantized here (gan_models.quantize) to float32 with the original keys;
+    float16 and float32 files, and records without a `precision` field (classifiers), are returned as stored
+    (load_state_dict casts float16 to the module's dtype).
+    """
+    state_dict = load_checked_state_dict(WEIGHTS_DIR / record.file, record.sha256)
+    return dequantize_state_dict(state_dict) if getattr(record, "precision", None) == "int8" else state_dict
 
 
 def load_pretrained_generator(model: str, dataset: str, **kwargs) -> GeneratorBase:

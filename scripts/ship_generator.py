@@ -3,14 +3,16 @@
     python scripts/ship_generator.py runs/dcgan-mnist
 
 Takes the run's generator (the EMA one when the run kept it), measures its sample quality with
-`gan_models.metrics.evaluate_generator` in float32 and again after a float16 round trip, and
-ships float16 when that changes the Frechet distance by under 1% (half the bytes). Writes
-`gan_models/weights/<model>-<dataset>-<sha256[:12]>.pt` (a plain state dict), an 8 x 8 sample grid
-`docs/samples/<model>-<dataset>.png`, and writes its record into `gan_models/weights/generators.json`
-(replacing, and deleting the file of, an earlier record for the same model and dataset), and
-rewrites README.md's table of shipped weights (between its `weights-table` markers). The record's
-command is rebuilt from the run's config.json: every field that differs from TrainConfig's
-defaults, as the `gan-models train` option that sets it.
+`gan_models.metrics.evaluate_generator` in float32 and again after a float16 and an int8 round trip
+(gan_models.quantize: int8 weights with a float16 scale per slice of dim 0), and ships the smallest
+of int8 (about a quarter of float32's bytes), float16 (half) and float32 whose Frechet distance is
+within 1% of float32's; the record's metrics are those of the shipped precision. Writes
+`gan_models/weights/<model>-<dataset>-<sha256[:12]>.pt` (a plain dict of tensors), an 8 x 8 sample
+grid `docs/samples/<model>-<dataset>.png` from the shipped weights, and writes its record into
+`gan_models/weights/generators.json` (replacing, and deleting the file of, an earlier record for
+the same model and dataset), and rewrites README.md's table of shipped weights (between its
+`weights-table` markers). The record's command is rebuilt from the run's config.json: every field
+that differs from TrainConfig's defaults, as the `gan-models train` option that sets it.
 """
 import argparse
 import csv
@@ -27,10 +29,22 @@ from gan_models.atomic import atomic_write
 from gan_models.checkpoint import generator_from_state, load_checkpoint
 from gan_models.images import save_grid
 from gan_models.metrics import evaluate_generator
+from gan_models.quantize import dequantize_state_dict, quantize_state_dict
 from gan_models.registry import MANIFEST, WEIGHTS_DIR, WeightRecord, save_weights, write_record
 from gan_models.trainer import TrainConfig
 
-FP16_TOLERANCE = 0.01  # ship float16 when it moves the Frechet distance by less than this fraction
+TOLERANCE = 0.01  # ship a smaller precision when it moves the Frechet distance by less than this fraction
+
+
+def stored_forms(state_dict: dict) -> dict[str, tuple[dict, dict]]:
+    """{precision: (the state dict as stored, the state dict as loading gives it back)}, smallest file first.
+
+    The loaded form is what `gan_models.registry.load_shipped_state_dict` returns for that precision.
+    """
+    fp32 = {k: v.detach().clone() for k, v in state_dict.items()}
+    fp16 = {k: v.half() if v.is_floating_point() else v for k, v in fp32.items()}
+    int8 = quantize_state_dict(fp32)
+    return {"int8": (int8, dequantize_state_dict(int8)), "float16": (fp16, fp16), "float32": (fp32, fp32)}
 
 
 def train_command(config: dict) -> str:
@@ -106,17 +120,18 @@ def main() -> None:
     state = load_checkpoint(args.run / "checkpoint.pt")
     model, dataset = state["model"], state["dataset"]
     generator = generator_from_state(state)
-    fp32 = evaluate_generator(generator, dataset, args.data_root, n_samples=args.samples)
-    half = {k: v.half() if v.is_floating_point() else v for k, v in generator.state_dict().items()}
-    generator_fp16 = generator_from_state({**state, "ema_generator": half, "generator": half})
-    fp16 = evaluate_generator(generator_fp16, dataset, args.data_root, n_samples=args.samples)
-    change = abs(fp16.generated.frechet_distance - fp32.generated.frechet_distance) / fp32.generated.frechet_distance
-    use_fp16 = change < FP16_TOLERANCE
-    report, weights = (fp16, half) if use_fp16 else (fp32, generator.state_dict())
+    forms = stored_forms(generator.state_dict())
+    generators, reports = {}, {}
+    for precision, (_, loaded) in forms.items():
+        generators[precision] = generator_from_state({**state, "ema_generator": loaded, "generator": loaded})
+        reports[precision] = evaluate_generator(generators[precision], dataset, args.data_root, n_samples=args.samples)
+    fp32_distance = reports["float32"].generated.frechet_distance
+    changes = {p: abs(r.generated.frechet_distance - fp32_distance) / fp32_distance for p, r in reports.items()}
+    precision = next(p for p in forms if changes[p] < TOLERANCE or p == "float32")
+    report = reports[precision]
 
-    path, sha256 = save_weights(weights, WEIGHTS_DIR, f"{model}-{dataset}")
-    grid = save_grid((generator_fp16 if use_fp16 else generator).sample(64, seed=0),
-                     Path("docs/samples") / f"{model}-{dataset}.png")
+    path, sha256 = save_weights(forms[precision][0], WEIGHTS_DIR, f"{model}-{dataset}")
+    grid = save_grid(generators[precision].sample(64, seed=0), Path("docs/samples") / f"{model}-{dataset}.png")
 
     g = report.generated
     record = WeightRecord(
@@ -124,7 +139,7 @@ def main() -> None:
         generator_kwargs=state["generator_kwargs"],
         num_params=sum(p.numel() for p in generator.parameters()),
         train_images=state["num_images"], image_shape=tuple(generator.image_shape),
-        precision="float16" if use_fp16 else "float32",
+        precision=precision,
         command=train_command(state["config"]),
         train_seconds=round(training_seconds(args.run)),
         hardware=args.hardware or f"{cpu_name()} ({os.cpu_count()} cores), torch {torch.__version__}",
@@ -132,9 +147,9 @@ def main() -> None:
         classes_covered=g.classes_covered, kl_from_uniform=round(g.kl_from_uniform, 4),
         mean_confidence=round(g.mean_confidence, 4), eval_samples=report.samples,
     )
-    print(f"float32 Frechet distance {fp32.generated.frechet_distance:.3f}, "
-          f"float16 {fp16.generated.frechet_distance:.3f} ({change:.2%} change): shipping {record.precision}",
-          file=sys.stderr)
+    print(f"Frechet distance float32 {fp32_distance:.3f}, " + ", ".join(
+          f"{p} {reports[p].generated.frechet_distance:.3f} ({changes[p]:.2%} change)" for p in ("float16", "int8"))
+          + f": shipping {precision}", file=sys.stderr)
     print(f"wrote {path} ({path.stat().st_size:,} bytes) and {grid}", file=sys.stderr)
     update_readme(write_record(MANIFEST, record))
     print(json.dumps(dataclasses.asdict(record), indent=2))

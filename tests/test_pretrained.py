@@ -21,11 +21,21 @@ def test_every_model_ships_for_both_datasets():
     assert total < 25 * 2**20
 
 
+def test_every_shipped_generator_file_is_under_2_mb():
+    # The repository keeps every tracked file under 2 MB; the generators fit as int8 (gan_models.quantize).
+    sizes = {r.file: (WEIGHTS_DIR / r.file).stat().st_size for r in WEIGHTS}
+    assert all(size < 2 * 2**20 for size in sizes.values()), sizes
+
+
 @pytest.mark.parametrize("key", SHIPPED, ids=lambda k: "-".join(k) if isinstance(k, tuple) else k)
 def test_pretrained_generator_matches_its_record(key, data_root):
     record = RECORDS[key]
     generator = torch.hub.load(str(REPO), record.model, source="local", pretrained=True, dataset=record.dataset)
     assert not generator.training
+    # Whatever the stored precision, the module computes in float32 with the weights its record's precision decodes to.
+    stored = registry.load_shipped_state_dict(record)
+    assert all(p.dtype == torch.float32 for p in generator.parameters())
+    assert all(torch.equal(generator.state_dict()[k], v.to(generator.state_dict()[k].dtype)) for k, v in stored.items())
     assert sum(p.numel() for p in generator.parameters()) == record.num_params
     assert tuple(generator.image_shape) == record.image_shape
     assert record.file.startswith(f"{record.model}-{record.dataset}-{record.sha256[:12]}")

@@ -4,9 +4,11 @@ import json
 import shutil
 
 import pytest
+import torch
 
 from gan_models import classifier, registry
 from gan_models.classifier import ClassifierRecord
+from gan_models.quantize import dequantize_state_dict, quantize_state_dict
 from gan_models.registry import (
     RecordFileError,
     WeightRecord,
@@ -90,3 +92,42 @@ def test_write_record_refuses_a_misnamed_record(tmp_path):
     with pytest.raises(RecordFileError, match="new record for classifiers.json: file 'classifier-mnist-bbbb"):
         write_record(tmp_path / "classifiers.json", record)
     assert not (tmp_path / "classifiers.json").exists()
+
+
+def _int8_generator_record(folder) -> tuple[WeightRecord, dict]:
+    """A fresh FC-GAN stored as int8 in `folder`, its record, and the float32 state dict loading must give."""
+    torch.manual_seed(0)
+    generator = registry.build_generator("fcgan", ngf=8)
+    quantized = quantize_state_dict(generator.state_dict())
+    path, sha256 = registry.save_weights(quantized, folder, "fcgan-mnist")
+    record = WeightRecord(model="fcgan", dataset="mnist", file=path.name, sha256=sha256,
+                          generator_kwargs={"ngf": 8}, precision="int8")
+    return record, dequantize_state_dict(quantized)
+
+
+def test_an_int8_record_is_dequantized_on_loading(tmp_path, monkeypatch):
+    record, expected = _int8_generator_record(tmp_path)
+    monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(registry, "WEIGHTS", (record,))
+    loaded = registry.load_shipped_state_dict(record)
+    assert list(loaded) == list(expected) and all(torch.equal(loaded[k], v) for k, v in expected.items())
+    generator = registry.load_pretrained_generator("fcgan", "mnist")
+    assert all(p.dtype == torch.float32 for p in generator.parameters())
+    assert all(torch.equal(generator.state_dict()[k], v) for k, v in expected.items())
+
+
+def test_the_record_not_the_keys_decides_whether_a_file_is_dequantized(tmp_path, monkeypatch):
+    record, _ = _int8_generator_record(tmp_path)
+    monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(registry, "WEIGHTS", (dataclasses.replace(record, precision="float16"),))
+    with pytest.raises(RuntimeError, match=r"Unexpected key\(s\) in state_dict: \"net.0.weight.scale\""):
+        registry.load_pretrained_generator("fcgan", "mnist")
+
+
+def test_a_generator_record_with_an_unknown_precision_is_refused(tmp_path):
+    entry = dataclasses.asdict(registry.WEIGHTS[0]) | {"precision": "int4"}
+    path = tmp_path / "generators.json"
+    path.write_text(json.dumps([entry]))
+    message = r"generators.json entry 0: precision 'int4' is not one of \['float32', 'float16', 'int8'\]"
+    with pytest.raises(RecordFileError, match=message):
+        read_records(path, WeightRecord)

@@ -20,6 +20,7 @@ from typing import ClassVar, TypeVar
 import torch
 
 from gan_models.atomic import atomic_write
+from gan_models.errors import first_line
 from gan_models.nets import dcgan, fc
 from gan_models.nets.base import DiscriminatorBase, GeneratorBase
 from gan_models.quantize import dequantize_state_dict
@@ -249,9 +250,8 @@ def load_checked_state_dict(path: str | Path, sha256: str) -> dict:
     try:
         return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises UnpicklingError, RuntimeError, ... for a file it refuses
-        detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise WeightsIntegrityError(
-            f"cannot load {path}: not a plain state dict, or it carries code ({detail})") from None
+            f"cannot load {path}: not a plain state dict, or it carries code ({first_line(err)})") from None
 
 
 def load_shipped_state_dict(record: Record) -> dict:

@@ -25,7 +25,7 @@ from torchvision import datasets, transforms
 
 from gan_models.data import default_root
 from gan_models.registry import build_discriminator, build_generator
-from gan_models.trainer import TrainConfig, Trainer
+from gan_models.training.trainer import TrainConfig, Trainer
 
 BATCH = 128
 

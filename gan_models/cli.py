@@ -100,8 +100,8 @@ def demo(out: Path, data_root: Path | None, download: bool, epochs: int, seed: i
     except DatasetNotFoundError as missing:
         click.echo(f"skipping the short training: {missing}")
         return
-    from gan_models.trainer import TrainConfig
-    from gan_models.trainer import train as run_training
+    from gan_models.training.trainer import TrainConfig
+    from gan_models.training.trainer import train as run_training
 
     run = out / "trained-fcgan-mnist"
     click.echo(f"training fcgan on {len(images):,} MNIST images for {epochs} epochs -> {run}")
@@ -117,7 +117,7 @@ def _option_help() -> dict[str, str]:
     import inspect
     import re
 
-    from gan_models.trainer import TrainConfig
+    from gan_models.training.trainer import TrainConfig
 
     pattern = re.compile(r"^\s+(\w+): [^=]+= .*?  # (.+)$")
     lines = inspect.getsource(TrainConfig).splitlines()
@@ -132,7 +132,7 @@ def _train_options(command):
     from gan_models.data import DATASETS, SPLITS
     from gan_models.losses import LOSSES
     from gan_models.noise import NOISE_KINDS
-    from gan_models.trainer import PRECISIONS, TrainConfig
+    from gan_models.training.trainer import PRECISIONS, TrainConfig
 
     choices = {"model": list(MODELS), "dataset": list(DATASETS), "loss": list(LOSSES), "noise": list(NOISE_KINDS),
                "split": list(SPLITS), "precision": list(PRECISIONS)}
@@ -170,8 +170,8 @@ def train(ctx: click.Context, out: Path | None, resume: bool, export_path: Path 
     """
     import json
 
-    from gan_models.trainer import TrainConfig, TrainingInterrupted
-    from gan_models.trainer import train as run_training
+    from gan_models.training.trainer import TrainConfig, TrainingInterrupted
+    from gan_models.training.trainer import train as run_training
 
     if export_path is not None:
         import export  # noqa: F401  fail now, not after hours of training, if onnx/onnxruntime are missing
@@ -339,7 +339,7 @@ def evaluate(checkpoint: Path | None, hub: str | None, pretrained: bool, dataset
     """
     import json
 
-    from gan_models.metrics import MIN_SHARE, evaluate_generator
+    from gan_models.quality.metrics import MIN_SHARE, evaluate_generator
 
     # --dataset picks the shipped weights (with --pretrained) and the data compared with.
     source = _generator_source(checkpoint, hub, pretrained, dataset if pretrained else None)

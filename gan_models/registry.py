@@ -3,7 +3,7 @@
 A model name ("fcgan", "lsgan", "dcgan", "dcgan64") maps to a generator class, a discriminator
 class and the loss it is trained with by default. Shipped weights are records (data, not code)
 of state dicts stored in `gan_models/weights/`: generators in `generators.json` (WeightRecord),
-the metric classifiers in `classifiers.json` (gan_models.classifier.ClassifierRecord). Both are
+the metric classifiers in `classifiers.json` (gan_models.quality.classifier.ClassifierRecord). Both are
 read and written here, and loading checks the file's SHA-256 against the record before
 `torch.load(..., weights_only=True)` ever sees it. A generator record's `precision` says how its file
 stores the tensors; an "int8" file is dequantized on loading (gan_models.quantize).
@@ -75,7 +75,7 @@ class WeightRecord:
     command: str = ""  # the exact `gan-models train` command that produced it
     train_seconds: int = 0  # time spent in training steps
     hardware: str = ""  # where it was trained
-    frechet_distance: float = 0.0  # classifier-feature Frechet distance to the test split (gan_models.metrics)
+    frechet_distance: float = 0.0  # classifier-feature Frechet distance to the test split (gan_models.quality.metrics)
     real_frechet_distance: float = 0.0  # the same for real train images: the floor
     classes_covered: int = 0  # classes receiving >= 2% of samples, of 10
     kl_from_uniform: float = 0.0  # KL(predicted class shares || uniform), nats

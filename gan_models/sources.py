@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import torch
 
 from gan_models import hub
-from gan_models.checkpoint import generator_from_state, load_checkpoint_and_sha256
 from gan_models.nets.base import GeneratorBase
 from gan_models.registry import MODELS, find_weights
+from gan_models.training.checkpoint import generator_from_state, load_checkpoint_and_sha256
 
 UNTRAINED_SEED = 0  # fresh hub generators are initialised from this seed, so a later `validate` rebuilds them
 

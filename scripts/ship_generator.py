@@ -3,7 +3,7 @@
     python scripts/ship_generator.py runs/dcgan-mnist
 
 Takes the run's generator (the EMA one when the run kept it), measures its sample quality with
-`gan_models.metrics.evaluate_generator` in float32 and again after a float16 and an int8 round trip
+`gan_models.quality.metrics.evaluate_generator` in float32 and again after a float16 and an int8 round trip
 (gan_models.quantize: int8 weights with a float16 scale per slice of dim 0), and ships the smallest
 of int8 (about a quarter of float32's bytes), float16 (half) and float32 whose Frechet distance is
 within 1% of float32's; the record's metrics are those of the shipped precision. Writes
@@ -26,12 +26,12 @@ from pathlib import Path
 import torch
 
 from gan_models.atomic import atomic_write
-from gan_models.checkpoint import generator_from_state, load_checkpoint
 from gan_models.images import save_grid
-from gan_models.metrics import evaluate_generator
+from gan_models.quality.metrics import evaluate_generator
 from gan_models.quantize import dequantize_state_dict, quantize_state_dict
 from gan_models.registry import MANIFEST, WEIGHTS_DIR, WeightRecord, save_weights, write_record
-from gan_models.trainer import TrainConfig
+from gan_models.training.checkpoint import generator_from_state, load_checkpoint
+from gan_models.training.trainer import TrainConfig
 
 TOLERANCE = 0.01  # ship a smaller precision when it moves the Frechet distance by less than this fraction
 

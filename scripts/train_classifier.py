@@ -2,7 +2,7 @@
 
     python scripts/train_classifier.py --dataset mnist --data-root ../shared/data
 
-Trains `gan_models.classifier.Classifier` on the train split (Adam, cross-entropy), measures its
+Trains `gan_models.quality.classifier.Classifier` on the train split (Adam, cross-entropy), measures its
 accuracy on the test split, writes `gan_models/weights/classifier-<dataset>-<sha256[:12]>.pt`
 and writes its record into `gan_models/weights/classifiers.json` (replacing, and deleting the
 file of, an earlier record for the same dataset); `--out` puts both in another folder. With the
@@ -19,8 +19,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from gan_models.classifier import MANIFEST, Classifier, ClassifierRecord, load_labelled
 from gan_models.data import to_unit_range
+from gan_models.quality.classifier import MANIFEST, Classifier, ClassifierRecord, load_labelled
 from gan_models.registry import WEIGHTS_DIR, save_weights, write_record
 
 

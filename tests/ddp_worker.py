@@ -4,7 +4,7 @@ import sys
 
 import torch
 
-from gan_models.trainer import TrainConfig, Trainer
+from gan_models.training.trainer import TrainConfig, Trainer
 
 out = sys.argv[1]
 trainer = Trainer(TrainConfig(model="fcgan", nz=8, ngf=32, ndf=32, batch_size=32, epochs=2, max_images=512,

@@ -16,12 +16,12 @@ import sys
 import torchvision.datasets  # noqa: F401  (imported lazily by gan_models.data; warm it here)
 
 import gan_models.cli
-import gan_models.trainer
+import gan_models.training.trainer
 
 
 def _inject_nan_at(step: int) -> None:
     """Make the `step`-th training step (1-based) see one NaN pixel, as a corrupt batch would."""
-    train_step = gan_models.trainer.Trainer.train_step
+    train_step = gan_models.training.trainer.Trainer.train_step
 
     def poisoned(self, real):
         if self.step + 1 == step:
@@ -29,7 +29,7 @@ def _inject_nan_at(step: int) -> None:
             real[0, 0, 0, 0] = float("nan")
         return train_step(self, real)
 
-    gan_models.trainer.Trainer.train_step = poisoned
+    gan_models.training.trainer.Trainer.train_step = poisoned
 
 
 def _child(request: dict) -> None:

@@ -132,7 +132,7 @@ def test_unwritable_out_dir_is_one_line(tmp_path, data_root):
 def test_every_train_option_has_help():
     import dataclasses
 
-    from gan_models.trainer import TrainConfig
+    from gan_models.training.trainer import TrainConfig
 
     result = run("train", "--help")
     assert result.exit_code == 0

@@ -8,9 +8,9 @@ import torch
 from click.testing import CliRunner
 
 from export import read_metadata
-from gan_models.checkpoint import save_checkpoint
 from gan_models.cli import main
 from gan_models.registry import build_generator, file_sha256
+from gan_models.training.checkpoint import save_checkpoint
 
 
 def run(*args):

@@ -47,7 +47,7 @@ def test_each_cuda_process_takes_its_own_gpu(monkeypatch):
     fails with "Duplicate GPU detected : rank 1 and rank 0 both on CUDA device ...". No GPU is
     needed here: the CUDA and NCCL calls are recorded instead of made.
     """
-    from gan_models import distributed
+    from gan_models.training import distributed
 
     calls = []
     for name, value in {"WORLD_SIZE": "2", "RANK": "1", "LOCAL_RANK": "1"}.items():

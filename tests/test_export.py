@@ -29,8 +29,8 @@ from export import (
 from export import validate as validate_module
 from export.session import cuda_available
 from gan_models import __version__
-from gan_models.checkpoint import save_checkpoint
 from gan_models.registry import MODELS, NoPretrainedWeightsError, build_generator, file_sha256
+from gan_models.training.checkpoint import save_checkpoint
 
 TINY = {"fcgan": {"ngf": 16}, "lsgan": {"ngf": 16}, "dcgan": {"ngf": 4}, "dcgan64": {"ngf": 4}}
 

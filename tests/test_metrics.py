@@ -7,12 +7,18 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from gan_models.checkpoint import save_checkpoint
-from gan_models.classifier import CLASSIFIERS, load_classifier, load_labelled
 from gan_models.cli import main
 from gan_models.data import load_images, to_unit_range
-from gan_models.metrics import class_coverage, classify, evaluate_generator, feature_statistics, frechet_distance
+from gan_models.quality.classifier import CLASSIFIERS, load_classifier, load_labelled
+from gan_models.quality.metrics import (
+    class_coverage,
+    classify,
+    evaluate_generator,
+    feature_statistics,
+    frechet_distance,
+)
 from gan_models.registry import WEIGHTS_DIR, WeightsIntegrityError, build_generator, load_checked_state_dict
+from gan_models.training.checkpoint import save_checkpoint
 
 # Measured test accuracies (see classifiers.json) less a margin for thread-count round-off.
 MIN_ACCURACY = {"mnist": 0.975, "fashion-mnist": 0.895}

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from gan_models import registry
-from gan_models.metrics import evaluate_generator
+from gan_models.quality.metrics import evaluate_generator
 from gan_models.registry import WEIGHTS, WEIGHTS_DIR, WeightsIntegrityError
 
 REPO = Path(__file__).resolve().parents[1]

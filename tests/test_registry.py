@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from gan_models import classifier, registry
-from gan_models.classifier import ClassifierRecord
+from gan_models.quality.classifier import ClassifierRecord
 from gan_models.quantize import dequantize_state_dict, quantize_state_dict
 from gan_models.registry import (
     RecordFileError,

@@ -28,14 +28,14 @@ from PIL import Image, ImageFile
 
 from gan_models import checkpoint as checkpoint_module
 from gan_models import classifier, hub, registry
-from gan_models.checkpoint import CheckpointError, load_checkpoint
 from gan_models.cli import main
 from gan_models.data import DatasetNotFoundError, load_images
 from gan_models.registry import WeightsIntegrityError, file_sha256, load_checked_state_dict
-from gan_models.runlock import RunLock, RunLockedError
-from gan_models.runlog import FIELDS, RunLog
 from gan_models.sampling import generate, latent_walks
-from gan_models.trainer import TrainConfig, TrainingInterrupted, train
+from gan_models.training.checkpoint import CheckpointError, load_checkpoint
+from gan_models.training.runlock import RunLock, RunLockedError
+from gan_models.training.runlog import FIELDS, RunLog
+from gan_models.training.trainer import TrainConfig, TrainingInterrupted, train
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = ["--model", "fcgan", "--nz", "8", "--ngf", "16", "--ndf", "16", "--batch-size", "16", "--no-progress"]
@@ -361,7 +361,7 @@ def test_run_lock_takes_over_only_dead_owners(tmp_path):
 
 
 def test_the_lock_is_released_on_ctrl_c_and_on_errors(tmp_path, tiny_images, monkeypatch):
-    from gan_models.trainer import Trainer
+    from gan_models.training.trainer import Trainer
 
     step = Trainer.train_step
 
@@ -446,14 +446,14 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
 def onnx_nz8(tmp_path_factory, tiny_checkpoint) -> Path:
     """An ONNX export of the tiny checkpoint's generator (nz=8)."""
     from export import export_onnx
-    from gan_models.checkpoint import generator_from_checkpoint
+    from gan_models.training.checkpoint import generator_from_checkpoint
 
     return export_onnx(generator_from_checkpoint(tiny_checkpoint), tmp_path_factory.mktemp("onnx") / "g.onnx")
 
 
 def test_truncated_checkpoint_and_onnx_files_give_one_clear_error(tmp_path, tiny_checkpoint, onnx_nz8):
     from export import OnnxFileError, OnnxNameError, validate_onnx
-    from gan_models.checkpoint import generator_from_checkpoint
+    from gan_models.training.checkpoint import generator_from_checkpoint
 
     cut = tmp_path / "cut.pt"
     cut.write_bytes(tiny_checkpoint.read_bytes()[:5000])
@@ -716,7 +716,7 @@ def test_sample_100000_images_in_bounded_memory(tmp_path, tiny_checkpoint):
     growth_mb = float(done.stdout.split("rss_growth_mb")[1])
     images = np.load(out, mmap_mode="r")
     assert images.shape == (100_000, 1, 28, 28) and images.dtype == np.uint8
-    from gan_models.checkpoint import generator_from_checkpoint
+    from gan_models.training.checkpoint import generator_from_checkpoint
 
     first = generate(generator_from_checkpoint(tiny_checkpoint), 300, seed=0)
     assert np.array_equal(images[:300], first.numpy())

@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gan_models.classifier import CLASSIFIERS, MANIFEST, ClassifierRecord
+from gan_models.quality.classifier import CLASSIFIERS, MANIFEST, ClassifierRecord
 from gan_models.registry import file_sha256, read_records, write_record
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from gan_models import checkpoint as checkpoint_module
-from gan_models.checkpoint import CheckpointError, generator_from_checkpoint, load_checkpoint
-from gan_models.monitor import HealthMonitor, NonFiniteLossError, diversity
-from gan_models.trainer import TrainConfig, Trainer, TrainingInterrupted, config_differences, ema_update, train
+from gan_models.training.checkpoint import CheckpointError, generator_from_checkpoint, load_checkpoint
+from gan_models.training.monitor import HealthMonitor, NonFiniteLossError, diversity
+from gan_models.training.trainer import TrainConfig, Trainer, TrainingInterrupted, config_differences, ema_update, train
 
 TINY = dict(model="fcgan", nz=8, ngf=32, ndf=32, batch_size=16, progress=False)
 
@@ -271,7 +271,7 @@ def test_tensorboard_mirrors_the_logged_scalars(tmp_path, tiny_images, monkeypat
 
 def test_images_per_s_times_the_step_not_the_logging(tmp_path, tiny_images, monkeypatch):
     """A slow log write (0.2 s) is not charged to the next step: images/s is the step's own rate."""
-    from gan_models.runlog import RunLog
+    from gan_models.training.runlog import RunLog
 
     logged, durations = [], []
     original_log = RunLog.log

@@ -2,7 +2,7 @@
 
 The Frechet distance (Heusel et al. 2017, arXiv 1706.08500) is FID's formula,
 `||mu1 - mu2||^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2))`, applied to the 128 penultimate-layer features
-of the dataset's own classifier (`gan_models.classifier`) instead of Inception's 2048.
+of the dataset's own classifier (`gan_models.quality.classifier`) instead of Inception's 2048.
 
 Which images are compared (`evaluate_generator`):
 - the reference is the dataset's test split, which no classifier and no GAN trains on;
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gan_models.classifier import FEATURE_LAYER, Classifier, find_classifier, load_classifier
 from gan_models.data import load_images, to_unit_range
 from gan_models.nets.base import GeneratorBase
+from gan_models.quality.classifier import FEATURE_LAYER, Classifier, find_classifier, load_classifier
 from gan_models.sampling import generate
 
 DEFAULT_SAMPLES = 10_000

@@ -12,8 +12,8 @@ counter is the whole RNG state a checkpoint needs.
 
 Run folder:
     config.json          the resolved TrainConfig
-    checkpoint.pt        the latest checkpoint (see gan_models.checkpoint)
-    log.csv, losses.png  per-step losses and their curve (gan_models.runlog)
+    checkpoint.pt        the latest checkpoint (see gan_models.training.checkpoint)
+    log.csv, losses.png  per-step losses and their curve (gan_models.training.runlog)
     grids/epoch_0001.png 8 x 8 grid of the fixed noise after each epoch (and step_*.png if asked)
     progress.png         all epoch grids on one sheet
 """
@@ -28,18 +28,18 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from gan_models import distributed
 from gan_models.atomic import atomic_write
-from gan_models.checkpoint import load_checkpoint, remove_partial_writes, save_checkpoint
 from gan_models.data import ImageBatches, load_images
 from gan_models.images import save_grid, save_sheet
 from gan_models.losses import get_loss, gradient_penalty
-from gan_models.monitor import HealthMonitor, NonFiniteLossError
 from gan_models.nets.base import eval_mode
 from gan_models.noise import MAX_SEED, as_seed, check_noise_kind, sample_noise
 from gan_models.registry import build_discriminator, build_generator, get_spec
-from gan_models.runlock import RunLock
-from gan_models.runlog import RunLog
+from gan_models.training import distributed
+from gan_models.training.checkpoint import load_checkpoint, remove_partial_writes, save_checkpoint
+from gan_models.training.monitor import HealthMonitor, NonFiniteLossError
+from gan_models.training.runlock import RunLock
+from gan_models.training.runlog import RunLog
 
 # Radford et al. train DCGAN-64 with lr 2e-4; the assignment uses 1e-3 for the 28 x 28 models.
 DEFAULT_LR = {"fcgan": 1e-3, "lsgan": 1e-3, "dcgan": 1e-3, "dcgan64": 2e-4}
@@ -312,7 +312,7 @@ class Trainer:
     def fit(self, resume: bool = False) -> TrainResult:
         """Train until `config.epochs` epochs are done; with `resume`, continue from `out/checkpoint.pt`.
 
-        The main process holds `out/.lock` throughout (see gan_models.runlock), so a second
+        The main process holds `out/.lock` throughout (see gan_models.training.runlock), so a second
         training pointed at the same folder is refused instead of interleaving with this one.
         """
         if not self.group.is_main:

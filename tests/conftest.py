@@ -1,11 +1,15 @@
-"""Shared fixtures: the bundled data root and tiny synthetic datasets."""
+"""Shared fixtures: the data root, tiny synthetic datasets, one tiny trained run (its checkpoint and ONNX export),
+files that carry code, and the paths the CLI error tests refer to."""
 import os
+import pickle
 from pathlib import Path
 
 import pytest
 import torch
 
 from gan_models.data import DATA_ROOT_ENV
+from gan_models.training.trainer import train
+from tests.helpers import fcgan16_config
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +25,59 @@ def data_root() -> Path:
 def tiny_images() -> torch.Tensor:
     """64 random uint8 images (64, 1, 28, 28)."""
     return torch.randint(0, 256, (64, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """A real checkpoint of a tiny FC-GAN (nz=8, ngf=16)."""
+    images = torch.randint(0, 256, (32, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    return train(fcgan16_config(), tmp_path_factory.mktemp("tiny") / "run", images=images).checkpoint
+
+
+@pytest.fixture(scope="session")
+def onnx_nz8(tmp_path_factory, tiny_checkpoint) -> Path:
+    """An ONNX export of the tiny checkpoint's generator (nz=8)."""
+    from export import export_onnx
+    from gan_models.training.checkpoint import generator_from_checkpoint
+
+    return export_onnx(generator_from_checkpoint(tiny_checkpoint), tmp_path_factory.mktemp("onnx") / "g.onnx")
+
+
+class _Payload:
+    """Unpickling this runs a shell command: what a malicious checkpoint or weight file would carry."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+@pytest.fixture
+def code_carrying_files(tmp_path) -> tuple[Path, list[Path]]:
+    """A marker path and two files that create it when unpickled: a raw pickle and a torch.save zip."""
+    marker = tmp_path / "MARKER"
+    raw = tmp_path / "raw-pickle.pt"
+    raw.write_bytes(pickle.dumps({"format": "gan-models-checkpoint", "version": 1, "x": _Payload(marker)}, protocol=2))
+    zipped = tmp_path / "torch-save.pt"
+    torch.save({"format": "gan-models-checkpoint", "version": 1, "model": "fcgan", "x": _Payload(marker)}, zipped)
+    # The files are really dangerous: a plain load runs the payload (then the marker is removed again).
+    torch.load(zipped, weights_only=False)
+    assert marker.exists()
+    marker.unlink()
+    return marker, [raw, zipped]
+
+
+@pytest.fixture(scope="session")
+def paths(tmp_path_factory, tiny_checkpoint, onnx_nz8) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("cli")
+    (root / "folder").mkdir()
+    (root / "empty").mkdir()
+    (root / "text.pt").write_text("not a checkpoint")
+    (root / "random.onnx").write_bytes(b"\x00\x01 not onnx")
+    return {"dir": str(root / "folder"), "empty": str(root / "empty"), "text": str(root / "text.pt"),
+            "missing": str(root / "missing.pt"), "ckpt": str(tiny_checkpoint), "onnx8": str(onnx_nz8),
+            "random_onnx": str(root / "random.onnx"), "out": str(root / "out")}
 
 
 def _hypothesis_profiles() -> None:

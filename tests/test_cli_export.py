@@ -11,6 +11,7 @@ from export import read_metadata
 from gan_models.cli import main
 from gan_models.registry import build_generator, file_sha256
 from gan_models.training.checkpoint import save_checkpoint
+from tests.helpers import one_error_line
 
 
 def run(*args):
@@ -101,3 +102,25 @@ def test_importing_hubconf_does_not_import_onnx():
     result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True,
                             env={**os.environ, "PYTHONPATH": root})
     assert result.stdout.split() == ["False", "False"]
+
+
+# Bad input from the robustness matrix (issue 6): each case is one `Error: ...` line naming the problem.
+EXPORT_CASES = [
+    (["export", "--hub", "fcgan"], "Missing option '--out'"),
+    (["export", "--hub", "fcgan", "--out", "{out}/g.onnx", "--opset", "5"], "opset 5 is not supported; choose 17"),
+    (["export", "--hub", "fcgan", "--out", "{out}/g.onnx", "--opset", "99"], "opset 99 is not supported"),
+    (["export", "--hub", "fcgan", "--out", "{out}/g.onnx", "--opset", "new"], "'new' is not a valid integer"),
+    (["export", "--checkpoint", "{missing}", "--out", "{out}/g.onnx"], "checkpoint not found"),
+    (["validate", "{missing}", "--hub", "fcgan"], "ONNX file not found"),
+    (["validate", "{random_onnx}", "--hub", "fcgan"], "is not a valid ONNX model"),
+    (["validate", "{dir}", "--hub", "fcgan"], "is a directory"),
+    (["validate", "{onnx8}", "--hub", "fcgan"], "latent size nz differs"),
+    (["validate", "{onnx8}"], "give exactly one of"),
+]
+
+
+@pytest.mark.parametrize("args, message", EXPORT_CASES, ids=[" ".join(a)[:60] for a, _ in EXPORT_CASES])
+def test_bad_cli_input_is_one_line_naming_the_problem(args, message, paths, data_root):
+    values = {**paths, "data": str(data_root)}
+    result = CliRunner().invoke(main, [a.format(**values) for a in args])
+    assert message in one_error_line(result)

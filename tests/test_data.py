@@ -1,9 +1,11 @@
 """Data: in-memory loading, scaling, batching order, and clear errors for missing data."""
 import warnings
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import Image, ImageFile
 
 from gan_models.data import (
     DATA_ROOT_ENV,
@@ -14,6 +16,40 @@ from gan_models.data import (
     to_uint8,
     to_unit_range,
 )
+
+
+def _image_folder(root: Path) -> dict[str, Path]:
+    """Good images of every mode and size, plus broken files; returns them by kind."""
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    files = {"rgb": root / "a" / "rgb.png", "jpeg": root / "a" / "photo.jpg", "rgba": root / "b" / "rgba.png",
+             "gray": root / "b" / "gray.png", "palette": root / "palette.gif", "small": root / "small.bmp",
+             "corrupt": root / "corrupt.png", "truncated_png": root / "cut.png", "truncated_jpeg": root / "cut.jpg",
+             "not_an_image": root / "notes.png"}
+    for path in files.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(rgb).save(files["rgb"])
+    Image.fromarray(rgb).save(files["jpeg"], quality=90)
+    Image.fromarray(rng.integers(0, 256, (30, 30, 4), dtype=np.uint8)).save(files["rgba"])
+    Image.fromarray(rgb[..., 0]).save(files["gray"])
+    Image.fromarray(rgb).convert("P").save(files["palette"])
+    Image.fromarray(rgb[:9, :7]).save(files["small"])
+    files["corrupt"].write_bytes(b"\x89PNG\r\n\x1a\n" + rng.bytes(300))
+    files["truncated_png"].write_bytes(files["rgb"].read_bytes()[:400])  # valid header, cut off
+    files["truncated_jpeg"].write_bytes(files["jpeg"].read_bytes()[:1500])
+    files["not_an_image"].write_text("not an image")
+    (root / "readme.txt").write_text("ignored: not an image extension")
+    return files
+
+
+def _write_images(folder):
+    (folder / "cats").mkdir(parents=True)
+    Image.new("RGB", (40, 30), (255, 0, 0)).save(folder / "cats" / "red.png")
+    Image.new("L", (20, 20), 128).save(folder / "gray.jpg")
+    Image.new("RGBA", (32, 32), (0, 0, 255, 128)).save(folder / "blue.png")
+    Image.new("P", (16, 24)).save(folder / "palette.gif")
+    (folder / "notes.txt").write_text("not an image")
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
 
 
 def test_mnist_train_and_test_splits(data_root):
@@ -107,16 +143,6 @@ def test_batches_reject_bad_arguments(tiny_images):
         ImageBatches(tiny_images.float(), batch_size=4)
 
 
-def _write_images(folder):
-    (folder / "cats").mkdir(parents=True)
-    Image.new("RGB", (40, 30), (255, 0, 0)).save(folder / "cats" / "red.png")
-    Image.new("L", (20, 20), 128).save(folder / "gray.jpg")
-    Image.new("RGBA", (32, 32), (0, 0, 255, 128)).save(folder / "blue.png")
-    Image.new("P", (16, 24)).save(folder / "palette.gif")
-    (folder / "notes.txt").write_text("not an image")
-    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
-
-
 def test_folder_of_mixed_images_loads_and_skips_bad_files(tmp_path):
     _write_images(tmp_path)
     with pytest.warns(UserWarning, match="broken.png"):
@@ -156,3 +182,28 @@ def test_16_bit_grayscale_images_are_scaled_not_clipped(tmp_path, mode, name, ch
     narrow = load_images("folder", tmp_path / "8", image_size=32, channels=channels)
     assert (wide.int() - narrow.int()).abs().max() <= 1
     assert wide.float().mean() == pytest.approx(127.5, abs=1)
+
+
+@pytest.mark.parametrize("tolerant_pil", [False, True])
+def test_image_folders_skip_bad_files_by_name_and_load_good_ones(tmp_path, monkeypatch, tolerant_pil):
+    files = _image_folder(tmp_path / "images")
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", tolerant_pil)  # as another library may set it
+    with pytest.warns(UserWarning, match="skipped 4 unreadable image") as caught:
+        images = load_images("folder", tmp_path / "images", channels=3, image_size=16)
+    assert images.shape == (6, 3, 16, 16) and images.dtype == torch.uint8
+    message = str(caught[0].message)
+    for kind in ("corrupt", "truncated_png", "truncated_jpeg", "not_an_image"):
+        assert str(files[kind]) in message
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is tolerant_pil  # restored
+    with pytest.warns(UserWarning, match="skipped 4"):
+        assert load_images("folder", tmp_path / "images", channels=1, image_size=8).shape == (6, 1, 8, 8)
+
+
+def test_an_image_folder_with_nothing_usable_is_one_clear_error(tmp_path):
+    files = _image_folder(tmp_path / "images")
+    for kind in ("rgb", "jpeg", "rgba", "gray", "palette", "small"):
+        files[kind].unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(DatasetNotFoundError, match="no usable images in"):
+            load_images("folder", tmp_path / "images")

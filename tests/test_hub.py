@@ -2,17 +2,39 @@
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gan_models
-from gan_models import registry
-from gan_models.registry import NoPretrainedWeightsError, WeightRecord, WeightsIntegrityError
+from gan_models import hub, registry
+from gan_models.registry import (
+    NoPretrainedWeightsError,
+    WeightRecord,
+    WeightsIntegrityError,
+)
+from tests.helpers import DOCUMENTED, ODD_VALUES, REPO, SMALL
 
-REPO = Path(__file__).resolve().parents[1]
+
+def _ship(tmp_path, monkeypatch, **kwargs) -> tuple[WeightRecord, torch.nn.Module]:
+    """Save a generator's state dict as a shipped weight in a temporary weights folder."""
+    torch.manual_seed(1)
+    trained = registry.build_generator("fcgan", nz=4, ngf=8)
+    path = tmp_path / "fcgan-mnist.pt"
+    torch.save(trained.state_dict(), path)
+    record = WeightRecord("fcgan", "mnist", path.name, registry.file_sha256(path), {"nz": 4, "ngf": 8})
+    monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(registry, "WEIGHTS", (record,))
+    return record, trained
+
+
 GENERATORS = ["dcgan", "dcgan64", "fcgan", "lsgan"]
+
+
+
+
 ENTRY_POINTS = sorted(GENERATORS + [f"{g}_discriminator" for g in GENERATORS])
 
 
@@ -89,18 +111,6 @@ def test_unknown_model_and_keyword():
         gan_models.fcgan(widht=3)
 
 
-def _ship(tmp_path, monkeypatch, **kwargs) -> tuple[WeightRecord, torch.nn.Module]:
-    """Save a generator's state dict as a shipped weight in a temporary weights folder."""
-    torch.manual_seed(1)
-    trained = registry.build_generator("fcgan", nz=4, ngf=8)
-    path = tmp_path / "fcgan-mnist.pt"
-    torch.save(trained.state_dict(), path)
-    record = WeightRecord("fcgan", "mnist", path.name, registry.file_sha256(path), {"nz": 4, "ngf": 8})
-    monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
-    monkeypatch.setattr(registry, "WEIGHTS", (record,))
-    return record, trained
-
-
 def test_pretrained_loading_checks_the_hash_and_returns_eval_mode(tmp_path, monkeypatch):
     _, trained = _ship(tmp_path, monkeypatch)
     loaded = gan_models.fcgan(pretrained=True)
@@ -126,3 +136,31 @@ def test_tampered_weight_file_fails_its_hash_check(tmp_path, monkeypatch):
     (tmp_path / record.file).unlink()
     with pytest.raises(WeightsIntegrityError, match="weight file missing"):
         gan_models.fcgan(pretrained=True)
+
+
+@settings(max_examples=50, deadline=None)
+@given(name=st.sampled_from(sorted(SMALL)), key=st.sampled_from(["nz", "ngf", "channels", "image_size", "dropout",
+                                                                 "noise", "pretrained", "dataset", "ndf"]),
+       value=ODD_VALUES)
+def test_hub_generators_reject_odd_keywords_with_documented_errors(name, key, value):
+    from gan_models.registry import NoPretrainedWeightsError  # a ValueError
+
+    try:
+        generator = getattr(hub, name)(**{**SMALL[name], key: value})
+    except (*DOCUMENTED, NoPretrainedWeightsError):
+        return
+    assert generator.sample(2, seed=0).shape == (2, *generator.image_shape)
+
+
+@settings(max_examples=25, deadline=None)
+@given(name=st.sampled_from(sorted(SMALL)), key=st.sampled_from(["ndf", "channels", "image_size", "dropout"]),
+       value=ODD_VALUES)
+def test_hub_discriminators_reject_odd_keywords_with_documented_errors(name, key, value):
+    """A keyword is refused with a documented error, or accepted and the discriminator judges images of its shape."""
+    try:
+        discriminator = getattr(hub, f"{name}_discriminator")(**{key: value})
+    except DOCUMENTED:
+        return
+    size = discriminator.image_size
+    logits = discriminator(torch.zeros(2, discriminator.channels, size, size))
+    assert logits.shape == (2, 1) and torch.isfinite(logits).all()

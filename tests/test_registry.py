@@ -6,18 +6,41 @@ import shutil
 import pytest
 import torch
 
-from gan_models import classifier, registry
+from gan_models import registry
+from gan_models.quality import classifier
 from gan_models.quality.classifier import ClassifierRecord
 from gan_models.quantize import dequantize_state_dict, quantize_state_dict
 from gan_models.registry import (
     RecordFileError,
     WeightRecord,
+    WeightsIntegrityError,
     file_sha256,
+    load_checked_state_dict,
     read_records,
     write_record,
 )
 
+
+def _int8_generator_record(folder) -> tuple[WeightRecord, dict]:
+    """A fresh FC-GAN stored as int8 in `folder`, its record, and the float32 state dict loading must give."""
+    torch.manual_seed(0)
+    generator = registry.build_generator("fcgan", ngf=8)
+    quantized = quantize_state_dict(generator.state_dict())
+    path, sha256 = registry.save_weights(quantized, folder, "fcgan-mnist")
+    record = WeightRecord(model="fcgan", dataset="mnist", file=path.name, sha256=sha256,
+                          generator_kwargs={"ngf": 8}, precision="int8")
+    return record, dequantize_state_dict(quantized)
+
+
+def _classifier_record(dataset: str, digit: str) -> ClassifierRecord:
+    sha256 = digit * 64
+    return ClassifierRecord(dataset=dataset, file=f"classifier-{dataset}-{sha256[:12]}.pt", sha256=sha256,
+                            train_images=10, test_images=5, test_accuracy=0.5, command="python train.py")
+
+
 RECORD_FILES = [(registry.MANIFEST, WeightRecord), (classifier.MANIFEST, ClassifierRecord)]
+
+
 SHIPPED = [(manifest.name, record) for manifest, record_type in RECORD_FILES
            for record in read_records(manifest, record_type)]
 
@@ -42,12 +65,6 @@ def test_record_files_are_exactly_what_the_writer_writes(manifest, record_type, 
     for record in read_records(manifest, record_type):
         write_record(copy, record)
     assert copy.read_text() == manifest.read_text()
-
-
-def _classifier_record(dataset: str, digit: str) -> ClassifierRecord:
-    sha256 = digit * 64
-    return ClassifierRecord(dataset=dataset, file=f"classifier-{dataset}-{sha256[:12]}.pt", sha256=sha256,
-                            train_images=10, test_images=5, test_accuracy=0.5, command="python train.py")
 
 
 @pytest.mark.parametrize("change, message", [
@@ -94,17 +111,6 @@ def test_write_record_refuses_a_misnamed_record(tmp_path):
     assert not (tmp_path / "classifiers.json").exists()
 
 
-def _int8_generator_record(folder) -> tuple[WeightRecord, dict]:
-    """A fresh FC-GAN stored as int8 in `folder`, its record, and the float32 state dict loading must give."""
-    torch.manual_seed(0)
-    generator = registry.build_generator("fcgan", ngf=8)
-    quantized = quantize_state_dict(generator.state_dict())
-    path, sha256 = registry.save_weights(quantized, folder, "fcgan-mnist")
-    record = WeightRecord(model="fcgan", dataset="mnist", file=path.name, sha256=sha256,
-                          generator_kwargs={"ngf": 8}, precision="int8")
-    return record, dequantize_state_dict(quantized)
-
-
 def test_an_int8_record_is_dequantized_on_loading(tmp_path, monkeypatch):
     record, expected = _int8_generator_record(tmp_path)
     monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
@@ -131,3 +137,11 @@ def test_a_generator_record_with_an_unknown_precision_is_refused(tmp_path):
     message = r"generators.json entry 0: precision 'int4' is not one of \['float32', 'float16', 'int8'\]"
     with pytest.raises(RecordFileError, match=message):
         read_records(path, WeightRecord)
+
+
+def test_code_carrying_pickles_are_refused_without_running(code_carrying_files):
+    marker, files = code_carrying_files
+    for path in files:
+        with pytest.raises(WeightsIntegrityError, match="carries code"):
+            load_checked_state_dict(path, file_sha256(path))  # the hash matches: only weights_only protects
+    assert not marker.exists()

@@ -1,11 +1,15 @@
 """Batched generation: independent of batch size, uint8 output, NaN refused; latent walks."""
+
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gan_models
 from gan_models.data import to_uint8
 from gan_models.noise import interpolate_latents
 from gan_models.sampling import LATENT_CHUNK, WALK_BATCH, generate, latent_walks
+from tests.helpers import DOCUMENTED, ODD_VALUES, SMALL_NETS
 
 
 def test_image_i_does_not_depend_on_n_or_batch_size():
@@ -51,3 +55,20 @@ def test_latent_walks_run_the_generator_in_bounded_batches(monkeypatch):
     monkeypatch.setattr(type(generator), "forward", lambda self, z: seen.append(len(z)) or forward(self, z))
     assert torch.equal(latent_walks(generator, walks=70, frames=8), whole)  # 560 images, same values
     assert seen == [WALK_BATCH, WALK_BATCH, 560 - 2 * WALK_BATCH]
+
+
+@settings(max_examples=50, deadline=None)
+@given(n=ODD_VALUES, batch_size=st.one_of(st.integers(-2, 5), st.floats(allow_nan=True)),
+       frames=st.one_of(st.integers(-2, 4), st.none()), which=st.sampled_from(["sample", "generate", "walks"]))
+def test_sample_counts_give_documented_errors(n, batch_size, frames, which):
+    generator = SMALL_NETS["fcgan"][0]
+    try:
+        if which == "sample":
+            images = generator.sample(n, seed=0)
+        elif which == "generate":
+            images = generate(generator, n, seed=0, batch_size=batch_size)
+        else:
+            images = latent_walks(generator, n, frames=frames)
+    except DOCUMENTED:
+        return
+    assert len(images) >= 1

@@ -1,7 +1,6 @@
 """Shipped generators: present, hash-checked, and as good as their records say (re-measured here)."""
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 import torch
@@ -9,8 +8,8 @@ import torch
 from gan_models import registry
 from gan_models.quality.metrics import evaluate_generator
 from gan_models.registry import WEIGHTS, WEIGHTS_DIR, WeightsIntegrityError
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 RECORDS = {(r.model, r.dataset): r for r in WEIGHTS}
 SHIPPED = [(model, dataset) for model in ("fcgan", "lsgan", "dcgan") for dataset in ("mnist", "fashion-mnist")]
 

@@ -2,14 +2,15 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
+
+import pytest
 
 from gan_models.quality.classifier import CLASSIFIERS, MANIFEST, ClassifierRecord
 from gan_models.registry import file_sha256, read_records, write_record
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 
-
+@pytest.mark.slow
 def test_a_run_replaces_its_datasets_record_and_keeps_the_others(tmp_path, data_root):
     kept = CLASSIFIERS["fashion-mnist"]
     stale = ClassifierRecord(dataset="mnist", file=f"classifier-mnist-{'0' * 12}.pt", sha256="0" * 64,

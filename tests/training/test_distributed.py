@@ -5,11 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 HERE = Path(__file__).parent
 
 
+@pytest.mark.slow
 def test_two_process_training_keeps_ranks_in_sync(tmp_path, data_root):
     env = {**os.environ, "GAN_MODELS_DATA": str(data_root), "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
@@ -29,6 +31,7 @@ def test_two_process_training_keeps_ranks_in_sync(tmp_path, data_root):
     assert torch.equal(state["generator"]["net.0.weight"], rank0["net.0.weight"])
 
 
+@pytest.mark.slow
 def test_torchrun_cli_reports_once(tmp_path, data_root):
     env = {**os.environ, "GAN_MODELS_DATA": str(data_root), "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",

@@ -1,0 +1,114 @@
+"""export/onnx.py: every generator exports, with its metadata, opsets, fp16, dynamic batch."""
+import os
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from export import (
+    DEFAULT_OPSET,
+    INPUT_NAME,
+    OUTPUT_NAME,
+    export_and_validate,
+    export_onnx,
+    make_session,
+    read_metadata,
+    validate_onnx,
+)
+from gan_models import __version__
+from gan_models.registry import MODELS, build_generator
+from tests.helpers import TINY_WIDTHS, trained_like
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_generator_exports_and_matches_pytorch(name, tmp_path):
+    generator = trained_like(name, **TINY_WIDTHS[name])
+    path = tmp_path / f"{name}.onnx"
+    report = validate_onnx(export_onnx(generator, path, model=name), generator)
+    cpu = report.provider("cpu")
+    assert cpu.status == "passed" and cpu.provider == "CPUExecutionProvider"
+    assert [b.batch_size for b in cpu.batches] == [1, 7, 64]
+    for batch in cpu.batches:
+        assert batch.max_abs_diff <= 1e-5 and batch.mean_abs_diff <= batch.max_abs_diff
+    assert generator.training, "export and validation must not change the caller's module"
+    proto = onnx.load(path)
+    assert [i.name for i in proto.graph.input] == [INPUT_NAME] and [o.name for o in proto.graph.output] == [OUTPUT_NAME]
+    assert proto.opset_import[0].version == DEFAULT_OPSET
+
+
+def test_default_width_dcgan_validates_at_1_7_64(tmp_path):
+    generator = trained_like("dcgan")
+    report = export_and_validate(generator, tmp_path / "dcgan.onnx", model="dcgan")
+    within = {b.batch_size: b.max_abs_diff <= 1e-5 for b in report.provider("cpu").batches}
+    assert within == {1: True, 7: True, 64: True}
+    assert "passed" in str(report)
+
+
+def test_batch_axis_is_dynamic_and_eval_mode_is_exported(tmp_path):
+    generator = trained_like("dcgan64", **TINY_WIDTHS["dcgan64"])
+    path = export_onnx(generator, tmp_path / "g.onnx")
+    session = make_session(path)
+    z = torch.randn(5, generator.nz)
+    images = session.run(None, {INPUT_NAME: z.numpy()})[0]
+    assert images.shape == (5, 3, 64, 64)
+    with torch.no_grad():
+        expected = generator.eval()(z).numpy()  # running statistics, not batch statistics
+    np.testing.assert_allclose(images, expected, atol=1e-5, rtol=0)
+
+
+def test_metadata_describes_the_model(tmp_path):
+    generator = build_generator("dcgan64", ngf=4, channels=1, noise="uniform")
+    export_onnx(generator, tmp_path / "g.onnx", model="dcgan64", dataset="celeba", source_sha256="ab" * 32)
+    assert read_metadata(tmp_path / "g.onnx") == {
+        "model": "dcgan64", "nz": "100", "image_shape": "1,64,64", "value_range": "[-1, 1]", "noise": "uniform",
+        "dataset": "celeba", "precision": "fp32", "gan_models_version": __version__, "source_sha256": "ab" * 32}
+
+
+def test_the_exported_file_has_the_permissions_of_any_new_file(tmp_path):
+    # The file goes to production, often read by another user (a model server): like the PNG and .npy
+    # outputs it follows the umask, rather than the owner-only mode of its temporary file.
+    previous = os.umask(0o022)
+    try:
+        path = export_onnx(build_generator("fcgan", **TINY_WIDTHS["fcgan"]), tmp_path / "g.onnx")
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("opset", [16, 21, 0, "17"])
+def test_opset_out_of_range_is_a_value_error_and_writes_nothing(tmp_path, opset):
+    with pytest.raises(ValueError, match="choose 17 to 20"):
+        export_onnx(build_generator("fcgan", **TINY_WIDTHS["fcgan"]), tmp_path / "g.onnx", opset=opset)
+    assert not list(tmp_path.iterdir())
+
+
+def test_highest_opset_and_fixed_batch(tmp_path):
+    generator = trained_like("dcgan", **TINY_WIDTHS["dcgan"])
+    path = export_onnx(generator, tmp_path / "g.onnx", opset=20, batch_dynamic=False, batch_size=3)
+    assert onnx.load(path).opset_import[0].version == 20
+    report = validate_onnx(path, generator)
+    assert [b.batch_size for b in report.provider("cpu").batches] == [3]
+
+
+@pytest.mark.parametrize("name", ["fcgan", "dcgan", "dcgan64"])
+def test_fp16_export_validates_under_its_tolerance(tmp_path, name):
+    generator = trained_like(name, **TINY_WIDTHS[name])
+    path = export_onnx(generator, tmp_path / "g16.onnx", fp16=True)
+    proto = onnx.load(path)
+    assert read_metadata(proto)["precision"] == "fp16"
+    assert {init.data_type for init in proto.graph.initializer if init.dims} == {onnx.TensorProto.FLOAT16}
+    assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT  # interface stays float32
+    report = validate_onnx(path, generator)
+    cpu = report.provider("cpu")
+    assert cpu.atol == 1e-2 and all(b.max_abs_diff <= 1e-2 for b in cpu.batches)
+    assert (tmp_path / "g16.onnx").stat().st_size < 0.6 * export_onnx(generator, tmp_path / "g32.onnx").stat().st_size
+
+
+@pytest.mark.parametrize("function", [export_onnx, validate_onnx])
+def test_a_discriminator_is_refused_with_a_type_error(tmp_path, function):
+    discriminator, path = __import__("gan_models").fcgan_discriminator(ndf=8), tmp_path / "d.onnx"
+    arguments = (discriminator, path) if function is export_onnx else (path, discriminator)
+    with pytest.raises(TypeError, match=f"{function.__name__} needs a gan-models generator, got Discriminator"):
+        function(*arguments)
+    assert not path.exists()

@@ -1,0 +1,54 @@
+"""gan_models/quality/classifier.py: the shipped classifiers are small, accurate and hash-checked."""
+import pytest
+
+from gan_models import registry
+from gan_models.data import to_unit_range
+from gan_models.quality import classifier
+from gan_models.quality.classifier import CLASSIFIERS, load_classifier, load_labelled
+from gan_models.quality.metrics import (
+    classify,
+)
+from gan_models.registry import WEIGHTS_DIR, WeightsIntegrityError, load_checked_state_dict
+
+# Measured test accuracies (see classifiers.json) less a margin for thread-count round-off.
+MIN_ACCURACY = {"mnist": 0.975, "fashion-mnist": 0.895}
+
+
+def test_a_tampered_or_missing_shipped_classifier_fails_its_hash_check(tmp_path, monkeypatch):
+    record = classifier.CLASSIFIERS["mnist"]
+    data = bytearray((registry.WEIGHTS_DIR / record.file).read_bytes())
+    (tmp_path / record.file).write_bytes(data)
+    monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
+    classifier.load_classifier("mnist")  # the faithful copy loads
+    data[len(data) // 2] ^= 0x01
+    (tmp_path / record.file).write_bytes(data)
+    with pytest.raises(WeightsIntegrityError, match=f"hash mismatch for .*{record.file}: expected sha256 "
+                                                    f"{record.sha256}, got .*; the file is corrupt or was modified"):
+        classifier.load_classifier("mnist")
+    (tmp_path / record.file).unlink()
+    with pytest.raises(WeightsIntegrityError, match=f"weight file missing: .*{record.file}"):
+        classifier.load_classifier("mnist")
+
+
+@pytest.mark.parametrize("dataset", sorted(CLASSIFIERS))
+def test_shipped_classifier_weights_are_small_and_hash_checked(dataset, tmp_path):
+    # That each record names an existing file with its sha256 is checked for every record in test_registry.py.
+    record = CLASSIFIERS[dataset]
+    path = WEIGHTS_DIR / record.file
+    assert path.stat().st_size < 500_000  # small enough to ship inside the package
+    assert sum(p.numel() for p in load_classifier(dataset).parameters()) == 98_442
+    tampered = tmp_path / record.file
+    data = bytearray(path.read_bytes())
+    data[-100] ^= 1
+    tampered.write_bytes(bytes(data))
+    with pytest.raises(WeightsIntegrityError, match="hash mismatch"):
+        load_checked_state_dict(tampered, record.sha256)
+
+
+@pytest.mark.parametrize("dataset", sorted(CLASSIFIERS))
+def test_classifier_accuracy_on_the_test_split(dataset, data_root):
+    images, labels = load_labelled(dataset, data_root, split="test")
+    assert len(images) == CLASSIFIERS[dataset].test_images
+    _, probabilities = classify(load_classifier(dataset), to_unit_range(images))
+    accuracy = (probabilities.argmax(axis=1) == labels.numpy()).mean()
+    assert accuracy >= MIN_ACCURACY[dataset]

@@ -1,0 +1,102 @@
+"""gan_models/quality/metrics.py: the Frechet distance by hand, class coverage, and evaluate_generator on real data."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from gan_models.data import load_images, to_unit_range
+from gan_models.quality.classifier import CLASSIFIERS, load_classifier
+from gan_models.quality.metrics import (
+    class_coverage,
+    classify,
+    evaluate_generator,
+    feature_statistics,
+    frechet_distance,
+)
+from tests.helpers import tiny_fcgan_generator
+
+MU2, SIGMA2 = np.array([1.0, 2.0, 0.0]), np.diag([4.0, 1.0, 9.0])
+
+
+DISTANCE = 7.0
+
+
+# N(0, diag(1, 4, 9)) against N((1, 2, 0), diag(4, 1, 9)): ||mu1 - mu2||^2 = 1 + 4 = 5, and for
+# diagonal covariances the trace term is sum((sqrt(a) - sqrt(b))^2) = (1 - 2)^2 + (2 - 1)^2 + 0 = 2.
+MU1, SIGMA1 = np.zeros(3), np.diag([1.0, 4.0, 9.0])
+
+
+def test_frechet_distance_of_diagonal_gaussians_by_hand():
+    assert frechet_distance(MU1, SIGMA1, MU2, SIGMA2) == pytest.approx(DISTANCE, abs=1e-12)
+    assert frechet_distance(MU2, SIGMA2, MU1, SIGMA1) == pytest.approx(DISTANCE, abs=1e-12)
+
+
+def test_frechet_distance_does_not_depend_on_the_basis():
+    # Rotating both Gaussians makes the covariances full (the non-diagonal code path) but keeps the distance.
+    q, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(3, 3)))
+    rotated = frechet_distance(q @ MU1, q @ SIGMA1 @ q.T, q @ MU2, q @ SIGMA2 @ q.T)
+    assert rotated == pytest.approx(DISTANCE, abs=1e-9)
+
+
+def test_frechet_distance_of_a_singular_gaussian_to_itself_is_zero():
+    v = np.array([[1.0, 2.0, 3.0]])
+    sigma = v.T @ v  # rank 1: where scipy.linalg.sqrtm(S1 @ S2) can go non-finite or complex
+    assert frechet_distance(np.ones(3), sigma, np.ones(3), sigma) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_frechet_distance_of_sample_statistics_matches_the_formula():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(0.0, 1.0, (20_000, 2)), rng.normal(3.0, 2.0, (20_000, 2))
+    # Expected: ||(3, 3)||^2 + 2 * (1 - 2)^2 = 18 + 2 = 20, up to sampling error.
+    assert frechet_distance(*feature_statistics(a), *feature_statistics(b)) == pytest.approx(20.0, rel=0.03)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ((np.zeros(2), np.eye(2), np.zeros(3), np.eye(3)), "of one D"),
+    ((np.array([np.nan, 0.0]), np.eye(2), np.zeros(2), np.eye(2)), "NaN or inf"),
+])
+def test_frechet_distance_rejects_bad_statistics(bad, message):
+    with pytest.raises(ValueError, match=message):
+        frechet_distance(*bad)
+
+
+@pytest.mark.parametrize("histogram, covered, kl", [
+    ([0, 0, 0, 500, 0, 0, 0, 0, 0, 0], 1, math.log(10)),  # every sample one class
+    ([7] * 10, 10, 0.0),  # perfectly balanced
+    ([50, 50, 0, 0, 0, 0, 0, 0, 0, 0], 2, math.log(5)),  # KL = log K - entropy = log 10 - log 2
+    ([98, 2, 0, 0, 0, 0, 0, 0, 0, 0], 2, 0.98 * math.log(9.8) + 0.02 * math.log(0.2)),  # 2% counts
+    ([99, 1, 0, 0, 0, 0, 0, 0, 0, 0], 1, 0.99 * math.log(9.9) + 0.01 * math.log(0.1)),  # 1% does not
+])
+def test_class_coverage_by_hand(histogram, covered, kl):
+    assert class_coverage(histogram) == (covered, pytest.approx(kl, abs=1e-12))
+
+
+def test_class_coverage_rejects_an_empty_histogram():
+    with pytest.raises(ValueError, match="positive sum"):
+        class_coverage([0] * 10)
+
+
+def test_real_vs_real_is_far_below_noise_vs_real(data_root):
+    classifier = load_classifier("mnist")
+    test = to_unit_range(load_images("mnist", data_root, split="test"))
+    train = to_unit_range(load_images("mnist", data_root, split="train")[:len(test)])
+    noise = torch.rand(test.shape, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    reference = feature_statistics(classify(classifier, test)[0])
+    real = frechet_distance(*feature_statistics(classify(classifier, train)[0]), *reference)
+    uniform = frechet_distance(*feature_statistics(classify(classifier, noise)[0]), *reference)
+    assert 0 < real < uniform / 50
+
+
+def test_evaluate_generator_is_deterministic_given_the_seed(data_root):
+    first = evaluate_generator(tiny_fcgan_generator(), "mnist", data_root, n_samples=300, seed=3).to_dict()
+    again = evaluate_generator(tiny_fcgan_generator(), "mnist", data_root, n_samples=300, seed=3).to_dict()
+    other = evaluate_generator(tiny_fcgan_generator(), "mnist", data_root, n_samples=300, seed=4).to_dict()
+    assert first == again and first != other
+    assert first["samples"] == 300 and first["real"]["classes_covered"] == 10
+    assert first["generated"]["frechet_distance"] > 10 * first["real"]["frechet_distance"]
+
+
+def test_evaluate_caps_samples_at_the_test_split(data_root):
+    report = evaluate_generator(tiny_fcgan_generator(), "mnist", data_root, n_samples=50_000)
+    assert report.samples == CLASSIFIERS["mnist"].test_images

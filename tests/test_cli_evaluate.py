@@ -1,0 +1,75 @@
+"""`gan-models evaluate`: the table, the JSON report, one-line errors."""
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from gan_models.cli import main
+from gan_models.training.checkpoint import save_checkpoint
+from tests.helpers import one_error_line, tiny_fcgan_generator
+
+
+@pytest.fixture
+def make_checkpoint(tmp_path):
+    def make(**extra):
+        state = {"model": "fcgan", "generator_kwargs": {"nz": 4, "ngf": 16},
+                 "generator": tiny_fcgan_generator().state_dict(), **extra}
+        return str(save_checkpoint(state, tmp_path / f"tiny-{len(extra)}.pt"))
+    return make
+
+
+def test_evaluate_command_prints_a_table_and_writes_json(make_checkpoint, data_root, tmp_path):
+    out = tmp_path / "quality.json"
+    result = CliRunner().invoke(main, ["evaluate", "--checkpoint", make_checkpoint(dataset="mnist"),
+                                       "--data-root", str(data_root), "--samples", "200", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Frechet distance to test split" in result.output and "real (train split)" in result.output
+    report = json.loads(out.read_text())
+    assert report["dataset"] == "mnist" and report["samples"] == 200
+    assert set(report["generated"]) == {"frechet_distance", "classes_covered", "kl_from_uniform",
+                                        "mean_confidence", "class_histogram"}
+    assert sum(report["generated"]["class_histogram"]) == pytest.approx(1.0)
+
+
+def test_evaluate_command_writes_json_into_a_folder_it_creates(make_checkpoint, data_root, tmp_path):
+    # As sample --out and export --out do: a missing folder must not fail the command after the measurement.
+    out = tmp_path / "reports" / "run-1" / "quality.json"
+    result = CliRunner().invoke(main, ["evaluate", "--checkpoint", make_checkpoint(dataset="mnist"),
+                                       "--data-root", str(data_root), "--samples", "50", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["samples"] == 50
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--checkpoint", "missing.pt"], "checkpoint not found"),
+    (["--hub", "dcgan64"], "judges 1 x 28 x 28 images; this generator makes 3 x 64 x 64"),
+    (["--hub", "fcgan", "--pretrained", "--dataset", "celeba"], "no pretrained weights for 'fcgan' on 'celeba'"),
+    (["--hub", "fcgan", "--samples", "1"], "n_samples must be >= 2"),
+    ("celeba checkpoint", "no sample-quality classifier for dataset 'celeba'"),
+])
+def test_evaluate_command_reports_bad_input_in_one_line(arguments, message, make_checkpoint, data_root):
+    if arguments == "celeba checkpoint":
+        arguments = ["--checkpoint", make_checkpoint(dataset="celeba")]
+    result = CliRunner().invoke(main, ["evaluate", *arguments, "--data-root", str(data_root)])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+def test_evaluate_command_needs_exactly_one_generator(make_checkpoint):
+    result = CliRunner().invoke(main, ["evaluate", "--checkpoint", make_checkpoint(), "--hub", "fcgan"])
+    assert result.exit_code == 1 and "give exactly one of --checkpoint CKPT or --hub NAME" in result.output
+
+
+# Bad input from the robustness matrix (issue 6): each case is one `Error: ...` line naming the problem.
+EVALUATE_CASES = [
+    (["evaluate", "--hub", "fcgan", "--seed", str(2**64)], "is not in the range 0<=x<="),
+    (["evaluate", "--hub", "dcgan64"], "judges 1 x 28 x 28 images; this generator makes 3 x 64 x 64"),
+]
+
+
+@pytest.mark.parametrize("args, message", EVALUATE_CASES, ids=[" ".join(a)[:60] for a, _ in EVALUATE_CASES])
+def test_bad_cli_input_is_one_line_naming_the_problem(args, message, paths, data_root):
+    values = {**paths, "data": str(data_root)}
+    result = CliRunner().invoke(main, [a.format(**values) for a in args])
+    assert message in one_error_line(result)

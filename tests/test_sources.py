@@ -1,0 +1,57 @@
+"""gan_models/sources.py: where a generator comes from (checkpoint or hub) and what its metadata records."""
+import builtins
+import hashlib
+import pathlib
+
+import pytest
+import torch
+
+from export import (
+    export_and_validate,
+    from_checkpoint,
+    from_hub,
+    read_metadata,
+)
+from gan_models.registry import NoPretrainedWeightsError, build_generator, file_sha256
+from gan_models.training.checkpoint import save_checkpoint
+
+
+def test_checkpoint_source_uses_ema_generator_and_records_its_hash(tmp_path):
+    raw, ema = build_generator("fcgan", nz=8, ngf=8), build_generator("fcgan", nz=8, ngf=8)
+    path = save_checkpoint({"model": "lsgan", "generator_kwargs": {"nz": 8, "ngf": 8}, "dataset": "mnist",
+                            "generator": raw.state_dict(), "ema_generator": ema.state_dict()}, tmp_path / "ckpt.pt")
+    source = from_checkpoint(path)
+    assert (source.model, source.dataset, source.sha256) == ("lsgan", "mnist", file_sha256(path))
+    torch.testing.assert_close(source.generator.state_dict(), ema.state_dict())
+    export_and_validate(source.generator, tmp_path / "g.onnx", **source.export_kwargs())
+    meta = read_metadata(tmp_path / "g.onnx")
+    assert (meta["model"], meta["dataset"], meta["source_sha256"]) == ("lsgan", "mnist", file_sha256(path))
+
+
+def test_checkpoint_source_reads_the_file_once_and_hashes_those_bytes(tmp_path, monkeypatch):
+    generator = build_generator("fcgan", nz=8, ngf=8)
+    path = save_checkpoint({"model": "fcgan", "generator_kwargs": {"nz": 8, "ngf": 8}, "dataset": "mnist",
+                            "generator": generator.state_dict(), "ema_generator": None}, tmp_path / "ckpt.pt")
+    opened = []
+
+    def counting(open_):  # wraps builtins.open and Path.open (which Path.read_bytes goes through)
+        def counted(file, *args, **kwargs):
+            opened.append(str(file))
+            return open_(file, *args, **kwargs)
+        return counted
+
+    monkeypatch.setattr(builtins, "open", counting(builtins.open))
+    monkeypatch.setattr(pathlib.Path, "open", counting(pathlib.Path.open))
+    source = from_checkpoint(path)
+    monkeypatch.undo()
+    assert opened.count(str(path)) == 1
+    assert source.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_hub_source_is_reproducible_and_pretrained_is_a_clear_error():
+    first, second = from_hub("dcgan", ngf=4), from_hub("dcgan", ngf=4)
+    torch.testing.assert_close(first.generator.state_dict(), second.generator.state_dict())
+    with pytest.raises(NoPretrainedWeightsError, match="no pretrained weights for 'dcgan' on 'celeba'"):
+        from_hub("dcgan", pretrained=True, dataset="celeba")
+    with pytest.raises(ValueError, match="only generators are exported"):
+        from_hub("dcgan_discriminator")

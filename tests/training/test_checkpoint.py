@@ -1,0 +1,202 @@
+"""gan_models/training/checkpoint.py: atomic writes survive SIGKILL and full disks, untrusted or damaged files are
+one clear error, the EMA generator is preferred."""
+import os
+import random
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from gan_models.cli import main
+from gan_models.training import checkpoint as checkpoint_module
+from gan_models.training.checkpoint import CheckpointError, generator_from_checkpoint, load_checkpoint
+from gan_models.training.trainer import train
+from tests.helpers import (
+    TINY_ARGS,
+    assert_same_checkpoint,
+    logged_step,
+    one_error_line,
+    partial_writes,
+    tiny_config,
+    wait_for,
+)
+
+
+def _fail_checkpoint_write(monkeypatch, how: str, checkpoint: Path) -> dict:
+    """Make the second write of `checkpoint` fail as `how` says; returns what it held just before."""
+    seen = {"calls": 0, "before": None}
+    real_save, real_replace, real_mkstemp = torch.save, os.replace, tempfile.mkstemp
+
+    def failing_save(obj, file, *args, **kwargs):
+        seen["calls"] += 1
+        if seen["calls"] == 2:
+            seen["before"] = checkpoint.read_bytes()
+            file.write(b"PK\x03\x04 half a checkpoint")
+            raise OSError(28, "No space left on device")
+        return real_save(obj, file, *args, **kwargs)
+
+    def failing_replace(src, dst, *args, **kwargs):
+        if Path(dst) == checkpoint:
+            seen["calls"] += 1
+            if seen["calls"] == 2:
+                seen["before"] = checkpoint.read_bytes()
+                raise OSError(28, "No space left on device")
+        return real_replace(src, dst, *args, **kwargs)
+
+    def failing_mkstemp(*args, **kwargs):  # only for the checkpoint: the run's other files still get written
+        if kwargs.get("prefix") == f".{checkpoint.name}.":
+            raise PermissionError(13, "Permission denied")
+        return real_mkstemp(*args, **kwargs)
+
+    if how == "torch.save":
+        monkeypatch.setattr(checkpoint_module.torch, "save", failing_save)
+    elif how == "os.replace":
+        monkeypatch.setattr(os, "replace", failing_replace)
+    else:
+        monkeypatch.setattr(tempfile, "mkstemp", failing_mkstemp)
+    return seen
+
+
+@pytest.mark.slow
+def test_sigkill_at_20_random_moments_then_resume_equals_uninterrupted_run(tmp_path, worker, data_root):
+    """SIGKILL a training process 20 times, resuming each time; the result is the uninterrupted run's, bit for bit.
+
+    The moments are seeded: some during start-up (lock, loading the checkpoint), some after a random
+    step, some while a checkpoint's temporary file is being written. After every kill the checkpoint
+    must load (never half a file), never go back in time, and the next run must take over the stale lock.
+    """
+    steps_per_epoch, epochs = 10, 5
+    args = ["train", *TINY_ARGS, "--dataset", "mnist", "--data-root", data_root, "--max-images", 16 * steps_per_epoch,
+                   "--epochs", epochs, "--checkpoint-every", 1]
+    total = steps_per_epoch * epochs
+    began = time.monotonic()
+    reference = tmp_path / "reference"
+    assert worker.run(args + ["--out", reference], tmp_path / "reference.log") == 0
+    reference_s = time.monotonic() - began
+
+    out, rng = tmp_path / "killed", random.Random(6)
+    targets = iter(sorted(rng.sample(range(2, total - 10), 20)))  # leave steps to do: every kill hits a live run
+    kinds, last_step, mid_write = [], 0, 0
+    began = time.monotonic()
+    for attempt in range(20):
+        kind = rng.choice(["startup", "step", "write"])
+        log = tmp_path / f"attempt{attempt}.log"
+        resume = ["--resume"] if (out / "checkpoint.pt").exists() else []
+        pid = worker.start(args + ["--out", out] + resume, log)
+        if kind == "startup":
+            time.sleep(rng.uniform(0.0, 0.25))
+        else:
+            target = next(targets)
+            wait_for(lambda target=target: logged_step(out) >= target, log)
+            if kind == "write":
+                wait_for(lambda: partial_writes(out), log)
+            else:
+                time.sleep(rng.uniform(0.0, 0.02))
+        assert not worker.finished(), f"attempt {attempt} ended before its kill:\n{log.read_text()}"
+        os.kill(pid, signal.SIGKILL)
+        assert worker.wait() == -signal.SIGKILL, log.read_text()
+        kinds.append(kind)
+        mid_write += bool(partial_writes(out))
+        if (out / "checkpoint.pt").exists():
+            step = load_checkpoint(out / "checkpoint.pt")["step"]  # a whole checkpoint, never a partial one
+            assert step >= last_step
+            last_step = step
+    resumes_from = last_step
+    assert worker.run(args + ["--out", out, "--resume"], tmp_path / "final.log") == 0, \
+        (tmp_path / "final.log").read_text()
+    killed_s = time.monotonic() - began
+
+    assert_same_checkpoint(load_checkpoint(reference / "checkpoint.pt"), load_checkpoint(out / "checkpoint.pt"))
+    logged = [line.split(",") for line in (out / "log.csv").read_text().splitlines()[1:]]
+    expected = [line.split(",") for line in (reference / "log.csv").read_text().splitlines()[1:]]
+    assert [row[:6] for row in logged] == [row[:6] for row in expected]  # every step once, with the same losses
+    assert not partial_writes(out) and not (out / ".lock").exists()
+    assert mid_write >= 1, "no kill landed inside a checkpoint write"
+    print(f"\nkill test: reference run {reference_s:.1f} s; 20 kills + resumes {killed_s:.1f} s; kinds "
+          f"{ {k: kinds.count(k) for k in set(kinds)} }; {mid_write} kills left a half-written temp file; "
+          f"last kill at checkpoint step {resumes_from}/{total}")
+
+
+@pytest.mark.parametrize("how", ["torch.save", "os.replace", "unwritable"])
+def test_a_failing_checkpoint_write_keeps_the_previous_one_and_stops_with_one_line(tmp_path, data_root, monkeypatch,
+                                                                                   how):
+    out = tmp_path / "run"
+    seen = _fail_checkpoint_write(monkeypatch, how, out / "checkpoint.pt")
+    result = CliRunner().invoke(main, ["train", *TINY_ARGS, "--dataset", "mnist", "--data-root", data_root,
+                                       "--max-images", 64, "--epochs", 2, "--checkpoint-every", 2, "--out", out])
+    line = one_error_line(result)
+    assert f"cannot write checkpoint {out / 'checkpoint.pt'}" in line
+    if how == "unwritable":
+        assert "Permission denied; no checkpoint was written" in line
+        assert not (out / "checkpoint.pt").exists()
+    else:
+        assert "No space left on device; the previous checkpoint is untouched" in line
+        assert (out / "checkpoint.pt").read_bytes() == seen["before"]
+        assert load_checkpoint(out / "checkpoint.pt")["step"] == 2
+    assert not partial_writes(out) and not (out / ".lock").exists()
+
+
+def test_code_carrying_pickles_are_refused_without_running(tmp_path, code_carrying_files):
+    marker, files = code_carrying_files
+    for path in files:
+        with pytest.raises(CheckpointError, match="not a safe torch file"):
+            load_checkpoint(path)
+        for command in (["sample", "--checkpoint", path, "--out", tmp_path / "s.png"],
+                        ["export", "--checkpoint", path, "--out", tmp_path / "g.onnx"]):
+            assert "not a safe torch file" in one_error_line(CliRunner().invoke(main, [str(a) for a in command]))
+    assert not marker.exists()
+
+
+def test_a_truncated_checkpoint_gives_one_clear_error(tmp_path, tiny_checkpoint):
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(tiny_checkpoint.read_bytes()[:5000])
+    with pytest.raises(CheckpointError, match="truncated, corrupt"):
+        load_checkpoint(cut)
+    assert "truncated, corrupt" in one_error_line(CliRunner().invoke(main, ["sample", "--checkpoint", str(cut)]))
+
+
+def test_crash_during_checkpoint_write_keeps_the_previous_checkpoint(tmp_path, tiny_images, monkeypatch):
+    result = train(tiny_config(epochs=1), tmp_path / "run", images=tiny_images)
+    before = result.checkpoint.read_bytes()
+
+    def crash_half_way(obj, file, *args, **kwargs):
+        file.write(b"PK\x03\x04 half a checkpoint")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoint_module.torch, "save", crash_half_way)
+    with pytest.raises(OSError, match="No space left"):
+        train(tiny_config(epochs=2), tmp_path / "run", resume=True, images=tiny_images)
+    assert result.checkpoint.read_bytes() == before
+    assert load_checkpoint(result.checkpoint)["step"] == 4
+    assert sorted(p.name for p in (tmp_path / "run").glob(".checkpoint*")) == []  # no temp file left behind
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage" * 10, None])
+def test_truncated_or_foreign_checkpoints_are_one_clear_error(tmp_path, tiny_images, content):
+    result = train(tiny_config(epochs=1), tmp_path / "run", images=tiny_images)
+    bad = tmp_path / "bad.pt"
+    if content is None:  # truncated real checkpoint
+        bad.write_bytes(result.checkpoint.read_bytes()[:2000])
+    else:
+        bad.write_bytes(content)
+    with pytest.raises(CheckpointError, match="cannot read checkpoint"):
+        load_checkpoint(bad)
+    torch.save({"model": "fcgan"}, tmp_path / "foreign.pt")
+    with pytest.raises(CheckpointError, match="is not a gan-models checkpoint"):
+        load_checkpoint(tmp_path / "foreign.pt")
+
+
+def test_generator_from_checkpoint_prefers_the_ema(tmp_path, tiny_images):
+    result = train(tiny_config(epochs=1, ema_decay=0.5), tmp_path / "run", images=tiny_images)
+    state = load_checkpoint(result.checkpoint)
+    z = torch.randn(3, 8)
+    ema, raw = generator_from_checkpoint(result.checkpoint), generator_from_checkpoint(result.checkpoint, use_ema=False)
+    assert not ema.training
+    assert torch.equal(ema.net[0].weight, state["ema_generator"]["net.0.weight"])
+    assert torch.equal(raw.net[0].weight, state["generator"]["net.0.weight"])
+    assert not torch.equal(ema(z), raw(z))
+

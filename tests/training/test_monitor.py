@@ -1,0 +1,35 @@
+"""gan_models/training/monitor.py: collapse and diversity warnings, and the non-finite stop seen from the command
+line."""
+
+import pytest
+import torch
+
+from gan_models.training.checkpoint import load_checkpoint
+from gan_models.training.monitor import HealthMonitor, diversity
+from tests.helpers import TINY_ARGS
+
+
+def test_monitor_flags_discriminator_collapse_and_low_diversity():
+    monitor = HealthMonitor(window=5)
+    messages = [monitor.check_losses(0.7, 1.0) for _ in range(5)] + [monitor.check_losses(0.01, 4.0) for _ in range(5)]
+    assert messages[:-1] == [None] * 9 and "discriminator collapse" in messages[-1]
+    same = torch.zeros(8, 1, 4, 4)
+    real = torch.randn(8, 1, 4, 4)
+    ratio, warning = monitor.check_diversity(same + 0.01 * torch.randn_like(same), real, step=5000)
+    assert ratio < 0.1 and "mode collapse" in warning
+    assert monitor.check_diversity(real.flip(0), real, step=5000) == (pytest.approx(1.0), None)
+    assert diversity(torch.tensor([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5.0)
+
+
+@pytest.mark.slow
+def test_nan_batch_stops_the_cli_cleanly_and_keeps_the_last_good_checkpoint(tmp_path, worker, data_root):
+    out, log = tmp_path / "run", tmp_path / "nan.log"
+    args = ["train", *TINY_ARGS, "--dataset", "mnist", "--data-root", data_root, "--max-images", 64, "--epochs", 3,
+                   "--checkpoint-every", 2, "--out", out]
+    assert worker.run(args, log, nan_at_step=7) == 1
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: non-finite loss at step 7 (errD=nan)"), lines
+    state = load_checkpoint(out / "checkpoint.pt")
+    assert state["step"] == 6  # the last good one, untouched by the failed step 7
+    assert all(torch.isfinite(t).all() for t in state["generator"].values())
+    assert not (out / ".lock").exists()

@@ -1,7 +1,10 @@
 """gan_models/training/checkpoint.py: atomic writes survive SIGKILL and full disks, untrusted or damaged files are
-one clear error, the EMA generator is preferred."""
+one clear error, the EMA generator is preferred, and checkpoints written before the reshape still load and
+replay."""
+import json
 import os
 import random
+import shutil
 import signal
 import tempfile
 import time
@@ -12,17 +15,22 @@ import torch
 from click.testing import CliRunner
 
 from gan_models.cli import main
+from gan_models.registry import file_sha256
+from gan_models.sources import from_checkpoint
 from gan_models.training import checkpoint as checkpoint_module
 from gan_models.training.checkpoint import CheckpointError, generator_from_checkpoint, load_checkpoint
-from gan_models.training.trainer import train
+from gan_models.training.trainer import TrainConfig, train
 from tests.helpers import (
     TINY_ARGS,
     assert_same_checkpoint,
+    assert_same_state,
     logged_step,
     one_error_line,
     partial_writes,
+    read_log,
     tiny_config,
     wait_for,
+    weights,
 )
 
 
@@ -200,3 +208,68 @@ def test_generator_from_checkpoint_prefers_the_ema(tmp_path, tiny_images):
     assert torch.equal(raw.net[0].weight, state["generator"]["net.0.weight"])
     assert not torch.equal(ema(z), raw(z))
 
+
+# ---- checkpoints written before the reshape (tests/fixtures, by the code as of 2872171) ---------------------------
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+V1_RUNS = ["dcgan", "fcgan"]  # DCGAN-28 with EMA and fresh noise; FC-GAN with label smoothing
+
+
+def _v1_run(name: str) -> tuple[dict, list[dict], torch.Tensor]:
+    """The recorded run `name`: its config, its log rows (values as text), and the images it trained on."""
+    run = json.loads((FIXTURES / f"{name}-v1-run.json").read_text())
+    images = torch.randint(0, 256, (64, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    assert run["images"] == ("torch.randint(0, 256, (64, 1, 28, 28), dtype=torch.uint8, "
+                             "generator=torch.Generator().manual_seed(0))")
+    return run["config"], run["log"], images
+
+
+@pytest.fixture
+def recorded_threads():
+    """The fixtures were recorded with torch's 2 intra-op threads (this 2-core machine's default): how float32 sums are
+    split between threads changes their last bits, so the replays use the same 2 threads whatever the environment says.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+def _losses(rows: list[dict]) -> list[tuple]:
+    """(step, errD, errG, D_x, D_G_z) per row, parsed from the text written (repr of a float: exact round trip)."""
+    return [(int(row["step"]), *(float(row[key]) for key in ("errD", "errG", "D_x", "D_G_z"))) for row in rows]
+
+
+@pytest.mark.parametrize("name", V1_RUNS)
+def test_a_checkpoint_written_before_the_reshape_loads_through_the_public_loaders(tmp_path, name, recorded_threads):
+    config, log, images = _v1_run(name)
+    path = FIXTURES / f"{name}-v1-checkpoint.pt"
+    state = load_checkpoint(path)
+    assert state["model"] == config["model"] and state["step"] == len(log) == 8  # 64 images / 16 * 2 epochs
+
+    source = from_checkpoint(path)
+    assert (source.model, source.dataset, source.sha256) == (name, "mnist", file_sha256(path))
+    assert not source.generator.training and source.generator.nz == config["nz"]
+    preferred = state["ema_generator"] if config["ema_decay"] > 0 else state["generator"]
+    assert_same_state(source.generator.state_dict(), preferred)
+    assert_same_state(from_checkpoint(path, use_ema=False).generator.state_dict(), state["generator"])
+    assert source.generator.sample(3, seed=0).shape == (3, 1, 28, 28)
+
+    # Resuming it with more epochs continues exactly where an uninterrupted run of today would be.
+    out = tmp_path / "resumed"
+    out.mkdir()
+    shutil.copyfile(path, out / "checkpoint.pt")
+    resumed = train(TrainConfig(**{**config, "epochs": 3}), out, resume=True, images=images)
+    whole = train(TrainConfig(**{**config, "epochs": 3}), tmp_path / "whole", images=images)
+    assert resumed.step == whole.step == 12
+    assert _losses(read_log(out)) == _losses(read_log(tmp_path / "whole"))[8:]
+    assert_same_state(weights(resumed.checkpoint), weights(whole.checkpoint))
+
+
+@pytest.mark.parametrize("name", V1_RUNS)
+def test_the_same_config_gives_the_recorded_losses_step_for_step(tmp_path, name, recorded_threads):
+    config, log, images = _v1_run(name)
+    train(TrainConfig(**config), tmp_path, images=images)
+    today, recorded = _losses(read_log(tmp_path)), _losses(log)
+    assert [row[0] for row in recorded] == list(range(1, 9))
+    assert today == recorded  # bit for bit: the floats are written with every digit

@@ -6,7 +6,7 @@ BCEWithLogits. Both train the same networks (FC-GAN, DCGAN-28) at batch 128 on t
 images, one full epoch each, in the same process, alternating over several rounds (the median
 round is reported), so the ratio is a fair comparison on this machine. The trainer's figure
 includes its per-epoch work (grid, overview sheet, checkpoint, loss curve). The trainer runs in
-its default float32 and again with `precision="bf16"` (bfloat16 autocast).
+its default float32 and again with `compute_dtype="bfloat16"` (bfloat16 autocast).
 
 Usage: python benchmarks/train_throughput.py [--data-root DIR] [--json benchmarks/results/train_throughput.json]
 """
@@ -58,11 +58,11 @@ def plain_loop_epoch(model: str, root: str) -> float:
     return images / (time.perf_counter() - start)
 
 
-def trainer_epoch(model: str, root: str, precision: str = "fp32") -> float:
+def trainer_epoch(model: str, root: str, compute_dtype: str = "float32") -> float:
     """One epoch of gan-models' Trainer (including its end-of-epoch work); returns images/s."""
     with tempfile.TemporaryDirectory() as out:
         trainer = Trainer(TrainConfig(model=model, dataset="mnist", data_root=root, epochs=1, batch_size=BATCH,
-                                      precision=precision, progress=False), out)
+                                      compute_dtype=compute_dtype, progress=False), out)
         start = time.perf_counter()
         result = trainer.fit()
         return result.step * BATCH / (time.perf_counter() - start)
@@ -80,7 +80,7 @@ def main() -> None:
           f"{'trainer bf16':>13s} {'speed-up':>9s}")
     for model in ("fcgan", "dcgan"):
         rounds = [(plain_loop_epoch(model, args.data_root), trainer_epoch(model, args.data_root),
-                   trainer_epoch(model, args.data_root, "bf16")) for _ in range(args.rounds)]
+                   trainer_epoch(model, args.data_root, "bfloat16")) for _ in range(args.rounds)]
         plain, ours, bf16 = (statistics.median(r[i] for r in rounds) for i in range(3))
         results["models"][model] = {"plain_loop_images_per_s": round(plain, 1), "trainer_images_per_s": round(ours, 1),
                                     "speedup": round(ours / plain, 2), "trainer_bf16_images_per_s": round(bf16, 1),

@@ -7,25 +7,65 @@ batch, so memory holds one byte per pixel.
 
 The data root is the `root` argument, else the environment variable GAN_MODELS_DATA, else
 `./data`. Layouts are torchvision's: `<root>/MNIST/raw`, `<root>/FashionMNIST/raw`, `<root>/celeba`.
+
+What is known about each dataset (`DATASETS`) is data, readable without torch: the command line
+builds its help from it before torch is loaded, which is why torch is imported in the functions here.
 """
+from __future__ import annotations
+
 import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-import torch.nn.functional as F
 from PIL import Image, ImageFile
 
 from gan_models.noise import as_seed
 
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What is known about a dataset before loading it."""
+
+    name: str
+    channels: int  # native image channels, the default when none are asked for
+    image_size: int  # native (or default) height and width
+    classes: tuple[str, ...] = ()  # names of its labels' classes, in label order; () for unlabelled data
+
+    @property
+    def labelled(self) -> bool:
+        """Whether each image comes with a class label."""
+        return bool(self.classes)
+
+
+DATASETS = {
+    info.name: info
+    for info in (
+        DatasetInfo("mnist", 1, 28, tuple("0123456789")),
+        DatasetInfo("fashion-mnist", 1, 28, ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                                             "Shirt", "Sneaker", "Bag", "Ankle boot")),
+        DatasetInfo("celeba", 3, 64),  # centre-cropped and resized faces; its attributes are not classes
+        DatasetInfo("folder", 3, 64),  # any image folder, centre-cropped and resized
+    )
+}
 DATA_ROOT_ENV = "GAN_MODELS_DATA"
-DATASETS = ("mnist", "fashion-mnist", "celeba", "folder")
 SPLITS = ("train", "test", "all")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
 
 
 class DatasetNotFoundError(FileNotFoundError):
     """The requested images are not where we looked; the message says where and how to fix it."""
+
+
+def get_dataset(name: str) -> DatasetInfo:
+    """The DatasetInfo called `name`; raises ValueError naming the choices for an unknown one."""
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {list(DATASETS)}")
+    return DATASETS[name]
 
 
 def default_root() -> Path:
@@ -49,6 +89,7 @@ def load_digits(name: str, root: str | os.PathLike | None = None, *, split: str 
     Read once from torchvision's raw files under `root` (default `default_root()`); `split` is
     "train", "test" or "all". Raises DatasetNotFoundError naming the folder it looked in.
     """
+    import torch
     from torchvision import datasets
 
     root = _resolve_root(root)
@@ -88,6 +129,8 @@ def _pil_to_uint8(image: Image.Image, channels: int) -> torch.Tensor:
 
 def _load_folder(root: Path, image_size: int, channels: int) -> torch.Tensor:
     """Every image below `root` (flat or ImageFolder-style) as uint8 (N, C, size, size); unreadable ones are skipped."""
+    import torch
+
     if not root.is_dir():
         raise DatasetNotFoundError(f"image folder not found: {root} is not a directory; {_fix_hint(False)}")
     paths = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
@@ -115,6 +158,7 @@ def _load_folder(root: Path, image_size: int, channels: int) -> torch.Tensor:
 
 def _load_celeba(root: Path, split: str, download: bool, image_size: int, channels: int) -> torch.Tensor:
     """CelebA (torchvision layout), centre-cropped and resized, as uint8 (N, C, size, size)."""
+    import torch
     from torchvision import datasets
 
     try:
@@ -132,6 +176,9 @@ def _load_celeba(root: Path, split: str, download: bool, image_size: int, channe
 
 def _resize_uint8(images: torch.Tensor, size: int) -> torch.Tensor:
     """Resize a uint8 batch (N, C, H, W) to (N, C, size, size) with antialiased bilinear filtering."""
+    import torch
+    import torch.nn.functional as F
+
     resized = F.interpolate(images.float(), size=(size, size), mode="bilinear", antialias=True, align_corners=False)
     return resized.round_().clamp_(0, 255).to(torch.uint8)
 
@@ -145,20 +192,18 @@ def load_images(name: str, root: str | os.PathLike | None = None, *, split: str 
         root: data root (for "folder": the image folder itself); default `default_root()`.
         split: "train", "test", or "all" (both merged; GANs use no labels). Ignored for "folder".
         download: fetch the dataset with torchvision if it is missing (needs internet).
-        image_size: output height and width; default 28 for the MNIST family, 64 otherwise.
-        channels: 1 or 3; default 1 for the MNIST family, 3 otherwise. Grayscale data is repeated to 3.
+        image_size: output height and width; default the dataset's (DATASETS).
+        channels: 1 or 3; default the dataset's (DATASETS). Grayscale data is repeated to 3.
 
     Raises:
         ValueError: unknown name, split, channels or size.
         DatasetNotFoundError: the data is missing or a folder holds no usable image.
     """
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {list(DATASETS)}")
+    info = get_dataset(name)
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose one of {list(SPLITS)}")
-    digits = name in ("mnist", "fashion-mnist")
-    image_size = image_size or (28 if digits else 64)
-    channels = channels or (1 if digits else 3)
+    image_size = image_size or info.image_size
+    channels = channels or info.channels
     if channels not in (1, 3):
         raise ValueError(f"channels must be 1 or 3, got {channels}")
     if image_size < 4:
@@ -181,6 +226,8 @@ def to_unit_range(images: torch.Tensor) -> torch.Tensor:
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
     """Float images in [-1, 1] -> uint8 in [0, 255] (values outside are clipped), same shape."""
+    import torch
+
     return images.detach().add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8)
 
 
@@ -202,6 +249,8 @@ class ImageBatches:
 
     def __init__(self, images: torch.Tensor, batch_size: int, *, shuffle: bool = True, drop_last: bool = True,
                  seed: int = 0, rank: int = 0, world_size: int = 1) -> None:
+        import torch
+
         if images.dtype != torch.uint8 or images.dim() != 4:
             raise ValueError(f"images must be a uint8 tensor (N, C, H, W), got {images.dtype} {tuple(images.shape)}")
         if batch_size < 1:
@@ -221,6 +270,8 @@ class ImageBatches:
         self.epoch = epoch
 
     def _indices(self) -> torch.Tensor:
+        import torch
+
         n = len(self.images)
         if self.shuffle:
             order = torch.randperm(n, generator=torch.Generator().manual_seed(as_seed(self.seed + self.epoch)))

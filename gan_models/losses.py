@@ -8,13 +8,19 @@ lecture), so logits of 0 give the vanilla l_D = 2 log 2 and l_G = log 2.
 - lsgan: Mao et al., arXiv 1611.04076, eq. 9 (targets a=0, b=1, c=1).
 - wgan-gp: Gulrajani et al., arXiv 1704.00028 (critic loss plus `gradient_penalty`).
 - hinge: Lim & Ye, arXiv 1705.02894; Miyato et al., arXiv 1802.05957.
+
+The table of losses (`LOSSES`) imports no torch, so the command line can offer their names
+before loading it; the functions import torch when called.
 """
+from __future__ import annotations
+
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
-import torch.nn.functional as F
-from torch import nn
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 
 def d_loss_vanilla(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_target: float = 1.0) -> torch.Tensor:
@@ -22,6 +28,9 @@ def d_loss_vanilla(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_ta
 
     `real_target` < 1 is one-sided label smoothing (e.g. 0.9).
     """
+    import torch
+    import torch.nn.functional as F
+
     real = F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, real_target))
     fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
     return real + fake
@@ -29,11 +38,15 @@ def d_loss_vanilla(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_ta
 
 def g_loss_nonsaturating(fake_logits: torch.Tensor) -> torch.Tensor:
     """-E[log D(G(z))]: the non-saturating ("flipped labels") generator loss."""
+    import torch.nn.functional as F
+
     return F.softplus(-fake_logits).mean()
 
 
 def g_loss_minimax(fake_logits: torch.Tensor) -> torch.Tensor:
     """E[log(1 - D(G(z)))]: the original minimax generator loss; saturates when D is confident."""
+    import torch.nn.functional as F
+
     return -F.softplus(fake_logits).mean()
 
 
@@ -59,6 +72,8 @@ def g_loss_wasserstein(fake_logits: torch.Tensor) -> torch.Tensor:
 
 def d_loss_hinge(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_target: float = 1.0) -> torch.Tensor:
     """E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]. `real_target` is unused."""
+    import torch.nn.functional as F
+
     return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
 
 
@@ -74,6 +89,8 @@ def gradient_penalty(discriminator: nn.Module, real: torch.Tensor, fake: torch.T
     Returns a scalar; multiply by the penalty weight (10 in the paper). The graph is kept so the
     penalty can be backpropagated into the critic.
     """
+    import torch
+
     if real.shape != fake.shape:
         raise ValueError(f"real and fake batches must have the same shape, "
                          f"got {tuple(real.shape)} and {tuple(fake.shape)}")
@@ -86,27 +103,28 @@ def gradient_penalty(discriminator: nn.Module, real: torch.Tensor, fake: torch.T
 
 @dataclass(frozen=True)
 class GANLoss:
-    """A named pair of losses.
+    """A named pair of losses and what the trainer needs to know about them.
 
-    `gradient_penalty` says whether the trainer adds the WGAN-GP term; `labels` whether D is trained
-    towards real/fake targets, which label smoothing and flipping act on (critics have no targets);
-    `nonnegative` whether D's loss is >= 0, so that "D's loss collapsed to 0" means something
-    (a Wasserstein critic's loss is below 0 by design).
     """
 
     name: str
     d_loss: Callable[..., torch.Tensor]  # (real_logits, fake_logits, real_target=1.0) -> scalar
     g_loss: Callable[[torch.Tensor], torch.Tensor]  # fake_logits -> scalar
-    gradient_penalty: bool = False
+    # sigmoid(D's score) is D's probability that an image is real (the logistic losses): D(x) and
+    # D(G(z)) are then logged as probabilities, else as raw scores
+    probability: bool = False
+    gradient_penalty: bool = False  # the trainer adds the WGAN-GP term
+    # D is trained towards real/fake targets, which label smoothing and flipping act on (critics have none)
     labels: bool = True
+    # D's loss is >= 0, so "D's loss collapsed to 0" means something (a Wasserstein critic's is below 0 by design)
     nonnegative: bool = True
 
 
 LOSSES = {
     loss.name: loss
     for loss in (
-        GANLoss("vanilla", d_loss_vanilla, g_loss_nonsaturating),
-        GANLoss("minimax", d_loss_vanilla, g_loss_minimax),
+        GANLoss("vanilla", d_loss_vanilla, g_loss_nonsaturating, probability=True),
+        GANLoss("minimax", d_loss_vanilla, g_loss_minimax, probability=True),
         GANLoss("lsgan", d_loss_lsgan, g_loss_lsgan),
         GANLoss("wgan-gp", d_loss_wasserstein, g_loss_wasserstein, gradient_penalty=True, labels=False,
                 nonnegative=False),

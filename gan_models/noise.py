@@ -2,9 +2,15 @@
 
 The assignment draws z uniformly from [-1, 1]; the lectures draw it from a standard normal,
 which trains better in practice and is our default. Generators remember which one they were
-trained with (their `noise` attribute), so sampling and training always agree.
+trained with (their `noise` attribute), so sampling and training always agree. The names and
+seed rules import no torch (the command line's help uses them); the samplers import it when called.
 """
-import torch
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 NOISE_KINDS = ("normal", "uniform")
 MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed takes seeds 0 .. 2**64 - 1 (and raises "Overflow" beyond)
@@ -33,6 +39,8 @@ def sample_noise(n: int, nz: int, kind: str = "normal", *, generator: torch.Gene
         generator: optional torch.Generator for reproducible draws (must live on `device`).
         device: where the tensor is created.
     """
+    import torch
+
     check_noise_kind(kind)
     if n < 0 or nz < 1:
         raise ValueError(f"need n >= 0 and nz >= 1, got n={n}, nz={nz}")
@@ -47,6 +55,8 @@ def interpolate_latents(start: torch.Tensor, end: torch.Tensor, frames: int, kin
     Normal noise is walked along the great circle (spherical interpolation), which keeps the norm
     typical of Gaussian samples; uniform noise along the straight line, which stays inside [-1, 1].
     """
+    import torch
+
     check_noise_kind(kind)
     if start.shape != end.shape or start.dim() != 2:
         raise ValueError(f"start and end must both be (W, nz), got {tuple(start.shape)} and {tuple(end.shape)}")

@@ -12,7 +12,7 @@ that would need a module registered under the name of a tensor. 1-D floating ten
 BatchNorm weights and running statistics) are stored as float16: they are few bytes and a running
 variance needs the dynamic range. Integer tensors (num_batches_tracked) are kept as they are.
 
-Whether a file is quantized is said by its record (`precision == "int8"`), not guessed from the
+Whether a file is quantized is said by its record (`storage == "int8"`), not guessed from the
 keys: see `gan_models.registry.load_shipped_state_dict`.
 """
 import torch

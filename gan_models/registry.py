@@ -1,11 +1,11 @@
-"""The one place that knows which models exist and which trained weights ship with them.
+"""Builders of the models in gan_models.specs, and the one place that knows which trained weights ship.
 
-A model name ("fcgan", "lsgan", "dcgan", "dcgan64") maps to a generator class, a discriminator
-class and the loss it is trained with by default. Shipped weights are records (data, not code)
+Builders turn a model name ("fcgan", "lsgan", "dcgan", "dcgan64"; gan_models.specs.MODELS) into
+fresh networks. Shipped weights are records (data, not code)
 of state dicts stored in `gan_models/weights/`: generators in `generators.json` (WeightRecord),
 the metric classifiers in `classifiers.json` (gan_models.quality.classifier.ClassifierRecord). Both are
 read and written here, and loading checks the file's SHA-256 against the record before
-`torch.load(..., weights_only=True)` ever sees it. A generator record's `precision` says how its file
+`torch.load(..., weights_only=True)` ever sees it. A generator record's `storage` says how its file
 stores the tensors; an "int8" file is dequantized on loading (gan_models.quantize).
 """
 import dataclasses
@@ -21,37 +21,11 @@ import torch
 
 from gan_models.atomic import atomic_write
 from gan_models.errors import first_line
-from gan_models.nets import dcgan, fc
 from gan_models.nets.base import DiscriminatorBase, GeneratorBase
 from gan_models.quantize import dequantize_state_dict
+from gan_models.specs import MODELS, ModelSpec, get_spec  # noqa: F401  (re-exported: registry.MODELS is public)
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A named GAN: its two network classes and the loss it trains with by default."""
-
-    name: str
-    generator: type[GeneratorBase]
-    discriminator: type[DiscriminatorBase]
-    loss: str  # key of gan_models.losses.LOSSES
-    summary: str  # one line for listings and help
-
-
-MODELS = {
-    spec.name: spec
-    for spec in (
-        ModelSpec("fcgan", fc.Generator, fc.Discriminator, "vanilla",
-                  "fully connected GAN, 28 x 28 (Goodfellow et al. 2014)"),
-        ModelSpec("lsgan", fc.Generator, fc.Discriminator, "lsgan",
-                  "least-squares GAN on the fully connected networks, 28 x 28 (Mao et al. 2016)"),
-        ModelSpec("dcgan", dcgan.Generator28, dcgan.Discriminator28, "vanilla",
-                  "DCGAN with the InfoGAN generator, 28 x 28 (Radford et al. 2015; Chen et al. 2016)"),
-        ModelSpec("dcgan64", dcgan.Generator64, dcgan.Discriminator64, "vanilla",
-                  "DCGAN, 64 x 64, 1 or 3 channels (Radford et al. 2015)"),
-    )
-}
 
 
 @dataclass(frozen=True)
@@ -71,7 +45,7 @@ class WeightRecord:
     num_params: int = 0  # parameters of the generator
     train_images: int = 0  # images of the dataset's train split it was trained on
     image_shape: tuple = ()  # (C, H, W) of a generated image
-    precision: str = "float32"  # storage: float32, float16 (half the bytes) or int8 (a quarter; gan_models.quantize)
+    storage: str = "float32"  # how the file stores tensors: float32, float16 (half the bytes) or int8 (a quarter)
     command: str = ""  # the exact `gan-models train` command that produced it
     train_seconds: int = 0  # time spent in training steps
     hardware: str = ""  # where it was trained
@@ -128,7 +102,7 @@ def read_records(path: Path, record_type: type[Record]) -> tuple[Record, ...]:
 
     JSON lists become tuples where the field is a tuple. Raises RecordFileError naming the file and
     entry for unknown or missing fields, a sha256 that is not 64 hex digits, a file name other than
-    `weight_file_name(record.stem, record.sha256)`, or a precision not in PRECISIONS.
+    `weight_file_name(record.stem, record.sha256)`, or a storage not in STORAGES.
     """
     if not path.exists():
         return ()
@@ -148,20 +122,20 @@ def read_records(path: Path, record_type: type[Record]) -> tuple[Record, ...]:
     return tuple(records)
 
 
-PRECISIONS = ("float32", "float16", "int8")  # how a shipped file may store its tensors (a record's `precision`)
+STORAGES = ("float32", "float16", "int8")  # how a shipped file may store its tensors (a record's `storage`)
 
 
 def _checked(record: Record, where: str) -> Record:
-    """`record`, once its sha256 is 64 lowercase hex digits, its file is named after it and its precision
+    """`record`, once its sha256 is 64 lowercase hex digits, its file is named after it and its storage
     (if it has one) is known; else RecordFileError."""
     if len(record.sha256) != 64 or set(record.sha256) - set("0123456789abcdef"):
         raise RecordFileError(f"{where}: sha256 must be 64 lowercase hex digits, got {record.sha256!r}")
     expected = weight_file_name(record.stem, record.sha256)
     if record.file != expected:
         raise RecordFileError(f"{where}: file {record.file!r} should be named {expected!r}")
-    precision = getattr(record, "precision", PRECISIONS[0])
-    if precision not in PRECISIONS:
-        raise RecordFileError(f"{where}: precision {precision!r} is not one of {list(PRECISIONS)}")
+    storage = getattr(record, "storage", STORAGES[0])
+    if storage not in STORAGES:
+        raise RecordFileError(f"{where}: storage {storage!r} is not one of {list(STORAGES)}")
     return record
 
 
@@ -189,13 +163,6 @@ def write_record(path: Path, record: Record) -> tuple[Record, ...]:
 
 MANIFEST = WEIGHTS_DIR / "generators.json"
 WEIGHTS: tuple[WeightRecord, ...] = read_records(MANIFEST, WeightRecord)
-
-
-def get_spec(name: str) -> ModelSpec:
-    """The ModelSpec called `name`; raises ValueError naming the choices for an unknown one."""
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
-    return MODELS[name]
 
 
 def _construct(cls: type, kwargs: dict):
@@ -228,11 +195,6 @@ def find_weights(model: str, dataset: str) -> WeightRecord:
         "Use pretrained=False for a trainable network, or train one with `gan-models train`.")
 
 
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def load_checked_state_dict(path: str | Path, sha256: str) -> dict:
     """Read `path`, check its SHA-256, and only then unpickle it with weights_only=True onto the CPU.
 
@@ -258,11 +220,11 @@ def load_shipped_state_dict(record: Record) -> dict:
     """The state dict a record names, from WEIGHTS_DIR, hash-checked by `load_checked_state_dict`.
 
     An int8 record's file is dequantized here (gan_models.quantize) to float32 with the original keys;
-    float16 and float32 files, and records without a `precision` field (classifiers), are returned as stored
+    float16 and float32 files, and records without a `storage` field (classifiers), are returned as stored
     (load_state_dict casts float16 to the module's dtype).
     """
     state_dict = load_checked_state_dict(WEIGHTS_DIR / record.file, record.sha256)
-    return dequantize_state_dict(state_dict) if getattr(record, "precision", None) == "int8" else state_dict
+    return dequantize_state_dict(state_dict) if getattr(record, "storage", None) == "int8" else state_dict
 
 
 def load_pretrained_generator(model: str, dataset: str, **kwargs) -> GeneratorBase:

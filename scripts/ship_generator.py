@@ -6,7 +6,7 @@ Takes the run's generator (the EMA one when the run kept it), measures its sampl
 `gan_models.quality.metrics.evaluate_generator` in float32 and again after a float16 and an int8 round trip
 (gan_models.quantize: int8 weights with a float16 scale per slice of dim 0), and ships the smallest
 of int8 (about a quarter of float32's bytes), float16 (half) and float32 whose Frechet distance is
-within 1% of float32's; the record's metrics are those of the shipped precision. Writes
+within 1% of float32's; the record's metrics are those of the shipped storage. Writes
 `gan_models/weights/<model>-<dataset>-<sha256[:12]>.pt` (a plain dict of tensors), an 8 x 8 sample
 grid `docs/samples/<model>-<dataset>.png` from the shipped weights, and writes its record into
 `gan_models/weights/generators.json` (replacing, and deleting the file of, an earlier record for
@@ -31,15 +31,15 @@ from gan_models.quality.metrics import evaluate_generator
 from gan_models.quantize import dequantize_state_dict, quantize_state_dict
 from gan_models.registry import MANIFEST, WEIGHTS_DIR, WeightRecord, save_weights, write_record
 from gan_models.training.checkpoint import generator_from_state, load_checkpoint
-from gan_models.training.trainer import TrainConfig
+from gan_models.training.config import TrainConfig
 
-TOLERANCE = 0.01  # ship a smaller precision when it moves the Frechet distance by less than this fraction
+TOLERANCE = 0.01  # ship a smaller storage when it moves the Frechet distance by less than this fraction
 
 
 def stored_forms(state_dict: dict) -> dict[str, tuple[dict, dict]]:
-    """{precision: (the state dict as stored, the state dict as loading gives it back)}, smallest file first.
+    """{storage: (the state dict as stored, the state dict as loading gives it back)}, smallest file first.
 
-    The loaded form is what `gan_models.registry.load_shipped_state_dict` returns for that precision.
+    The loaded form is what `gan_models.registry.load_shipped_state_dict` returns for that storage.
     """
     fp32 = {k: v.detach().clone() for k, v in state_dict.items()}
     fp16 = {k: v.half() if v.is_floating_point() else v for k, v in fp32.items()}
@@ -51,7 +51,9 @@ def train_command(config: dict) -> str:
     """The `gan-models train` command that reproduces a run's resolved config.
 
     Names the model, dataset and data root, then every field that differs from that model's resolved defaults.
+    `config` may come from any gan-models version (read with TrainConfig.from_dict).
     """
+    config = dataclasses.asdict(TrainConfig.from_dict(config))
     defaults = dataclasses.asdict(TrainConfig(model=config["model"], dataset=config["dataset"]).resolved())
     parts = ["gan-models train", f"--model {config['model']}", f"--dataset {config['dataset']}",
              "--data-root ../shared/data"]
@@ -71,12 +73,12 @@ README_START, README_END = "<!-- weights-table:start -->", "<!-- weights-table:e
 
 def readme_table(records: tuple[WeightRecord, ...]) -> str:
     """The README's markdown table of shipped generators, one row per record."""
-    lines = ["| model | dataset | train images | precision | file size | Frechet distance | real floor | "
+    lines = ["| model | dataset | train images | storage | file size | Frechet distance | real floor | "
              "classes >= 2% | KL to uniform | confidence | training |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
         size = (WEIGHTS_DIR / r.file).stat().st_size / 2**20
-        lines.append(f"| `{r.model}` | {r.dataset} | {r.train_images:,} | {r.precision} | {size:.1f} MB | "
+        lines.append(f"| `{r.model}` | {r.dataset} | {r.train_images:,} | {r.storage} | {size:.1f} MB | "
                      f"{r.frechet_distance:.1f} | {r.real_frechet_distance:.2f} | {r.classes_covered}/10 | "
                      f"{r.kl_from_uniform:.3f} | {r.mean_confidence:.2f} | {r.train_seconds / 60:.0f} min |")
     return "\n".join(lines)
@@ -122,16 +124,16 @@ def main() -> None:
     generator = generator_from_state(state)
     forms = stored_forms(generator.state_dict())
     generators, reports = {}, {}
-    for precision, (_, loaded) in forms.items():
-        generators[precision] = generator_from_state({**state, "ema_generator": loaded, "generator": loaded})
-        reports[precision] = evaluate_generator(generators[precision], dataset, args.data_root, n_samples=args.samples)
+    for storage, (_, loaded) in forms.items():
+        generators[storage] = generator_from_state({**state, "ema_generator": loaded, "generator": loaded})
+        reports[storage] = evaluate_generator(generators[storage], dataset, args.data_root, n_samples=args.samples)
     fp32_distance = reports["float32"].generated.frechet_distance
     changes = {p: abs(r.generated.frechet_distance - fp32_distance) / fp32_distance for p, r in reports.items()}
-    precision = next(p for p in forms if changes[p] < TOLERANCE or p == "float32")
-    report = reports[precision]
+    storage = next(p for p in forms if changes[p] < TOLERANCE or p == "float32")
+    report = reports[storage]
 
-    path, sha256 = save_weights(forms[precision][0], WEIGHTS_DIR, f"{model}-{dataset}")
-    grid = save_grid(generators[precision].sample(64, seed=0), Path("docs/samples") / f"{model}-{dataset}.png")
+    path, sha256 = save_weights(forms[storage][0], WEIGHTS_DIR, f"{model}-{dataset}")
+    grid = save_grid(generators[storage].sample(64, seed=0), Path("docs/samples") / f"{model}-{dataset}.png")
 
     g = report.generated
     record = WeightRecord(
@@ -139,7 +141,7 @@ def main() -> None:
         generator_kwargs=state["generator_kwargs"],
         num_params=sum(p.numel() for p in generator.parameters()),
         train_images=state["num_images"], image_shape=tuple(generator.image_shape),
-        precision=precision,
+        storage=storage,
         command=train_command(state["config"]),
         train_seconds=round(training_seconds(args.run)),
         hardware=args.hardware or f"{cpu_name()} ({os.cpu_count()} cores), torch {torch.__version__}",
@@ -149,7 +151,7 @@ def main() -> None:
     )
     print(f"Frechet distance float32 {fp32_distance:.3f}, " + ", ".join(
           f"{p} {reports[p].generated.frechet_distance:.3f} ({changes[p]:.2%} change)" for p in ("float16", "int8"))
-          + f": shipping {precision}", file=sys.stderr)
+          + f": shipping {storage}", file=sys.stderr)
     print(f"wrote {path} ({path.stat().st_size:,} bytes) and {grid}", file=sys.stderr)
     update_readme(write_record(MANIFEST, record))
     print(json.dumps(dataclasses.asdict(record), indent=2))

@@ -14,7 +14,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from gan_models.data import load_digits
+from gan_models.data import DATASETS, get_dataset, load_digits
 from gan_models.nets.base import check_input
 from gan_models.registry import WEIGHTS_DIR, load_shipped_state_dict, read_records
 
@@ -108,8 +108,9 @@ def load_labelled(dataset: str, root: str | os.PathLike | None = None, *,
 
     Raises DatasetNotFoundError naming the folder when the data is missing.
     """
-    if dataset not in ("mnist", "fashion-mnist"):
-        raise ValueError(f"labelled data exists for 'mnist' and 'fashion-mnist' only, got {dataset!r}")
+    if not get_dataset(dataset).labelled:
+        labelled = [name for name, info in DATASETS.items() if info.labelled]
+        raise ValueError(f"labelled data exists for {labelled} only, got {dataset!r}")
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     return load_digits(dataset, root, split=split)

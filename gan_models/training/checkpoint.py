@@ -1,12 +1,8 @@
 """Checkpoints: one file holding a whole training state, written atomically and loaded safely.
 
 A checkpoint is a plain dict of tensors, numbers and strings (so `torch.load(weights_only=True)`
-reads it without running code):
-
-    {"format": "gan-models-checkpoint", "version": 1,
-     "model": "fcgan", "generator_kwargs": {...}, "discriminator_kwargs": {...},
-     "generator": state_dict, "discriminator": state_dict, "ema_generator": state_dict | None,
-     ...trainer state: optimizers, step, epoch, RNG states, config...}
+reads it without running code), tagged {"format": "gan-models-checkpoint", "version": 1}; what a
+training run stores in it is listed in gan_models.training.rundir.
 
 Writes go to a temporary file in the same folder, are fsynced, then renamed over the old file:
 a crash at any moment leaves either the previous checkpoint or the new one, never half of one.
@@ -100,17 +96,12 @@ def _read_checkpoint(path: Path, map_location: str | torch.device) -> tuple[dict
     return state, data
 
 
-def generator_from_checkpoint(path: str | os.PathLike, use_ema: bool = True) -> GeneratorBase:
-    """The generator stored in a checkpoint, in eval mode on the CPU.
+def generator_from_state(state: dict, use_ema: bool = True) -> GeneratorBase:
+    """The generator of a loaded checkpoint dict, in eval mode on the CPU.
 
     With `use_ema` (the default) the exponential-moving-average generator is returned when the
     checkpoint has one, else the raw generator.
     """
-    return generator_from_state(load_checkpoint(path), use_ema)
-
-
-def generator_from_state(state: dict, use_ema: bool = True) -> GeneratorBase:
-    """The generator described by a loaded checkpoint dict (see `generator_from_checkpoint`)."""
     generator = build_generator(state["model"], **state["generator_kwargs"])
     weights = state["ema_generator"] if use_ema and state.get("ema_generator") is not None else state["generator"]
     generator.load_state_dict(weights)

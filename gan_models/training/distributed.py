@@ -1,4 +1,4 @@
-"""Data-parallel training across processes started by `torchrun`, through torch.distributed.
+"""Where training runs: the device, and data-parallel training across processes started by `torchrun`.
 
 Every rank holds a full copy of G and D, reads its own shard of each epoch (see
 `gan_models.data.ImageBatches`), and after each backward pass the gradients are averaged across
@@ -27,6 +27,16 @@ class ProcessGroup:
         return self.rank == 0
 
 
+def pick_device(name: str) -> torch.device:
+    """The device `name` says ("cpu", "cuda", "cuda:N", or "auto": CUDA when available); ValueError without CUDA."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} asked for, but CUDA is not available; use --device cpu")
+    return device
+
+
 def init_from_env(device: torch.device) -> ProcessGroup:
     """Join the torchrun job described by RANK/WORLD_SIZE, or return a single-process group."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
@@ -52,14 +62,6 @@ def average_gradients(module: torch.nn.Module, group: ProcessGroup) -> None:
     for grad in grads:
         grad.copy_(flat[offset:offset + grad.numel()].view_as(grad))
         offset += grad.numel()
-
-
-def broadcast_module(module: torch.nn.Module, group: ProcessGroup) -> None:
-    """Make every rank's parameters and buffers equal to rank 0's."""
-    if group.world_size == 1:
-        return
-    for tensor in list(module.parameters()) + list(module.buffers()):
-        dist.broadcast(tensor.data, src=0)
 
 
 def barrier(group: ProcessGroup) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from matplotlib.figure import Figure  # the object API: no pyplot state, no GUI backend
 
 from gan_models.atomic import atomic_write
+from gan_models.training.rundir import LOG, TENSORBOARD
 
 FIELDS = ("step", "epoch", "errD", "errG", "D_x", "D_G_z", "images_per_s")
 PLOT_INTERVAL_S = 30.0
@@ -39,14 +40,14 @@ class RunLog:
     """
 
     def __init__(self, out: Path, resume_step: int | None = None) -> None:
-        self.path = out / "log.csv"
+        self.path = out / LOG
         self.rows: list[dict] = []
         if resume_step is not None and self.path.exists():
             self.rows = [row for row in self._read() if row["step"] <= resume_step]
         self._rewrite()
         self.file = open(self.path, "a", newline="")
         self.writer = csv.DictWriter(self.file, fieldnames=FIELDS)
-        self.tensorboard = _tensorboard_writer(out / "tensorboard")
+        self.tensorboard = _tensorboard_writer(out / TENSORBOARD)
         self.last_plot = float("-inf")
 
     def _read(self) -> list[dict]:

@@ -3,132 +3,34 @@
 Each step takes one real batch: a D step (the fake batch detached from G's graph), then, every
 `n_critic` steps, a G step; it logs errD, errG, D(x) and D(G(z)) and keeps an optional EMA of G.
 Every epoch it renders the fixed noise batch to a grid, checks the run's health and writes a
-checkpoint; Ctrl-C (or SIGTERM) saves one too.
+checkpoint; Ctrl-C (or SIGTERM) saves one too. What goes where in the run folder, and what a
+checkpoint holds, is gan_models.training.rundir's; the config is gan_models.training.config's.
 
 Randomness is a function of (seed, step, rank): each step reseeds the noise generator and the
 global RNG (dropout) from those, and the data order depends only on (seed, epoch). So a run
 resumed from any checkpoint replays exactly the steps an uninterrupted run takes, and the step
 counter is the whole RNG state a checkpoint needs.
-
-Run folder:
-    config.json          the resolved TrainConfig
-    checkpoint.pt        the latest checkpoint (see gan_models.training.checkpoint)
-    log.csv, losses.png  per-step losses and their curve (gan_models.training.runlog)
-    grids/epoch_0001.png 8 x 8 grid of the fixed noise after each epoch (and step_*.png if asked)
-    progress.png         all epoch grids on one sheet
 """
 import copy
-import json
-import signal
-import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
-from gan_models.atomic import atomic_write
 from gan_models.data import ImageBatches, load_images
-from gan_models.images import save_grid, save_sheet
+from gan_models.images import save_grid
 from gan_models.losses import get_loss, gradient_penalty
 from gan_models.nets.base import eval_mode
-from gan_models.noise import MAX_SEED, as_seed, check_noise_kind, sample_noise
-from gan_models.registry import build_discriminator, build_generator, get_spec
-from gan_models.training import distributed
-from gan_models.training.checkpoint import load_checkpoint, remove_partial_writes, save_checkpoint
+from gan_models.noise import as_seed, sample_noise
+from gan_models.registry import build_discriminator, build_generator
+from gan_models.training import distributed, rundir
+from gan_models.training.checkpoint import remove_partial_writes
+from gan_models.training.config import TrainConfig
 from gan_models.training.monitor import HealthMonitor, NonFiniteLossError
+from gan_models.training.report import StepReport
 from gan_models.training.runlock import RunLock
-from gan_models.training.runlog import RunLog
-
-# Radford et al. train DCGAN-64 with lr 2e-4; the assignment uses 1e-3 for the 28 x 28 models.
-DEFAULT_LR = {"fcgan": 1e-3, "lsgan": 1e-3, "dcgan": 1e-3, "dcgan64": 2e-4}
-
-PRECISIONS = ("fp32", "bf16")
-
-# Fields that may change between a run and its resumption: they do not alter what a step computes.
-RESUMABLE_CHANGES = {"epochs", "data_root", "download", "device", "grid_every", "checkpoint_every", "progress"}
-
-
-@dataclass
-class TrainConfig:
-    """Everything that defines a training run; None means "the model's default" until `resolved()`."""
-
-    model: str = "fcgan"  # which GAN: fcgan, lsgan, dcgan (28 x 28) or dcgan64
-    dataset: str = "mnist"  # mnist, fashion-mnist, celeba or folder
-    data_root: str | None = None  # data folder; default $GAN_MODELS_DATA, else ./data
-    download: bool = False  # let torchvision fetch a missing dataset (needs internet)
-    split: str = "train"  # train, test, or all (GANs use no labels, so merging is fine)
-    max_images: int | None = None  # train on the first N images only (quick runs, tests)
-    channels: int | None = None  # image channels; default: 1 for the MNIST family, else 3
-    nz: int | None = None  # latent size; default: the generator's (96, or 100 for dcgan64)
-    ngf: int | None = None  # generator width; default: the generator's
-    ndf: int | None = None  # discriminator width; default: the discriminator's
-    noise: str = "normal"  # latent distribution: normal (lectures) or uniform on [-1, 1] (assignment)
-    loss: str | None = None  # vanilla, minimax, lsgan, wgan-gp or hinge; default: the model's
-    epochs: int = 10  # passes over the data
-    batch_size: int = 128  # real images per step (per process when distributed)
-    lr_g: float | None = None  # generator Adam learning rate; default 1e-3 (2e-4 for dcgan64)
-    lr_d: float | None = None  # discriminator Adam learning rate; default 1e-3 (2e-4 for dcgan64)
-    beta1: float = 0.5  # Adam beta1 for both networks (0.5 as in DCGAN and the assignment)
-    beta2: float = 0.999  # Adam beta2 for both networks
-    n_critic: int = 1  # D steps per G step (5 is usual for WGAN-GP)
-    gp_weight: float = 10.0  # gradient-penalty weight, used by the wgan-gp loss only
-    label_smoothing: float = 0.0  # one-sided: real target 1 - this (0.1 is common)
-    label_flip: float = 0.0  # probability that a D step swaps the real and fake labels
-    fresh_noise: bool = False  # G step draws new noise instead of reusing the D step's fake batch
-    ema_decay: float = 0.0  # EMA of G's parameters and buffers (e.g. 0.999, warmed up); 0 disables
-    precision: str = "fp32"  # fp32, or bf16: autocast forward passes to bfloat16 (about 2x faster with AVX512-BF16)
-    seed: int = 0  # seeds initialisation, noise, data order: same seed, same run
-    device: str = "auto"  # cpu, cuda, cuda:N, or auto (CUDA when available)
-    grid_every: int = 0  # also render the fixed-noise grid every N steps; 0: per epoch only
-    checkpoint_every: int = 0  # also checkpoint every N steps; 0: per epoch only
-    progress: bool = True  # show tqdm progress bars
-
-    def resolved(self) -> "TrainConfig":
-        """A copy with every default filled in and every value checked (ValueError names the field)."""
-        spec = get_spec(self.model)
-        loss = get_loss(self.loss or spec.loss)
-        check_noise_kind(self.noise)
-        if not loss.labels and (self.label_smoothing or self.label_flip):
-            # Smoothing would be ignored, and flipping would train the critic backwards on those steps.
-            raise ValueError(f"label_smoothing and label_flip act on real/fake labels, which the {loss.name} "
-                             f"loss has none of; set them to 0 (got {self.label_smoothing}, {self.label_flip})")
-        digits = self.dataset in ("mnist", "fashion-mnist")
-        default_nz = 100 if self.model == "dcgan64" else 96
-        checks = {"epochs": self.epochs >= 1, "nz": self.nz is None or self.nz >= 1,
-                  "ngf": self.ngf is None or self.ngf >= 1, "ndf": self.ndf is None or self.ndf >= 1,
-                  "channels": self.channels in (None, 1, 3), "precision": self.precision in PRECISIONS,
-                  "batch_size": self.batch_size >= 1, "n_critic": self.n_critic >= 1,
-                  "label_smoothing": 0 <= self.label_smoothing < 1, "label_flip": 0 <= self.label_flip < 1,
-                  "ema_decay": 0 <= self.ema_decay < 1, "gp_weight": self.gp_weight >= 0,
-                  "grid_every": self.grid_every >= 0, "checkpoint_every": self.checkpoint_every >= 0,
-                  "max_images": self.max_images is None or self.max_images >= 1,
-                  "seed": 0 <= self.seed <= MAX_SEED,
-                  "lr_g": self.lr_g is None or self.lr_g > 0, "lr_d": self.lr_d is None or self.lr_d > 0}
-        bad = [name for name, ok in checks.items() if not ok]
-        if bad:
-            raise ValueError("invalid training config: " + ", ".join(f"{n}={getattr(self, n)!r}" for n in bad))
-        return TrainConfig(**{**asdict(self),
-                              "loss": self.loss or spec.loss,
-                              "nz": self.nz or default_nz,
-                              "channels": self.channels or (1 if digits else 3),
-                              "lr_g": self.lr_g or DEFAULT_LR[self.model],
-                              "lr_d": self.lr_d or DEFAULT_LR[self.model]})
-
-    def generator_kwargs(self) -> dict:
-        """Constructor keywords of the generator this (resolved) config trains."""
-        widths = {"ngf": self.ngf} if self.ngf else {}
-        return {"nz": self.nz, "channels": self.channels, "noise": self.noise, **widths}
-
-    def discriminator_kwargs(self) -> dict:
-        """Constructor keywords of the discriminator this (resolved) config trains."""
-        widths = {"ndf": self.ndf} if self.ndf else {}
-        return {"channels": self.channels, **widths}
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM stopped training after a checkpoint of the last finished step was saved."""
+from gan_models.training.signals import StopSignals, TrainingInterrupted
 
 
 @dataclass
@@ -141,22 +43,6 @@ class TrainResult:
     last: dict = field(default_factory=dict)  # the last logged row (errD, errG, D_x, D_G_z, ...)
     diversity: float | None = None  # last epoch's fixed-noise diversity ratio (1 = as diverse as real data)
     warnings: list[str] = field(default_factory=list)
-
-
-def config_differences(saved: dict, current: TrainConfig) -> list[str]:
-    """Fields (outside RESUMABLE_CHANGES) whose values differ, as 'name: saved -> current'."""
-    now = asdict(current)
-    return [f"{name}: {saved.get(name)!r} -> {now[name]!r}" for name in now
-            if name not in RESUMABLE_CHANGES and saved.get(name) != now[name]]
-
-
-def _pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} asked for, but CUDA is not available; use --device cpu")
-    return device
 
 
 def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
@@ -182,7 +68,7 @@ class Trainer:
     def __init__(self, config: TrainConfig, out: str | Path, images: torch.Tensor | None = None) -> None:
         self.config = config.resolved()
         self.out = Path(out)
-        self.device = _pick_device(self.config.device)
+        self.device = distributed.pick_device(self.config.device)
         self.group = distributed.init_from_env(self.device)
         cfg = self.config
         self.loss = get_loss(cfg.loss)
@@ -219,13 +105,13 @@ class Trainer:
         self.rng = torch.Generator(device=self.device)
         self.step = 0
         self.monitor = HealthMonitor()
-        self.warnings: list[str] = []
+        self.report = StepReport(cfg.epochs, show_bar=cfg.progress, enabled=self.group.is_main)
+        self.stop = StopSignals()
         self.diversity: float | None = None  # the last epoch's fixed-noise diversity ratio
-        self._stop_signal: int | None = None
         if self.loss.gradient_penalty and self.batchnorm_in_d and self.group.is_main:
-            self._warn(f"{cfg.model}'s critic has BatchNorm, which mixes the images of a batch; the gradient penalty "
-                       "assumes each score depends on its own image alone (Gulrajani et al. 2017 use no BatchNorm in "
-                       "the critic)", None)
+            self.report.warn(f"{cfg.model}'s critic has BatchNorm, which mixes the images of a batch; the gradient "
+                             "penalty assumes each score depends on its own image alone (Gulrajani et al. 2017 use no "
+                             "BatchNorm in the critic)")
 
     # ---- one step ---------------------------------------------------------------------------
 
@@ -239,14 +125,14 @@ class Trainer:
         return sample_noise(n, self.config.nz, self.config.noise, generator=self.rng, device=self.device)
 
     def _autocast(self):
-        """bfloat16 autocast for forward passes when config.precision is "bf16"; a no-op in fp32."""
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bf16")
+        """bfloat16 autocast for forward passes when config.compute_dtype is "bfloat16"; a no-op in float32."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.compute_dtype == "bfloat16")
 
     def _check_finite(self, value: torch.Tensor, name: str) -> None:
         if not torch.isfinite(value):
             raise NonFiniteLossError(
                 f"non-finite loss at step {self.step + 1} ({name}={value.item()}); training stopped, and the last "
-                f"good checkpoint is untouched: {self.out / 'checkpoint.pt'}")
+                f"good checkpoint is untouched: {self.out / rundir.CHECKPOINT}")
 
     def train_step(self, real: torch.Tensor) -> dict:
         """One D step and, every n_critic steps, one G step on a real batch (B, C, H, W) in [-1, 1]."""
@@ -257,7 +143,7 @@ class Trainer:
         reuse_fake = g_step and not cfg.fresh_noise
 
         # D step: maximise log D(x) + log(1 - D(G(z))) (or the chosen loss); G's graph is kept only
-        # if the G step below reuses this fake batch. Losses are computed in float32 in any precision.
+        # if the G step below reuses this fake batch. Losses are computed in float32 in any compute dtype.
         with self._autocast():
             with torch.set_grad_enabled(reuse_fake):
                 fake = self.netG(self._noise(real.shape[0]))
@@ -301,7 +187,7 @@ class Trainer:
             row["errG"] = errG.item()
 
         # D(x) and D(G(z)): mean probabilities for the logistic losses, mean raw scores otherwise.
-        squash = torch.sigmoid if cfg.loss in ("vanilla", "minimax") else (lambda t: t)
+        squash = torch.sigmoid if loss.probability else (lambda t: t)
         row["D_x"] = squash(real_logits.detach()).mean().item()
         row["D_G_z"] = squash(fake_logits.detach()).mean().item()
         self.step += 1
@@ -318,87 +204,77 @@ class Trainer:
         if not self.group.is_main:
             return self._fit(resume)
         with RunLock(self.out):
-            remove_partial_writes(self.out / "checkpoint.pt")
+            remove_partial_writes(self.out / rundir.CHECKPOINT)
             return self._fit(resume)
 
     def _fit(self, resume: bool) -> TrainResult:
-        cfg, main = self.config, self.group.is_main
-        checkpoint_path = self.out / "checkpoint.pt"
+        cfg, main, checkpoint = self.config, self.group.is_main, self.out / rundir.CHECKPOINT
         if resume:
-            self._load(checkpoint_path)
-        elif checkpoint_path.exists():  # every rank checks, so none is left waiting for the others
-            raise FileExistsError(f"{checkpoint_path} exists; pass --resume to continue that run, "
-                                  "or choose another --out")
+            rundir.load_training_state(self, checkpoint)
+        elif checkpoint.exists():  # every rank checks, so none is left waiting for the others
+            raise FileExistsError(f"{checkpoint} exists; pass --resume to continue that run, or choose another --out")
         if main:
             self.out.mkdir(parents=True, exist_ok=True)
-            # Written whole or not at all: `train --resume` reads it, and a kill may come at any moment.
-            with atomic_write(self.out / "config.json") as tmp:
-                tmp.write_text(json.dumps(asdict(cfg), indent=2) + "\n")
-        log = RunLog(self.out, resume_step=self.step if resume else None) if main else None
-        steps_per_epoch = len(self.batches)
-        previous_handlers = self._catch_signals()
-        try:
-            while self.step < cfg.epochs * steps_per_epoch:
-                if self._stop_signal is not None:  # arrived during an epoch's last step or its end
-                    raise TrainingInterrupted
-                epoch, start_batch = divmod(self.step, steps_per_epoch)
-                self.batches.set_epoch(epoch)
-                bar = tqdm(total=steps_per_epoch, initial=start_batch, desc=f"epoch {epoch + 1}/{cfg.epochs}",
-                           disable=not (cfg.progress and main), dynamic_ncols=True, leave=True)
-                tick = time.perf_counter()
-                for real in self.batches.iterate(start_batch):
-                    row = self.train_step(real)
-                    # images/s of the step itself: fetching its batch and the D and G updates (since `tick`).
-                    row.update(step=self.step, epoch=epoch + 1,
-                               images_per_s=real.shape[0] * self.group.world_size / (time.perf_counter() - tick))
-                    if main:
-                        log.log(row)
-                        if self.loss.nonnegative:  # the collapse check watches D's loss fall to 0
-                            self._warn(self.monitor.check_losses(row["errD"], row["errG"]), bar)
-                        bar.set_postfix(errD=f"{row['errD']:.3f}", errG=f"{row['errG']:.3f}", Dx=f"{row['D_x']:.2f}",
-                                        DGz=f"{row['D_G_z']:.2f}", img_s=f"{row['images_per_s']:.0f}", refresh=False)
-                        bar.update()
-                        if cfg.grid_every and self.step % cfg.grid_every == 0:
-                            self._render(self.out / "grids" / f"step_{self.step:06d}.png")
-                        if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
-                            self._save(checkpoint_path)
-                    # On an epoch's last step, end the epoch first: a resumed run starts the next one and
-                    # would never render this epoch's grid or check its diversity.
-                    if self._stop_signal is not None and self.step % steps_per_epoch:
+            rundir.write_config(self.out, cfg)
+        self.report.open_log(self.out, resume_step=self.step if resume else None)
+        total = cfg.epochs * len(self.batches)
+        with self.stop as stop:  # until the interrupted run's checkpoint is saved, too
+            try:
+                while self.step < total:
+                    if stop.received is not None:  # arrived during an epoch's last step or its end
                         raise TrainingInterrupted
-                    tick = time.perf_counter()  # after logging, grids and checkpoints: not part of the next step
-                bar.close()
+                    epoch, start_batch = divmod(self.step, len(self.batches))
+                    self._train_epoch(epoch, start_batch, stop)
+                    if main:
+                        self._end_epoch(epoch + 1, final=self.step == total)
+                    distributed.barrier(self.group)
+            except TrainingInterrupted:
                 if main:
-                    self._end_epoch(epoch + 1, log, checkpoint_path, final=self.step == cfg.epochs * steps_per_epoch)
-                distributed.barrier(self.group)
-        except TrainingInterrupted:
-            if main:
-                self._save(checkpoint_path)
-                log.plot(self.out / "losses.png", force=True)
-            raise TrainingInterrupted(f"interrupted at step {self.step}; checkpoint saved to {checkpoint_path}; "
-                                      "continue with --resume") from None
-        finally:
-            self._restore_signals(previous_handlers)
-            if log is not None:
-                log.close()
-        return TrainResult(self.out, self.step, checkpoint_path, log.rows[-1] if log and log.rows else {},
-                           self.diversity, self.warnings)
+                    rundir.save_training_state(self, checkpoint)
+                    self.report.plot_losses(force=True)
+                raise TrainingInterrupted(f"interrupted at step {self.step}; checkpoint saved to {checkpoint}; "
+                                          "continue with --resume") from None
+            finally:
+                self.report.close()
+        return TrainResult(self.out, self.step, checkpoint, self.report.last, self.diversity, self.report.warnings)
 
-    def _end_epoch(self, epoch: int, log: RunLog, checkpoint_path: Path, final: bool) -> None:
+    def _train_epoch(self, epoch: int, start_batch: int, stop: StopSignals) -> None:
+        """The steps of `epoch` (0-based) from batch `start_batch` on; TrainingInterrupted once a signal came."""
+        self.batches.set_epoch(epoch)
+        self.report.start_epoch(epoch + 1, len(self.batches), start_batch)
+        tick = time.perf_counter()
+        for real in self.batches.iterate(start_batch):
+            row = self.train_step(real)
+            # images/s of the step itself: fetching its batch and the D and G updates (since `tick`).
+            row.update(step=self.step, epoch=epoch + 1,
+                       images_per_s=real.shape[0] * self.group.world_size / (time.perf_counter() - tick))
+            if self.group.is_main:
+                self._after_step(row)
+            # On an epoch's last step, end the epoch first: a resumed run starts the next one and
+            # would never render this epoch's grid or check its diversity.
+            if stop.received is not None and self.step % len(self.batches):
+                raise TrainingInterrupted
+            tick = time.perf_counter()  # after logging, grids and checkpoints: not part of the next step
+        self.report.end_epoch()
+
+    def _after_step(self, row: dict) -> None:
+        """Log the step, watch for a collapse, and render or checkpoint when the config asks for it at this step."""
+        self.report.step(row)
+        if self.loss.nonnegative:  # the collapse check watches D's loss fall to 0
+            self.report.warn(self.monitor.check_losses(row["errD"], row["errG"]))
+        if self.config.grid_every and self.step % self.config.grid_every == 0:
+            self._render(rundir.step_grid(self.out, self.step))
+        if self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
+            rundir.save_training_state(self, self.out / rundir.CHECKPOINT)
+
+    def _end_epoch(self, epoch: int, final: bool) -> None:
         """Render the epoch's grid and the overview sheet, check diversity, draw losses, checkpoint."""
-        samples = self._render(self.out / "grids" / f"epoch_{epoch:04d}.png")
-        grids = [self.out / "grids" / f"epoch_{e:04d}.png" for e in range(1, epoch + 1)]
-        existing = [g for g in grids if g.exists()]
-        save_sheet(existing, [f"epoch {int(g.stem.split('_')[1])}" for g in existing], self.out / "progress.png")
+        samples = self._render(rundir.epoch_grid(self.out, epoch))
+        rundir.save_progress_sheet(self.out, epoch)
         self.diversity, warning = self.monitor.check_diversity(samples, self.real_reference, self.step)
-        self._warn(warning, None)
-        log.plot(self.out / "losses.png", force=final)
-        self._save(checkpoint_path)
-
-    def _warn(self, message: str | None, bar) -> None:
-        if message:
-            self.warnings.append(message)
-            (bar.write if bar is not None else tqdm.write)(f"warning: {message}")
+        self.report.warn(warning)
+        self.report.plot_losses(force=final)
+        rundir.save_training_state(self, self.out / rundir.CHECKPOINT)
 
     @torch.no_grad()
     def _render(self, path: Path) -> torch.Tensor:
@@ -408,63 +284,6 @@ class Trainer:
             samples = generator(self.fixed_noise.to(self.device)).cpu()
         save_grid(samples, path)
         return samples
-
-    # ---- checkpoints ------------------------------------------------------------------------
-
-    def _save(self, path: Path) -> None:
-        save_checkpoint({
-            "model": self.config.model,
-            "dataset": self.config.dataset,
-            "num_images": len(self.images),
-            "generator_kwargs": self.config.generator_kwargs(),
-            "discriminator_kwargs": self.config.discriminator_kwargs(),
-            "config": asdict(self.config),
-            "step": self.step,
-            "generator": self.netG.state_dict(),
-            "discriminator": self.netD.state_dict(),
-            "ema_generator": self.netG_ema.state_dict() if self.netG_ema is not None else None,
-            "optimizer_g": self.optG.state_dict(),
-            "optimizer_d": self.optD.state_dict(),
-            "fixed_noise": self.fixed_noise,
-            "monitor": self.monitor.state_dict(),
-        }, path)
-
-    def _load(self, path: Path) -> None:
-        state = load_checkpoint(path, map_location=self.device)
-        differences = config_differences(state["config"], self.config)
-        if differences:
-            raise ValueError(f"cannot resume {path}: the config differs from the checkpoint's in "
-                             + "; ".join(differences))
-        if state["num_images"] != len(self.images):  # the step -> (epoch, batch) mapping depends on it
-            raise ValueError(f"cannot resume {path}: the checkpoint was trained on {state['num_images']} images, "
-                             f"this run has {len(self.images)}; resume on the same data, or choose another --out")
-        self.netG.load_state_dict(state["generator"])
-        self.netD.load_state_dict(state["discriminator"])
-        if self.netG_ema is not None:
-            self.netG_ema.load_state_dict(state["ema_generator"])
-        self.optG.load_state_dict(state["optimizer_g"])
-        self.optD.load_state_dict(state["optimizer_d"])
-        self.fixed_noise = state["fixed_noise"].cpu()
-        if "monitor" in state:  # checkpoints written before it was saved start with empty loss windows
-            self.monitor.load_state_dict(state["monitor"])
-        self.step = state["step"]
-
-    # ---- signals ----------------------------------------------------------------------------
-
-    def _catch_signals(self) -> dict:
-        """Turn Ctrl-C and SIGTERM into a stop at the next step boundary (main thread only)."""
-        if threading.current_thread() is not threading.main_thread():
-            return {}
-
-        def stop(signum, frame):
-            self._stop_signal = signum
-
-        return {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-
-    @staticmethod
-    def _restore_signals(previous: dict) -> None:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def train(config: TrainConfig, out: str | Path, resume: bool = False,

@@ -1,0 +1,122 @@
+"""TrainConfig: everything that defines a training run, one field per option, readable without torch.
+
+The command line builds `gan-models train`'s options and their help from this dataclass (each
+field's one-line comment is its --help text), so this module imports no torch. Saved configs
+(config.json, and the copy inside each checkpoint) are read back through `TrainConfig.from_dict`,
+which accepts what older versions wrote.
+"""
+from dataclasses import asdict, dataclass, fields
+
+from gan_models.data import get_dataset
+from gan_models.losses import get_loss
+from gan_models.noise import MAX_SEED, check_noise_kind
+from gan_models.specs import get_spec
+
+COMPUTE_DTYPES = ("float32", "bfloat16")
+
+# Fields that may change between a run and its resumption: they do not alter what a step computes.
+RESUMABLE_CHANGES = {"epochs", "data_root", "download", "device", "grid_every", "checkpoint_every", "progress"}
+
+# Saved configs before gan-models 0.2 named compute_dtype "precision", with these values.
+_OLD_PRECISIONS = {"fp32": "float32", "bf16": "bfloat16"}
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run; None means "the model's default" until `resolved()`."""
+
+    model: str = "fcgan"  # which GAN: fcgan, lsgan, dcgan (28 x 28) or dcgan64 (see `gan-models models`)
+    dataset: str = "mnist"  # mnist, fashion-mnist, celeba or folder
+    data_root: str | None = None  # data folder; default $GAN_MODELS_DATA, else ./data
+    download: bool = False  # let torchvision fetch a missing dataset (needs internet)
+    split: str = "train"  # train, test, or all (GANs use no labels, so merging is fine)
+    max_images: int | None = None  # train on the first N images only (quick runs, tests)
+    channels: int | None = None  # image channels; default: the dataset's (1 for the MNIST family, else 3)
+    nz: int | None = None  # latent size; default: the model's
+    ngf: int | None = None  # generator width; default: the generator's
+    ndf: int | None = None  # discriminator width; default: the discriminator's
+    noise: str = "normal"  # latent distribution: normal (lectures) or uniform on [-1, 1] (assignment)
+    loss: str | None = None  # vanilla, minimax, lsgan, wgan-gp or hinge; default: the model's
+    epochs: int = 10  # passes over the data
+    batch_size: int = 128  # real images per step (per process when distributed)
+    lr_g: float | None = None  # generator Adam learning rate; default: the model's
+    lr_d: float | None = None  # discriminator Adam learning rate; default: the model's
+    beta1: float = 0.5  # Adam beta1 for both networks (0.5 as in DCGAN and the assignment)
+    beta2: float = 0.999  # Adam beta2 for both networks
+    n_critic: int = 1  # D steps per G step (5 is usual for WGAN-GP)
+    gp_weight: float = 10.0  # gradient-penalty weight, used by the wgan-gp loss only
+    label_smoothing: float = 0.0  # one-sided: real target 1 - this (0.1 is common)
+    label_flip: float = 0.0  # probability that a D step swaps the real and fake labels
+    fresh_noise: bool = False  # G step draws new noise instead of reusing the D step's fake batch
+    ema_decay: float = 0.0  # EMA of G's parameters and buffers (e.g. 0.999, warmed up); 0 disables
+    compute_dtype: str = "float32"  # float32, or bfloat16: autocast forward passes (about 2x faster with AVX512-BF16)
+    seed: int = 0  # seeds initialisation, noise, data order: same seed, same run
+    device: str = "auto"  # cpu, cuda, cuda:N, or auto (CUDA when available)
+    grid_every: int = 0  # also render the fixed-noise grid every N steps; 0: per epoch only
+    checkpoint_every: int = 0  # also checkpoint every N steps; 0: per epoch only
+    progress: bool = True  # show tqdm progress bars
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> "TrainConfig":
+        """The config a saved dict (config.json, a checkpoint's "config") describes, from any gan-models version.
+
+        Fields it lacks (added by a later version) take their defaults; the old "precision" field
+        ("fp32"/"bf16") becomes compute_dtype. Raises ValueError naming fields this version does not know.
+        """
+        saved = dict(saved)
+        if "precision" in saved and "compute_dtype" not in saved:
+            old = saved.pop("precision")
+            saved["compute_dtype"] = _OLD_PRECISIONS.get(old, old)
+        unknown = sorted(set(saved) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown training config field(s) {unknown}: written by a newer gan-models?")
+        return cls(**saved)
+
+    def resolved(self) -> "TrainConfig":
+        """A copy with every default filled in and every value checked (ValueError names the field)."""
+        spec = get_spec(self.model)
+        loss = get_loss(self.loss or spec.loss)
+        check_noise_kind(self.noise)
+        if not loss.labels and (self.label_smoothing or self.label_flip):
+            # Smoothing would be ignored, and flipping would train the critic backwards on those steps.
+            raise ValueError(f"label_smoothing and label_flip act on real/fake labels, which the {loss.name} "
+                             f"loss has none of; set them to 0 (got {self.label_smoothing}, {self.label_flip})")
+        checks = {"epochs": self.epochs >= 1, "nz": self.nz is None or self.nz >= 1,
+                  "ngf": self.ngf is None or self.ngf >= 1, "ndf": self.ndf is None or self.ndf >= 1,
+                  "channels": self.channels in (None, 1, 3), "compute_dtype": self.compute_dtype in COMPUTE_DTYPES,
+                  "batch_size": self.batch_size >= 1, "n_critic": self.n_critic >= 1,
+                  "label_smoothing": 0 <= self.label_smoothing < 1, "label_flip": 0 <= self.label_flip < 1,
+                  "ema_decay": 0 <= self.ema_decay < 1, "gp_weight": self.gp_weight >= 0,
+                  "grid_every": self.grid_every >= 0, "checkpoint_every": self.checkpoint_every >= 0,
+                  "max_images": self.max_images is None or self.max_images >= 1,
+                  "seed": 0 <= self.seed <= MAX_SEED,
+                  "lr_g": self.lr_g is None or self.lr_g > 0, "lr_d": self.lr_d is None or self.lr_d > 0}
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            raise ValueError("invalid training config: " + ", ".join(f"{n}={getattr(self, n)!r}" for n in bad))
+        return TrainConfig(**{**asdict(self),
+                              "loss": self.loss or spec.loss,
+                              "nz": self.nz or spec.nz,
+                              "channels": self.channels or get_dataset(self.dataset).channels,
+                              "lr_g": self.lr_g or spec.lr_g,
+                              "lr_d": self.lr_d or spec.lr_d})
+
+    def generator_kwargs(self) -> dict:
+        """Constructor keywords of the generator this (resolved) config trains."""
+        widths = {"ngf": self.ngf} if self.ngf else {}
+        return {"nz": self.nz, "channels": self.channels, "noise": self.noise, **widths}
+
+    def discriminator_kwargs(self) -> dict:
+        """Constructor keywords of the discriminator this (resolved) config trains."""
+        widths = {"ndf": self.ndf} if self.ndf else {}
+        return {"channels": self.channels, **widths}
+
+
+def config_differences(saved: dict, current: TrainConfig) -> list[str]:
+    """Fields (outside RESUMABLE_CHANGES) whose values differ, as 'name: saved -> current'.
+
+    `saved` is read with `TrainConfig.from_dict`, so a field it lacks counts as its default.
+    """
+    before, now = asdict(TrainConfig.from_dict(saved)), asdict(current)
+    return [f"{name}: {before[name]!r} -> {now[name]!r}" for name in now
+            if name not in RESUMABLE_CHANGES and before[name] != now[name]]

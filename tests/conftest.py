@@ -38,9 +38,9 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
 def onnx_nz8(tmp_path_factory, tiny_checkpoint) -> Path:
     """An ONNX export of the tiny checkpoint's generator (nz=8)."""
     from export import export_onnx
-    from gan_models.training.checkpoint import generator_from_checkpoint
+    from gan_models.sources import from_checkpoint
 
-    return export_onnx(generator_from_checkpoint(tiny_checkpoint), tmp_path_factory.mktemp("onnx") / "g.onnx")
+    return export_onnx(from_checkpoint(tiny_checkpoint).generator, tmp_path_factory.mktemp("onnx") / "g.onnx")
 
 
 class _Payload:

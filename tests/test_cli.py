@@ -1,4 +1,7 @@
 """The command line as a whole: listing models, help, the demo job, unknown commands."""
+import subprocess
+import sys
+
 import pytest
 from click.testing import CliRunner
 from PIL import Image
@@ -58,3 +61,21 @@ def test_bad_cli_input_is_one_line_naming_the_problem(args, message, paths, data
     values = {**paths, "data": str(data_root)}
     result = CliRunner().invoke(main, [a.format(**values) for a in args])
     assert message in one_error_line(result)
+
+
+def test_help_of_every_command_is_built_without_importing_torch():
+    # --help must answer at once; importing torch alone takes seconds, so no help path may load it.
+    code = ("import sys\n"
+            "from click.testing import CliRunner\n"
+            "import gan_models, gan_models.cli\n"
+            "for args in [['--help']] + [[name, '--help'] for name in gan_models.cli.main.commands] + [['models']]:\n"
+            "    assert CliRunner().invoke(gan_models.cli.main, args).exit_code == 0, args\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision', 'onnx')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_demo_help_keeps_its_numbered_list():
+    lines = CliRunner().invoke(main, ["demo", "--help"]).output.splitlines()
+    assert [line.strip()[:3] for line in lines if line.strip()[:2] in ("1.", "2.", "3.")] == ["1. ", "2. ", "3. "]
+

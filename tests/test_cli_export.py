@@ -1,4 +1,5 @@
 """`gan-models export` and `gan-models validate`: success paths and one-line errors for bad input."""
+import hashlib
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from click.testing import CliRunner
 
 from export import read_metadata
 from gan_models.cli import main
-from gan_models.registry import build_generator, file_sha256
+from gan_models.registry import build_generator
 from gan_models.training.checkpoint import save_checkpoint
 from tests.helpers import one_error_line
 
@@ -43,7 +44,8 @@ def test_export_from_checkpoint_validates_and_reports(tmp_path, checkpoint):
     assert "skipped: no CUDA provider" in result.output or "CUDAExecutionProvider" in result.output
     assert f"exported dcgan to {out}: validation passed" in result.output
     meta = read_metadata(out)
-    assert (meta["model"], meta["dataset"], meta["source_sha256"]) == ("dcgan", "mnist", file_sha256(checkpoint))
+    sha256 = hashlib.sha256(checkpoint.read_bytes()).hexdigest()
+    assert (meta["model"], meta["dataset"], meta["source_sha256"]) == ("dcgan", "mnist", sha256)
 
     result = run("validate", out, "--checkpoint", checkpoint)
     assert result.exit_code == 0 and f"{out}: validation passed" in result.output

@@ -45,9 +45,9 @@ def test_sample_100000_images_in_bounded_memory(tmp_path, tiny_checkpoint):
     growth_mb = float(done.stdout.split("rss_growth_mb")[1])
     images = np.load(out, mmap_mode="r")
     assert images.shape == (100_000, 1, 28, 28) and images.dtype == np.uint8
-    from gan_models.training.checkpoint import generator_from_checkpoint
+    from gan_models.sources import from_checkpoint
 
-    first = generate(generator_from_checkpoint(tiny_checkpoint), 300, seed=0)
+    first = generate(from_checkpoint(tiny_checkpoint).generator, 300, seed=0)
     assert np.array_equal(images[:300], first.numpy())
     assert growth_mb < 40, f"peak RSS grew by {growth_mb:.0f} MB"  # about half of what the images take
     print(f"\nsample -n 100000 --out .npy: {time.monotonic() - began:.1f} s, peak RSS growth {growth_mb:.0f} MB, "

@@ -58,13 +58,13 @@ def test_unwritable_out_dir_is_one_line(tmp_path, data_root):
 def test_every_train_option_has_help():
     import dataclasses
 
-    from gan_models.training.trainer import TrainConfig
+    from gan_models.training.config import TrainConfig
 
     result = run_cli("train", "--help")
     assert result.exit_code == 0
     for field in dataclasses.fields(TrainConfig):
         assert "--" + field.name.replace("_", "-") in result.output
-    assert "Adam learning rate; default 1e-3 (2e-4 for dcgan64)" in " ".join(result.output.split())
+    assert "Adam learning rate; default: the model's, 0.001 (0.0002 for dcgan64)" in " ".join(result.output.split())
 
 
 # Bad input from the robustness matrix (issue 6): each case is one `Error: ...` line naming the problem.
@@ -116,3 +116,21 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(args, message, tmp_path, monk
     assert message in result.output
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_the_old_precision_option_still_sets_the_compute_dtype(tmp_path, monkeypatch):
+    from gan_models.training import trainer
+
+    configs = []
+
+    def record(config, out, resume):
+        configs.append(config)
+        raise ValueError("recorded")
+
+    monkeypatch.setattr(trainer, "train", record)
+    result = CliRunner().invoke(main, ["train", "--precision", "bf16", "--out", str(tmp_path)])
+    assert result.exit_code == 1 and configs[0].compute_dtype == "bfloat16"
+    assert "note: --precision bf16 is now --compute-dtype bfloat16" in result.output
+    result = CliRunner().invoke(main, ["train", "--precision", "bf16", "--compute-dtype", "float32"])
+    assert result.exit_code == 2 and "give --compute-dtype alone" in result.output
+

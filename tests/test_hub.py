@@ -1,4 +1,5 @@
 """torch.hub entry points: listing, help, loading from a local dir and from a (cached) GitHub checkout."""
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -24,7 +25,8 @@ def _ship(tmp_path, monkeypatch, **kwargs) -> tuple[WeightRecord, torch.nn.Modul
     trained = registry.build_generator("fcgan", nz=4, ngf=8)
     path = tmp_path / "fcgan-mnist.pt"
     torch.save(trained.state_dict(), path)
-    record = WeightRecord("fcgan", "mnist", path.name, registry.file_sha256(path), {"nz": 4, "ngf": 8})
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    record = WeightRecord("fcgan", "mnist", path.name, sha256, {"nz": 4, "ngf": 8})
     monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
     monkeypatch.setattr(registry, "WEIGHTS", (record,))
     return record, trained

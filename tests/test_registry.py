@@ -1,5 +1,6 @@
 """Weight record files: every shipped record names its file and hash, and one reader/writer keeps them valid."""
 import dataclasses
+import hashlib
 import json
 import shutil
 
@@ -14,7 +15,6 @@ from gan_models.registry import (
     RecordFileError,
     WeightRecord,
     WeightsIntegrityError,
-    file_sha256,
     load_checked_state_dict,
     read_records,
     write_record,
@@ -28,7 +28,7 @@ def _int8_generator_record(folder) -> tuple[WeightRecord, dict]:
     quantized = quantize_state_dict(generator.state_dict())
     path, sha256 = registry.save_weights(quantized, folder, "fcgan-mnist")
     record = WeightRecord(model="fcgan", dataset="mnist", file=path.name, sha256=sha256,
-                          generator_kwargs={"ngf": 8}, precision="int8")
+                          generator_kwargs={"ngf": 8}, storage="int8")
     return record, dequantize_state_dict(quantized)
 
 
@@ -55,7 +55,7 @@ def test_both_record_files_ship_their_records():
 def test_every_shipped_record_names_an_existing_file_with_its_sha256(name, record):
     path = registry.WEIGHTS_DIR / record.file
     assert path.is_file(), f"{name} names {record.file}, which is not in {registry.WEIGHTS_DIR}"
-    assert file_sha256(path) == record.sha256
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == record.sha256
 
 
 @pytest.mark.parametrize("manifest, record_type", RECORD_FILES, ids=[m.name for m, _ in RECORD_FILES])
@@ -125,16 +125,16 @@ def test_an_int8_record_is_dequantized_on_loading(tmp_path, monkeypatch):
 def test_the_record_not_the_keys_decides_whether_a_file_is_dequantized(tmp_path, monkeypatch):
     record, _ = _int8_generator_record(tmp_path)
     monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
-    monkeypatch.setattr(registry, "WEIGHTS", (dataclasses.replace(record, precision="float16"),))
+    monkeypatch.setattr(registry, "WEIGHTS", (dataclasses.replace(record, storage="float16"),))
     with pytest.raises(RuntimeError, match=r"Unexpected key\(s\) in state_dict: \"net.0.weight.scale\""):
         registry.load_pretrained_generator("fcgan", "mnist")
 
 
-def test_a_generator_record_with_an_unknown_precision_is_refused(tmp_path):
-    entry = dataclasses.asdict(registry.WEIGHTS[0]) | {"precision": "int4"}
+def test_a_generator_record_with_an_unknown_storage_is_refused(tmp_path):
+    entry = dataclasses.asdict(registry.WEIGHTS[0]) | {"storage": "int4"}
     path = tmp_path / "generators.json"
     path.write_text(json.dumps([entry]))
-    message = r"generators.json entry 0: precision 'int4' is not one of \['float32', 'float16', 'int8'\]"
+    message = r"generators.json entry 0: storage 'int4' is not one of \['float32', 'float16', 'int8'\]"
     with pytest.raises(RecordFileError, match=message):
         read_records(path, WeightRecord)
 
@@ -143,5 +143,6 @@ def test_code_carrying_pickles_are_refused_without_running(code_carrying_files):
     marker, files = code_carrying_files
     for path in files:
         with pytest.raises(WeightsIntegrityError, match="carries code"):
-            load_checked_state_dict(path, file_sha256(path))  # the hash matches: only weights_only protects
+            # the hash matches: only weights_only protects
+            load_checked_state_dict(path, hashlib.sha256(path.read_bytes()).hexdigest())
     assert not marker.exists()

@@ -243,9 +243,9 @@ def test_the_cuda_comparison_turns_tf32_off_and_has_its_own_tolerance(tmp_path, 
 
 
 def test_truncated_random_or_renamed_onnx_files_give_one_clear_error(tmp_path, tiny_checkpoint, onnx_nz8):
-    from gan_models.training.checkpoint import generator_from_checkpoint
+    from gan_models.sources import from_checkpoint
 
-    generator = generator_from_checkpoint(tiny_checkpoint)
+    generator = from_checkpoint(tiny_checkpoint).generator
     content = onnx_nz8.read_bytes()
     bad = {"truncated.onnx": content[:len(content) // 2], "random.onnx": np.random.default_rng(0).bytes(4096)}
     for name, data in bad.items():

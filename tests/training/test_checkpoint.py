@@ -1,6 +1,7 @@
 """gan_models/training/checkpoint.py: atomic writes survive SIGKILL and full disks, untrusted or damaged files are
 one clear error, the EMA generator is preferred, and checkpoints written before the reshape still load and
 replay."""
+import hashlib
 import json
 import os
 import random
@@ -15,10 +16,10 @@ import torch
 from click.testing import CliRunner
 
 from gan_models.cli import main
-from gan_models.registry import file_sha256
 from gan_models.sources import from_checkpoint
 from gan_models.training import checkpoint as checkpoint_module
-from gan_models.training.checkpoint import CheckpointError, generator_from_checkpoint, load_checkpoint
+from gan_models.training import rundir
+from gan_models.training.checkpoint import CheckpointError, load_checkpoint
 from gan_models.training.trainer import TrainConfig, train
 from tests.helpers import (
     TINY_ARGS,
@@ -198,11 +199,11 @@ def test_truncated_or_foreign_checkpoints_are_one_clear_error(tmp_path, tiny_ima
         load_checkpoint(tmp_path / "foreign.pt")
 
 
-def test_generator_from_checkpoint_prefers_the_ema(tmp_path, tiny_images):
+def test_from_checkpoint_prefers_the_ema(tmp_path, tiny_images):
     result = train(tiny_config(epochs=1, ema_decay=0.5), tmp_path / "run", images=tiny_images)
     state = load_checkpoint(result.checkpoint)
     z = torch.randn(3, 8)
-    ema, raw = generator_from_checkpoint(result.checkpoint), generator_from_checkpoint(result.checkpoint, use_ema=False)
+    ema, raw = from_checkpoint(result.checkpoint).generator, from_checkpoint(result.checkpoint, use_ema=False).generator
     assert not ema.training
     assert torch.equal(ema.net[0].weight, state["ema_generator"]["net.0.weight"])
     assert torch.equal(raw.net[0].weight, state["generator"]["net.0.weight"])
@@ -248,19 +249,24 @@ def test_a_checkpoint_written_before_the_reshape_loads_through_the_public_loader
     assert state["model"] == config["model"] and state["step"] == len(log) == 8  # 64 images / 16 * 2 epochs
 
     source = from_checkpoint(path)
-    assert (source.model, source.dataset, source.sha256) == (name, "mnist", file_sha256(path))
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert (source.model, source.dataset, source.sha256) == (name, "mnist", sha256)
     assert not source.generator.training and source.generator.nz == config["nz"]
     preferred = state["ema_generator"] if config["ema_decay"] > 0 else state["generator"]
     assert_same_state(source.generator.state_dict(), preferred)
     assert_same_state(from_checkpoint(path, use_ema=False).generator.state_dict(), state["generator"])
     assert source.generator.sample(3, seed=0).shape == (3, 1, 28, 28)
 
-    # Resuming it with more epochs continues exactly where an uninterrupted run of today would be.
+    # Resuming it with more epochs, from its old config.json ("precision": "fp32", as `train --resume` reads
+    # it), continues exactly where an uninterrupted run of today would be.
     out = tmp_path / "resumed"
     out.mkdir()
     shutil.copyfile(path, out / "checkpoint.pt")
-    resumed = train(TrainConfig(**{**config, "epochs": 3}), out, resume=True, images=images)
-    whole = train(TrainConfig(**{**config, "epochs": 3}), tmp_path / "whole", images=images)
+    (out / "config.json").write_text(json.dumps(config))
+    resumed_config = rundir.resume_config(out, {"epochs": 3})
+    assert config["precision"] == "fp32" and resumed_config.compute_dtype == "float32"
+    resumed = train(resumed_config, out, resume=True, images=images)
+    whole = train(TrainConfig.from_dict({**config, "epochs": 3}), tmp_path / "whole", images=images)
     assert resumed.step == whole.step == 12
     assert _losses(read_log(out)) == _losses(read_log(tmp_path / "whole"))[8:]
     assert_same_state(weights(resumed.checkpoint), weights(whole.checkpoint))
@@ -269,7 +275,7 @@ def test_a_checkpoint_written_before_the_reshape_loads_through_the_public_loader
 @pytest.mark.parametrize("name", V1_RUNS)
 def test_the_same_config_gives_the_recorded_losses_step_for_step(tmp_path, name, recorded_threads):
     config, log, images = _v1_run(name)
-    train(TrainConfig(**config), tmp_path, images=images)
+    train(TrainConfig.from_dict(config), tmp_path, images=images)
     today, recorded = _losses(read_log(tmp_path)), _losses(log)
     assert [row[0] for row in recorded] == list(range(1, 9))
     assert today == recorded  # bit for bit: the floats are written with every digit

@@ -10,8 +10,9 @@ import pytest
 import torch
 
 from gan_models.training.checkpoint import load_checkpoint
+from gan_models.training.config import config_differences
 from gan_models.training.monitor import HealthMonitor, NonFiniteLossError
-from gan_models.training.trainer import TrainConfig, Trainer, TrainingInterrupted, config_differences, ema_update, train
+from gan_models.training.trainer import TrainConfig, Trainer, TrainingInterrupted, ema_update, train
 from tests.helpers import assert_same_state, read_log, tiny_config, weights
 
 
@@ -31,7 +32,7 @@ def test_same_seed_same_losses_and_weights(tmp_path, tiny_images):
     {"model": "dcgan", "ngf": 4, "ndf": 4, "ema_decay": 0.9, "fresh_noise": True},
     {"loss": "wgan-gp", "n_critic": 2},
     {"label_smoothing": 0.1, "label_flip": 0.3, "noise": "uniform"},
-    {"model": "dcgan", "ngf": 4, "ndf": 4, "precision": "bf16", "ema_decay": 0.9},
+    {"model": "dcgan", "ngf": 4, "ndf": 4, "compute_dtype": "bfloat16", "ema_decay": 0.9},
 ])
 def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, tiny_images, options, monkeypatch):
     config = tiny_config(epochs=3, **options)
@@ -44,7 +45,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, tiny_images, op
     def step_then_signal(real):
         row = original_step(real)
         if trainer.step == 6:
-            trainer._stop_signal = signal.SIGINT
+            trainer.stop.received = signal.SIGINT
         return row
 
     monkeypatch.setattr(trainer, "train_step", step_then_signal)
@@ -240,7 +241,7 @@ def test_ema_warms_up_from_the_first_g_step(tmp_path, tiny_images):
 
 
 def test_bf16_autocast_trains_with_float32_weights_and_losses(tmp_path, tiny_images):
-    trainer = Trainer(tiny_config(precision="bf16"), tmp_path, images=tiny_images)
+    trainer = Trainer(tiny_config(compute_dtype="bfloat16"), tmp_path, images=tiny_images)
     batch = next(iter(trainer.batches))
     with trainer._autocast():
         assert trainer.netG(torch.randn(2, 8)).dtype == torch.bfloat16  # matrix products run in bfloat16
@@ -249,8 +250,8 @@ def test_bf16_autocast_trains_with_float32_weights_and_losses(tmp_path, tiny_ima
     assert 0 < row["errD"] < 10 and 0 < row["errG"] < 10
     fp32 = Trainer(tiny_config(), tmp_path / "fp32", images=tiny_images).train_step(batch)
     assert row["errD"] == pytest.approx(fp32["errD"], rel=0.05) and row["errD"] != fp32["errD"]
-    with pytest.raises(ValueError, match="invalid training config: precision='fp8'"):
-        tiny_config(precision="fp8").resolved()
+    with pytest.raises(ValueError, match="invalid training config: compute_dtype='fp8'"):
+        tiny_config(compute_dtype="fp8").resolved()
 
 
 def test_resume_on_a_different_number_of_images_is_refused(tmp_path, tiny_images):
@@ -292,7 +293,7 @@ def test_ctrl_c_on_an_epochs_last_step_still_ends_that_epoch(tmp_path, tiny_imag
     def step_then_signal(real):
         row = original_step(real)
         if trainer.step == stop_at:
-            trainer._stop_signal = signal.SIGINT
+            trainer.stop.received = signal.SIGINT
         return row
 
     monkeypatch.setattr(trainer, "train_step", step_then_signal)
@@ -339,9 +340,10 @@ def test_seeds_span_what_torch_accepts_and_no_further(tmp_path, tiny_images):
 def test_wgan_gp_on_a_batchnorm_critic_warns(tmp_path, capsys, tiny_images):
     images = torch.randint(0, 256, (16, 3, 64, 64), dtype=torch.uint8)
     config = TrainConfig(model="dcgan64", dataset="folder", ngf=2, ndf=2, batch_size=8, progress=False)
-    assert Trainer(replace(config, loss="wgan-gp"), tmp_path / "a", images=images).warnings == [
+    assert Trainer(replace(config, loss="wgan-gp"), tmp_path / "a", images=images).report.warnings == [
         "dcgan64's critic has BatchNorm, which mixes the images of a batch; the gradient penalty assumes each score "
         "depends on its own image alone (Gulrajani et al. 2017 use no BatchNorm in the critic)"]
     assert "warning: dcgan64's critic has BatchNorm" in capsys.readouterr().out
-    assert Trainer(replace(config, loss="hinge"), tmp_path / "b", images=images).warnings == []
-    assert Trainer(tiny_config(loss="wgan-gp"), tmp_path / "c", images=tiny_images).warnings == []  # no BatchNorm
+    assert Trainer(replace(config, loss="hinge"), tmp_path / "b", images=images).report.warnings == []
+    no_batchnorm = Trainer(tiny_config(loss="wgan-gp"), tmp_path / "c", images=tiny_images)
+    assert no_batchnorm.report.warnings == []

@@ -44,6 +44,15 @@ def check_sizes(**sizes) -> None:
             raise ValueError(f"{name} must be >= 1, got {value}")
 
 
+def check_dropout(p: float) -> float:
+    """`p` if it is a number in [0, 1), else TypeError/ValueError (nn.Dropout lets NaN through and fails later)."""
+    if isinstance(p, bool) or not isinstance(p, (int, float)):
+        raise TypeError(f"dropout must be a number, got {p!r}")
+    if not 0 <= p < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {p}")
+    return float(p)
+
+
 @contextmanager
 def eval_mode(module: nn.Module) -> Iterator[nn.Module]:
     """Run a block with `module` in eval mode (BatchNorm on running statistics, no dropout), then restore its mode."""

@@ -8,7 +8,7 @@ nz=4 (1,952,528 at the default nz=96).
 import torch
 from torch import nn
 
-from gan_models.nets.base import DiscriminatorBase, GeneratorBase, init_xavier
+from gan_models.nets.base import DiscriminatorBase, GeneratorBase, check_dropout, init_xavier
 
 
 class Generator(GeneratorBase):
@@ -29,8 +29,8 @@ class Generator(GeneratorBase):
                  dropout: float = 0.0, noise: str = "normal") -> None:
         super().__init__(nz, channels, image_size, noise, ngf=ngf)
         self.net = nn.Sequential(
-            nn.Linear(nz, ngf), nn.ReLU(), nn.Dropout(dropout),
-            nn.Linear(ngf, ngf), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(nz, ngf), nn.ReLU(), nn.Dropout(check_dropout(dropout)),
+            nn.Linear(ngf, ngf), nn.ReLU(), nn.Dropout(check_dropout(dropout)),
             nn.Linear(ngf, channels * image_size * image_size), nn.Tanh(),
         )
         init_xavier(self)
@@ -55,8 +55,8 @@ class Discriminator(DiscriminatorBase):
         super().__init__(channels, image_size, ndf=ndf)
         self.net = nn.Sequential(
             nn.Flatten(),
-            nn.Linear(channels * image_size * image_size, ndf), nn.LeakyReLU(0.01), nn.Dropout(dropout),
-            nn.Linear(ndf, ndf), nn.LeakyReLU(0.01), nn.Dropout(dropout),
+            nn.Linear(channels * image_size * image_size, ndf), nn.LeakyReLU(0.01), nn.Dropout(check_dropout(dropout)),
+            nn.Linear(ndf, ndf), nn.LeakyReLU(0.01), nn.Dropout(check_dropout(dropout)),
             nn.Linear(ndf, 1),
         )
         init_xavier(self)

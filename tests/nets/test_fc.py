@@ -26,3 +26,15 @@ def test_dropout_variant_is_active_only_in_training():
 def test_invalid_constructor_arguments_are_rejected(bad):
     with pytest.raises(ValueError):
         fc.Generator(**bad)
+
+
+@pytest.mark.parametrize("network", [fc.Generator, fc.Discriminator])
+@pytest.mark.parametrize(("dropout", "error", "message"), [
+    (float("nan"), ValueError, r"dropout must be in \[0, 1\), got nan"),
+    (1.0, ValueError, r"dropout must be in \[0, 1\), got 1.0"),
+    (-0.1, ValueError, r"dropout must be in \[0, 1\), got -0.1"),
+    ("0.5", TypeError, r"dropout must be a number, got '0.5'"),
+])
+def test_dropout_outside_0_to_1_is_refused_when_built(network, dropout, error, message):
+    with pytest.raises(error, match=message):
+        network(dropout=dropout)

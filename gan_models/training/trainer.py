@@ -94,7 +94,8 @@ class Trainer:
 
         if images is None:
             images = load_images(cfg.dataset, cfg.data_root, split=cfg.split, download=cfg.download,
-                                 image_size=self.netG.image_size, channels=cfg.channels)
+                                 image_size=self.netG.image_size, channels=cfg.channels,
+                                 emoji_design=cfg.emoji_design)
         expected = (cfg.channels, self.netG.image_size, self.netG.image_size)
         if images.dim() != 4 or tuple(images.shape[1:]) != expected:
             raise ValueError(f"training images must be (N, {', '.join(map(str, expected))}), got {tuple(images.shape)}")

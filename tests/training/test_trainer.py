@@ -6,9 +6,12 @@ import statistics
 import time
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
+from gan_models.emoji import EMOJI_CATEGORIES, load_emoji
 from gan_models.training.checkpoint import load_checkpoint
 from gan_models.training.config import config_differences
 from gan_models.training.monitor import HealthMonitor, NonFiniteLossError
@@ -347,3 +350,18 @@ def test_wgan_gp_on_a_batchnorm_critic_warns(tmp_path, capsys, tiny_images):
     assert Trainer(replace(config, loss="hinge"), tmp_path / "b", images=images).report.warnings == []
     no_batchnorm = Trainer(tiny_config(loss="wgan-gp"), tmp_path / "c", images=tiny_images)
     assert no_batchnorm.report.warnings == []
+
+
+def test_the_trainer_reads_the_chosen_design(tmp_path):
+    for design in ("google", "twitter"):
+        for c, category in enumerate(EMOJI_CATEGORIES):
+            (tmp_path / "Emoji64" / design / category).mkdir(parents=True)
+            for i in range(3):
+                pixels = np.full((64, 64, 4), (c, i, len(design), 255), dtype=np.uint8)
+                Image.fromarray(pixels, "RGBA").save(tmp_path / "Emoji64" / design / category / f"{i}.png")
+    config = TrainConfig(model="dcgan64", dataset="emoji", emoji_design="twitter", data_root=str(tmp_path),
+                         ngf=4, ndf=4, batch_size=4, progress=False)
+    trainer = Trainer(config, tmp_path / "run")
+    expected, _ = load_emoji(tmp_path, split="train", design="twitter")
+    assert trainer.images.shape == (20, 3, 64, 64)  # 2 of 3 per category train (1 held out), 10 categories
+    assert torch.equal(trainer.images, expected) and trainer.images[:, 2].eq(len("twitter")).all()

@@ -26,6 +26,7 @@ from pathlib import Path
 import torch
 
 from gan_models.atomic import atomic_write
+from gan_models.emoji import dataset_credits
 from gan_models.images import save_grid
 from gan_models.quality.metrics import evaluate_generator
 from gan_models.quantize import dequantize_state_dict, quantize_state_dict
@@ -81,6 +82,9 @@ def readme_table(records: tuple[WeightRecord, ...]) -> str:
         lines.append(f"| `{r.model}` | {r.dataset} | {r.train_images:,} | {r.storage} | {size:.1f} MB | "
                      f"{r.frechet_distance:.1f} | {r.real_frechet_distance:.2f} | {r.classes_covered}/10 | "
                      f"{r.kl_from_uniform:.3f} | {r.mean_confidence:.2f} | {r.train_seconds / 60:.0f} min |")
+    credited = {r.dataset: r.credits for r in records if r.credits}
+    for dataset, credits in sorted(credited.items()):  # the images' licences ask for these lines on every model card
+        lines += ["", f"Weights trained on {dataset} credit its images:", *(f"- {line}" for line in credits)]
     return "\n".join(lines)
 
 
@@ -148,6 +152,11 @@ def main() -> None:
         frechet_distance=round(g.frechet_distance, 3), real_frechet_distance=round(report.real.frechet_distance, 3),
         classes_covered=g.classes_covered, kl_from_uniform=round(g.kl_from_uniform, 4),
         mean_confidence=round(g.mean_confidence, 4), eval_samples=report.samples,
+        class_shares=tuple(round(share, 4) for share in g.class_histogram),
+        real_class_shares=tuple(round(share, 4) for share in report.real.class_histogram),
+        copy_distance=None if report.copy_check is None else round(report.copy_check.generated_median, 4),
+        held_out_copy_distance=None if report.copy_check is None else round(report.copy_check.held_out_median, 4),
+        credits=dataset_credits(dataset),
     )
     print(f"Frechet distance float32 {fp32_distance:.3f}, " + ", ".join(
           f"{p} {reports[p].generated.frechet_distance:.3f} ({changes[p]:.2%} change)" for p in ("float16", "int8"))

@@ -55,7 +55,7 @@ def test_export_from_hub_with_opset_and_fp16_then_validate(tmp_path):
     out = tmp_path / "fc16.onnx"
     result = run("export", "--hub", "fcgan", "--out", out, "--opset", 18, "--fp16")
     assert result.exit_code == 0, result.output
-    assert "(fp16, opset 18)" in result.output and read_metadata(out)["precision"] == "fp16"
+    assert "(fp16, opset 18, dynamo exporter)" in result.output and read_metadata(out)["precision"] == "fp16"
     result = run("validate", out, "--hub", "fcgan")  # the fresh hub generator is seeded: same weights again
     assert result.exit_code == 0, result.output
 
@@ -83,7 +83,8 @@ def test_bad_input_gives_one_line_and_non_zero_exit(tmp_path, checkpoint):
         (("export", "--checkpoint", text_file, "--out", out), "cannot read checkpoint"),
         (("export", "--checkpoint", checkpoint, "--hub", "dcgan", "--out", out), "exactly one of"),
         (("export", "--out", out), "exactly one of"),
-        (("export", "--hub", "dcgan", "--out", out, "--opset", 9), "opset 9 is not supported; choose 17 to 20"),
+        (("export", "--hub", "dcgan", "--out", out, "--opset", 9),
+         "opset 9 is not supported by the dynamo exporter; choose 18 to 20"),
         (("export", "--hub", "dcgan", "--pretrained", "--dataset", "celeba", "--out", out),
          "no pretrained weights for 'dcgan' on 'celeba'"),
         (("export", "--hub", "dcgan_discriminator", "--out", out), "only generators are exported"),

@@ -54,8 +54,10 @@ def to_onnx(module: nn.Module, inputs: tuple[torch.Tensor, ...], names: list[str
     check_opset(opset, exporter)
     with torch.no_grad():
         if exporter == "dynamo":
-            batch = torch.export.Dim(BATCH_AXIS)
-            shapes = tuple({0: batch} for _ in inputs) if batch_dynamic else None
+            # z's batch axis carries the name; the labels' one is left for torch.export to infer (it equals
+            # z's through the graph), since naming one symbol twice makes the exporter warn.
+            shapes = ({0: torch.export.Dim(BATCH_AXIS)}, *({0: torch.export.Dim.AUTO} for _ in inputs[1:]))
+            shapes = shapes if batch_dynamic else None
             program = torch.onnx.export(module, inputs, dynamo=True, input_names=names, output_names=[OUTPUT_NAME],
                                         dynamic_shapes=shapes, opset_version=opset, optimize=True, verbose=False)
             return program.model_proto

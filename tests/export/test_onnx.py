@@ -22,11 +22,13 @@ from gan_models.registry import MODELS, build_generator
 from tests.helpers import TINY_WIDTHS, trained_like
 
 
+@pytest.mark.parametrize("exporter", ["dynamo", "torchscript"])
 @pytest.mark.parametrize("name", list(MODELS))
-def test_every_generator_exports_and_matches_pytorch(name, tmp_path):
+def test_every_generator_exports_and_matches_pytorch(name, exporter, tmp_path):
     generator = trained_like(name, **TINY_WIDTHS[name])
     path = tmp_path / f"{name}.onnx"
-    report = validate_onnx(export_onnx(generator, path, model=name), generator)
+    report = validate_onnx(export_onnx(generator, path, model=name, exporter=exporter), generator)
+    assert report.exporter == exporter and read_metadata(path)["exporter"] == exporter
     cpu = report.provider("cpu")
     assert cpu.status == "passed" and cpu.provider == "CPUExecutionProvider"
     assert [b.batch_size for b in cpu.batches] == [1, 7, 64]

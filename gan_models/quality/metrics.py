@@ -18,6 +18,7 @@ Which images are compared (`evaluate_generator`):
 """
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -217,11 +218,28 @@ def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | 
     """
     if not isinstance(generator, GeneratorBase):
         raise TypeError(f"generator must be a gan_models generator (GeneratorBase), got {type(generator).__name__}")
-    record = find_classifier(dataset)
+    find_classifier(dataset)  # an unknown dataset is named before the shapes are compared
     expected = INPUT_SHAPES[dataset]
     if tuple(generator.image_shape) != expected:
         raise ValueError(f"the {dataset} classifier judges {' x '.join(map(str, expected))} images; this generator "
                          f"makes {' x '.join(map(str, generator.image_shape))}")
+    return evaluate_samples(lambda n: generate(generator, n, seed), dataset, data_root, n_samples=n_samples, seed=seed)
+
+
+def evaluate_samples(draw: Callable[[int], torch.Tensor], dataset: str, data_root: str | os.PathLike | None = None, *,
+                     n_samples: int = DEFAULT_SAMPLES, seed: int = 0) -> EvaluationReport:
+    """Measure images from any source, e.g. an ONNX generator under onnxruntime, as evaluate_generator does.
+
+    Args:
+        draw: draw(n) returns n uint8 images (n, C, H, W) of the classifier's input shape, the
+            8-bit images a user would save.
+        dataset, data_root, n_samples, seed: as for evaluate_generator (`seed` picks the real subsets).
+
+    Raises:
+        ValueError: unknown dataset, n_samples < 2, images of another shape or type, or non-finite features.
+        DatasetNotFoundError: the data is not under data_root.
+    """
+    record = find_classifier(dataset)
     if n_samples < 2:
         raise ValueError(f"n_samples must be >= 2 (a covariance needs two samples), got {n_samples}")
     classifier = load_classifier(dataset)
@@ -229,7 +247,10 @@ def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | 
     n = min(n_samples, len(test))
     held_out = _subset(test, n, seed)
     reference = feature_statistics(classify(classifier, to_unit_range(held_out))[0])
-    fake = generate(generator, n, seed)  # the 8-bit images a user would save
+    fake = draw(n)
+    if tuple(fake.shape) != (n, *INPUT_SHAPES[dataset]) or fake.dtype != torch.uint8:
+        raise ValueError(f"draw({n}) must return uint8 images {(n, *INPUT_SHAPES[dataset])}, got {fake.dtype} "
+                         f"{tuple(fake.shape)}")
     checked = min(n, COPY_CHECK_IMAGES)
     return EvaluationReport(
         dataset=dataset, samples=n, seed=seed, classifier=record.file, feature_layer=FEATURE_LAYER,

@@ -2,16 +2,19 @@
 
 Two methods, both from `onnxruntime.quantization`, after its `quant_pre_process` (shape inference
 and graph clean-up):
-- "dynamic" (default): weights of MatMul/Gemm stored as int8, activations quantized per batch at
-  run time (DynamicQuantizeLinear + MatMulInteger). Convolutions stay float32.
+- "dynamic": weights of MatMul/Gemm stored as int8, activations quantized per batch at run time
+  (DynamicQuantizeLinear + MatMulInteger). Convolutions stay float32.
 - "static": QDQ format, per-channel int8 weights and int8 activations with ranges calibrated
   (MinMax) on CALIBRATION_LATENTS latents drawn from the generator's own noise (and uniform labels
-  for a conditional generator).
+  for a conditional generator); ConvTranspose layers are quantized too.
 
-Measured on the six shipped generators (README, "int8 ONNX"): dynamic is the more accurate one
-(mean |int8 - PyTorch| 3 to 5 times smaller than static QDQ) at the same file size and about the
-same speed, so it is the default. Most of each generator's weights sit in its Linear layers,
-which both methods quantize: the files shrink about 4x.
+The default, "auto", takes whichever measured better for the graph. On the six shipped
+generators (FC-GAN, LSGAN, DCGAN-28; README, "int8 ONNX") dynamic is the more accurate (mean
+|int8 - PyTorch| 3 to 5 times smaller than static QDQ) at the same file size and about the same
+speed: their weights sit mostly in Linear layers, and the files shrink about 4x. DCGAN-64 has no
+Linear layer, so dynamic quantization would leave it float32; static QDQ quantizes its
+ConvTranspose layers (4x smaller, mean |diff| ~1e-4 on fresh weights). So "auto" is dynamic when
+the graph has MatMul or Gemm weights and static otherwise; the file records the method used.
 
 The quantized file keeps the float32 interface (z, labels, images) and the metadata_props, with
 precision "int8" and `int8_method`; validate_onnx compares it with PyTorch under its own
@@ -37,8 +40,9 @@ from gan_models.noise import sample_noise
 from gan_models.quality.classifier import CLASSIFIERS
 from gan_models.quality.metrics import DEFAULT_SAMPLES
 
-INT8_METHODS = ("dynamic", "static")
-DEFAULT_INT8_METHOD = "dynamic"
+INT8_METHODS = ("auto", "dynamic", "static")
+DEFAULT_INT8_METHOD = "auto"
+DYNAMIC_OPS = ("MatMul", "Gemm")  # what dynamic quantization makes int8
 CALIBRATION_LATENTS = 512  # in batches of CALIBRATION_BATCH; ranges settle well before that on every generator
 CALIBRATION_BATCH = 64
 
@@ -67,7 +71,7 @@ def quantize_onnx(fp32_file: str | os.PathLike, out: str | os.PathLike, *, metho
     Args:
         fp32_file: a float32 file written by export_onnx; its metadata gives nz, noise and classes.
         out: the int8 .onnx file to write (atomically; its folder is created).
-        method: "dynamic" or "static" (see the module docstring).
+        method: "auto" (default), "dynamic" or "static" (see the module docstring).
         seed: seed of the calibration latents ("static" only).
 
     Returns:
@@ -88,6 +92,9 @@ def quantize_onnx(fp32_file: str | os.PathLike, out: str | os.PathLike, *, metho
     with tempfile.TemporaryDirectory() as scratch, atomic_write(out) as tmp:
         prepared, quantized = Path(scratch) / "prepared.onnx", Path(scratch) / "int8.onnx"
         quant_pre_process(os.fspath(fp32_file), os.fspath(prepared))
+        if method == "auto":
+            ops = {node.op_type for node in onnx.load(os.fspath(prepared)).graph.node}
+            method = "dynamic" if ops & set(DYNAMIC_OPS) else "static"
         if method == "dynamic":
             quantize_dynamic(prepared, quantized, weight_type=QuantType.QInt8)
         else:

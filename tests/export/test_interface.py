@@ -1,5 +1,5 @@
-"""Export of class-conditional generators (z and labels in), on the stand-in of tests/conditional_standin.py,
-and the warnings each exporter lets a user see."""
+"""export/interface.py and exporters.py: both input layouts (z; z and labels) on the stand-in of
+tests/export/conditional_standin.py, and the warnings each exporter lets a user see."""
 import json
 import warnings
 
@@ -7,7 +7,6 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from conditional_standin import trained_standin
 
 from export import (
     LABELS_NAME,
@@ -21,8 +20,8 @@ from export import (
     validate_onnx,
 )
 from gan_models.registry import MODELS, build_generator
-
-TINY = {"fcgan": {"ngf": 16}, "lsgan": {"ngf": 16}, "dcgan": {"ngf": 4}, "dcgan64": {"ngf": 4}}
+from tests.export.conditional_standin import trained_standin
+from tests.helpers import TINY_WIDTHS
 
 
 @pytest.mark.parametrize("exporter", ["dynamo", "torchscript"])
@@ -79,13 +78,13 @@ def test_labels_declared_as_int32_are_a_shape_error(tmp_path):
 
 @pytest.mark.parametrize("name", [*MODELS, "conditional"])
 def test_the_default_exporter_raises_no_warning(tmp_path, name):
-    generator = trained_standin() if name == "conditional" else build_generator(name, **TINY[name])
+    generator = trained_standin() if name == "conditional" else build_generator(name, **TINY_WIDTHS[name])
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any warning, DeprecationWarning included, fails the export
         export_and_validate(generator, tmp_path / "g.onnx", batch_sizes=(1, 3))
 
 
 def test_the_torchscript_exporter_says_it_is_deprecated(tmp_path):
-    generator = build_generator("fcgan", **TINY["fcgan"])
+    generator = build_generator("fcgan", **TINY_WIDTHS["fcgan"])
     with pytest.warns(DeprecationWarning, match="legacy TorchScript-based ONNX export"):
         export_onnx(generator, tmp_path / "g.onnx", exporter="torchscript")

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conditional_standin import trained_standin
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -25,11 +24,14 @@ from export.web import write_web_page
 from gan_models.data import to_uint8
 from gan_models.noise import sample_noise
 from gan_models.sources import from_hub
+from tests.export.conditional_standin import trained_standin
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=760,1000")
 PAGE_TIMEOUT_S = 60
+
+pytestmark = pytest.mark.slow  # a real browser and a real server; CI runs them
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ def load_onnx(path: str | os.PathLike) -> onnx.ModelProto:
     return proto
 
 
-def onnx_precision(proto: onnx.ModelProto, path) -> str:
+def read_onnx_precision(proto: onnx.ModelProto, path) -> str:
     """The file's declared onnx_precision ("fp32" when the metadata has none); OnnxFileError if unknown."""
     value = read_metadata(proto).get(PRECISION_KEY, "fp32")
     if value not in ONNX_PRECISIONS:  # it picks the tolerance: an unknown value must not fall through

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from export.checks import check_declared_shapes, check_names, load_onnx, onnx_precision, opset_of
+from export.checks import check_declared_shapes, check_names, load_onnx, opset_of, read_onnx_precision
 from export.errors import OnnxShapeError, OnnxValueError
 from export.interface import OUTPUT_NAME, feeds, random_labels, run_torch
 from export.onnx import check_generator, export_onnx, read_metadata
@@ -76,7 +76,7 @@ def validate_onnx(path: str | os.PathLike, generator: GeneratorBase, *, batch_si
     """
     check_generator(generator, "validate_onnx")
     proto = load_onnx(path)
-    precision = onnx_precision(proto, path)
+    onnx_precision = read_onnx_precision(proto, path)
     check_names(proto, path, generator)
     fixed_batch = check_declared_shapes(proto, path, generator)
     sizes = (fixed_batch,) if fixed_batch else tuple(batch_sizes)
@@ -85,11 +85,11 @@ def validate_onnx(path: str | os.PathLike, generator: GeneratorBase, *, batch_si
     z = sample_noise(max(sizes), reference.nz, reference.noise, generator=torch.Generator().manual_seed(seed))
     labels = random_labels(reference, max(sizes), seed)
     exporter = read_metadata(proto).get("exporter", "unknown")
-    report = ValidationReport(Path(path), precision, opset_of(proto), [], exporter)
-    cpu_atol = TOLERANCES[(precision, "cpu")] if atol is None else atol
-    mean_atol = MEAN_TOLERANCES.get(precision)
+    report = ValidationReport(Path(path), onnx_precision, opset_of(proto), [], exporter)
+    cpu_atol = TOLERANCES[(onnx_precision, "cpu")] if atol is None else atol
+    mean_atol = MEAN_TOLERANCES.get(onnx_precision)
     report.providers.append(_compare(path, reference, z, labels, sizes, "cpu", cpu_atol, mean_atol))
-    gpu_atol = TOLERANCES[(precision, "cuda")] if cuda_atol is None else cuda_atol
+    gpu_atol = TOLERANCES[(onnx_precision, "cuda")] if cuda_atol is None else cuda_atol
     if cuda_available():
         report.providers.append(_compare(path, reference, z, labels, sizes, "cuda", gpu_atol, mean_atol))
     else:

@@ -37,7 +37,7 @@ from export.report import ValidationReport
 from export.validate import export_and_validate, validate_onnx
 from gan_models.atomic import atomic_write
 from gan_models.noise import sample_noise
-from gan_models.quality.classifier import CLASSIFIERS
+from gan_models.quality.classifier import CLASSIFIERS, INPUT_SHAPES
 from gan_models.quality.metrics import DEFAULT_SAMPLES
 
 INT8_METHODS = ("auto", "dynamic", "static")
@@ -132,7 +132,7 @@ def export_int8_and_validate(generator, out: str | os.PathLike, *, method: str =
         try:
             int8_report = validate_onnx(out, generator)
             quality = None
-            if dataset in CLASSIFIERS and tuple(generator.image_shape) == (1, 28, 28):
+            if dataset in CLASSIFIERS and tuple(generator.image_shape) == INPUT_SHAPES[dataset]:
                 quality = check_int8_quality(fp32_file, out, dataset, data_root, n_samples=quality_samples)
         except BaseException:  # not proven: leave no int8 file behind
             out.unlink(missing_ok=True)

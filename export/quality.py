@@ -70,7 +70,7 @@ def onnx_draw(path: str | os.PathLike, seed: int = 0) -> Callable[[int], torch.T
 
 def evaluate_onnx(path: str | os.PathLike, dataset: str, data_root: str | os.PathLike | None = None, *,
                   n_samples: int = DEFAULT_SAMPLES, seed: int = 0) -> EvaluationReport:
-    """evaluate_generator's report for an ONNX generator of (1, 28, 28) images, drawn by onnxruntime."""
+    """evaluate_generator's report for an ONNX generator (the classifier's image shape), drawn by onnxruntime."""
     return evaluate_samples(onnx_draw(path, seed), dataset, data_root, n_samples=n_samples, seed=seed)
 
 

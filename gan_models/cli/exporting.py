@@ -20,8 +20,8 @@ from gan_models.cli.options import export_source, generator_source, source_optio
                    "it (onnxruntime's CPU provider computes in float32); z and images stay float32.")
 @click.option("--int8", is_flag=True,
               help="Quantize to int8 with onnxruntime (about 4x smaller): --out gets the int8 file, validated against "
-                   "PyTorch and, for MNIST/Fashion-MNIST weights, held to the float32 file's Frechet distance (+-2%, "
-                   "needs the dataset under $GAN_MODELS_DATA).")
+                   "PyTorch and, where a quality classifier ships for the weights' dataset, held to the float32 file's "
+                   "Frechet distance (+-2%, needs the dataset under $GAN_MODELS_DATA).")
 @click.option("--web", "web_folder", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write a static web page running the generator with onnxruntime-web into this folder; "
                    "serve it with `python -m http.server -d DIR`.")

@@ -1,5 +1,8 @@
 """Drawing many images from a generator in bounded memory, and latent-space walks."""
+import errno
+import math
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,14 +59,27 @@ def generate(generator: GeneratorBase, n: int, seed: int = 0, batch_size: int = 
     return out
 
 
+def _check_space(path: Path, size: int) -> None:
+    """Raise OSError (ENOSPC) naming `path` if its file system has fewer than `size` bytes free, before writing."""
+    folder = path.parent
+    while not folder.exists():  # the folders atomic_write will create
+        folder = folder.parent
+    free = shutil.disk_usage(folder).free
+    if size > free:
+        raise OSError(errno.ENOSPC, f"cannot write {path}: the images take {size:,} bytes and only {free:,} are free "
+                                    f"there; ask for fewer")
+
+
 def save_npy(generator: GeneratorBase, n: int, path: str | os.PathLike, seed: int = 0, batch_size: int = 256) -> Path:
     """Write `n` images to a .npy file as uint8 (n, C, H, W), the same images `generate` returns.
 
     Streamed batch by batch, so memory holds one batch whatever `n` is; written to a temporary
     file and renamed, so `path` never holds half an array. Read with `np.load(path, mmap_mode="r")`.
+    Raises OSError (ENOSPC) before writing when the array cannot fit in the free space of `path`'s disk.
     """
     path = Path(path)
     batches = generate_batches(generator, n, seed, batch_size)
+    _check_space(path, n * math.prod(generator.image_shape))
     header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.uint8)), "fortran_order": False,
               "shape": (n, *generator.image_shape)}
     with atomic_write(path) as tmp, open(tmp, "wb") as file:

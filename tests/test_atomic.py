@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from gan_models.atomic import TEMP_SUFFIX, atomic_write, temp_prefix
+from gan_models.atomic import TEMP_SUFFIX, atomic_write, check_writable, temp_prefix
 
 
 @pytest.fixture
@@ -45,3 +45,26 @@ def test_a_path_naming_a_folder_is_refused_before_anything_is_written(tmp_path, 
         with atomic_write(name):
             pytest.fail("the block must not run")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_write_errors_name_the_users_path_not_the_temporary_file(tmp_path):
+    regular = tmp_path / "file"
+    regular.write_text("x")
+    for target in (regular / "out.png", regular / "sub" / "out.png"):
+        for attempt in (lambda: check_writable(target), lambda: atomic_write(target).__enter__()):
+            with pytest.raises(NotADirectoryError) as caught:
+                attempt()
+            assert str(caught.value) == f"[Errno 20] cannot write {target}: {regular} is a file, not a folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc, where no file can be created")
+def test_an_unwritable_folder_is_found_before_writing_and_named(tmp_path):
+    with pytest.raises(OSError, match=r"^\[Errno \d+\] cannot write /proc/x.onnx: ") as caught:
+        check_writable("/proc/x.onnx")
+    assert ".tmp" not in str(caught.value)
+    with pytest.raises(OSError, match=r"cannot write /proc/x.onnx: "):
+        with atomic_write("/proc/x.onnx"):
+            pytest.fail("the block must not run")
+    assert check_writable(tmp_path / "new" / "x.onnx") == tmp_path / "new" / "x.onnx"
+    assert list(tmp_path.iterdir()) == []  # the check creates nothing that stays, folders included

@@ -1,7 +1,9 @@
 """`gan-models sample`: grids and .npy files from a hub generator or a checkpoint."""
+import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -77,6 +79,14 @@ SAMPLE_CASES = [
     (["sample", "--hub", "fcgan", "--interpolate", "--out", "{out}/x.npy"], "--interpolate draws a PNG grid"),
     (["sample", "--hub", "fcgan", "--out", "{dir}"], "is a directory"),
     (["sample", "--hub", "fcgan", "--out", ""], "'.' is a folder, not a file name"),
+    # issue 14: formats it cannot write, walks of fewer than 8 frames, arrays larger than the disk, unwritable paths
+    (["sample", "--hub", "fcgan", "--out", "{out}/s.txt"], "--out {out}/s.txt must end in .png (a grid) or .npy"),
+    (["sample", "--hub", "fcgan", "--interpolate", "-n", "3", "--out", "{out}/w.png"],
+     "give -n a multiple of 8, got 3"),
+    (["sample", "--hub", "fcgan", "-n", str(10**20), "--out", "{out}/s.npy"],
+     "cannot write {out}/s.npy: the images take 78,400,000,000,000,000,000,000 bytes and only"),
+    (["sample", "--hub", "fcgan", "--out", "/proc/s.png"], "cannot write /proc/s.png: "),
+    (["sample", "--hub", "fcgan", "--out", "{text}/s.png"], "cannot write {text}/s.png: {text} is a file, not a folder"),
 ]
 
 
@@ -84,7 +94,21 @@ SAMPLE_CASES = [
 def test_bad_cli_input_is_one_line_naming_the_problem(args, message, paths, data_root):
     values = {**paths, "data": str(data_root)}
     result = CliRunner().invoke(main, [a.format(**values) for a in args])
-    assert message in one_error_line(result)
+    assert message.format(**values) in one_error_line(result)
+    assert not Path(paths["out"]).exists() or not any(Path(paths["out"]).iterdir())  # no file, no temporary one
+
+
+def test_sigterm_while_writing_an_array_removes_the_unfinished_file(tmp_path):
+    """A killed `sample` leaves nothing behind: SIGTERM ends it as Ctrl-C does, removing the temporary file."""
+    child = subprocess.Popen([sys.executable, "-m", "gan_models.cli", "sample", "--hub", "fcgan", "-n", "50000000",
+                              "--out", "s.npy"], cwd=tmp_path, env=child_env(), stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not list(tmp_path.glob(".s.npy.*.tmp")) and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(tmp_path.glob(".s.npy.*.tmp")), child.stderr.read() if child.poll() is not None else "no temp file"
+    child.send_signal(signal.SIGTERM)
+    assert child.wait(timeout=60) == 128 + signal.SIGTERM
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("args, message", [

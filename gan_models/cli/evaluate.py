@@ -3,7 +3,7 @@ from pathlib import Path
 
 import click
 
-from gan_models.atomic import atomic_write
+from gan_models.atomic import atomic_write, check_writable
 from gan_models.cli.options import SEED, generator_source, source_options
 
 
@@ -28,6 +28,8 @@ def evaluate_command(checkpoint: Path | None, hub: str | None, pretrained: bool,
 
     from gan_models.quality.metrics import MIN_SHARE, evaluate_generator
 
+    if json_path is not None and str(json_path) != "-":
+        check_writable(json_path)  # before the minutes of measuring
     # --dataset picks the shipped weights (with --pretrained) and the data compared with.
     source = generator_source(checkpoint, hub, pretrained, dataset if pretrained else None)
     generator, dataset = source.generator, dataset or source.dataset or "mnist"

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import click
 
+from gan_models.atomic import check_writable
 from gan_models.noise import MAX_SEED
 from gan_models.specs import MODELS
 
@@ -40,6 +41,8 @@ def generator_source(checkpoint: Path | None, hub: str | None, pretrained: bool,
 def export_source(source, path: Path, **options) -> None:
     """Export a GeneratorSource's generator to ONNX at `path` (export_onnx `options`), validate it, print the report."""
     from export.validate import export_and_validate
+
+    check_writable(path)  # the user's path in the error, before the export's work
 
     click.echo(export_and_validate(source.generator, path, **options, **source.export_kwargs()))
     click.echo(f"exported {source.model} to {path}: validation passed")

@@ -1,8 +1,10 @@
 """`gan-models sample`: images from a generator, as one PNG grid or a .npy array."""
+import sys
 from pathlib import Path
 
 import click
 
+from gan_models.atomic import check_writable
 from gan_models.cli.options import SEED, generator_source, source_options
 
 # `sample` draws at most this many images into one PNG (100 x 100 digits: 3,002 x 3,002 pixels).
@@ -18,7 +20,7 @@ MAX_GRID_IMAGES = 10_000
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the latent draw.")
 @click.option("--nrow", type=click.IntRange(min=1), default=None, help="Images per grid row [default: ~sqrt(n)].")
 @click.option("--interpolate", is_flag=True,
-              help="Latent-space walks instead: n // 8 rows, each 8 frames from one random latent to another.")
+              help="Latent-space walks instead: n / 8 rows, each 8 frames from one random latent to another.")
 @click.option("--no-ema", is_flag=True, help="Use a checkpoint's raw generator even when it has an EMA one.")
 def sample_command(checkpoint, hub, pretrained, dataset, n, out, seed, nrow, interpolate, no_ema) -> None:
     """Draw images from a generator and save them as one PNG grid, or as a .npy array.
@@ -28,13 +30,21 @@ def sample_command(checkpoint, hub, pretrained, dataset, n, out, seed, nrow, int
     refused: it would be a picture too large to look at (100,000 digits: 9,512 x 9,512 pixels).
     """
     import math
+    import signal
 
     from gan_models.images import save_grid
     from gan_models.sampling import generate, latent_walks, save_npy
 
+    check_writable(out)
+    if out.suffix.lower() not in (".png", ".npy"):
+        raise ValueError(f"--out {out} must end in .png (a grid) or .npy (a uint8 array)")
     to_npy = out.suffix.lower() == ".npy"
     if interpolate and to_npy:
         raise ValueError("--interpolate draws a PNG grid; give --out a .png file")
+    if interpolate and n % 8:
+        raise ValueError(f"--interpolate draws walks of 8 frames, one per row: give -n a multiple of 8, got {n}")
+    # SIGTERM (kill, a scheduler's timeout) ends the command like Ctrl-C: the unfinished file is removed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if n > MAX_GRID_IMAGES and not to_npy:
         raise ValueError(f"-n {n:,} is too many images for one PNG grid (at most {MAX_GRID_IMAGES:,}); "
                          f"write them to a .npy file instead: --out {out.with_suffix('.npy')}")
@@ -44,7 +54,7 @@ def sample_command(checkpoint, hub, pretrained, dataset, n, out, seed, nrow, int
         click.echo(f"wrote {n} images {tuple(generator.image_shape)} as uint8 (n, C, H, W) to {path}")
         return
     if interpolate:
-        images, nrow = latent_walks(generator, walks=max(1, n // 8), frames=8, seed=seed), 8
+        images, nrow = latent_walks(generator, walks=n // 8, frames=8, seed=seed), 8
     else:
         images = generate(generator, n, seed=seed)
         nrow = nrow or math.ceil(math.sqrt(n))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from gan_models.atomic import check_writable
 from gan_models.cli.options import echo_result, export_checkpoint
 from gan_models.data import DATASETS, SPLITS
 from gan_models.emoji import EMOJI_DESIGNS
@@ -84,6 +85,7 @@ def train_command(ctx: click.Context, out: Path | None, resume: bool, export_pat
 
     if export_path is not None:
         import export  # noqa: F401  fail now, not after hours of training, if onnx/onnxruntime are missing
+        check_writable(export_path)  # and if the file cannot be written
     given = {name: value for name, value in fields.items()
              if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT}
     if old_precision is not None:

@@ -44,7 +44,8 @@ def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
 def _write_error(path: Path, err: OSError) -> OSError:
     """The OSError a person sees: which checkpoint, why, and that the previous one is intact."""
     previous = "the previous checkpoint is untouched" if path.exists() else "no checkpoint was written"
-    return OSError(err.errno, f"cannot write checkpoint {path}: {err.strerror or err}; {previous}")
+    reason = str(err.strerror or err).removeprefix(f"cannot write {path}: ")  # atomic_write's errors name the path
+    return OSError(err.errno, f"cannot write checkpoint {path}: {reason}; {previous}")
 
 
 def remove_partial_writes(path: str | os.PathLike) -> list[Path]:

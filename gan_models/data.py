@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from PIL import ImageFile
 
+from gan_models import idx
 from gan_models.image_decoding import center_crop_resize, decode_image, pil_to_uint8
 from gan_models.noise import as_seed
 
@@ -96,9 +97,14 @@ def load_digits(name: str, root: str | os.PathLike | None = None, *, split: str 
     "train", "test" or "all". Raises DatasetNotFoundError naming the folder it looked in.
     """
     import torch
-    from torchvision import datasets
 
     root = _resolve_root(root)
+    files = idx.split_files(root / ("MNIST" if name == "mnist" else "FashionMNIST") / "raw", split)
+    if all(path.is_file() for pair in files for path in pair):  # read without torchvision (see gan_models.idx)
+        return (torch.cat([idx.read_idx(images) for images, _ in files]).unsqueeze(1),
+                torch.cat([idx.read_idx(labels) for _, labels in files]).long())
+    from torchvision import datasets
+
     cls = datasets.MNIST if name == "mnist" else datasets.FashionMNIST
     images, labels = [], []
     for train in ([True, False] if split == "all" else [split == "train"]):

@@ -3,16 +3,30 @@ import os
 from pathlib import Path
 
 import torch
-from torchvision.utils import make_grid
 
 from gan_models.atomic import atomic_write
 from gan_models.data import to_uint8
 
 
 def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2) -> torch.Tensor:
-    """Tile images (N, C, H, W), float in [-1, 1] or uint8, into one uint8 (3, H', W') grid, `nrow` per row."""
+    """Tile images (N, C, H, W), float in [-1, 1] or uint8, into one uint8 (3, H', W') grid, `nrow` per row.
+
+    The same pixels as torchvision's make_grid (black padding around every tile, empty cells black,
+    one image alone returned unpadded), without importing torchvision, which would add more to a
+    training run's start-up than importing torch itself.
+    """
     images = images.cpu()
-    return make_grid(images if images.dtype == torch.uint8 else to_uint8(images), nrow=nrow, padding=padding)
+    images = (images if images.dtype == torch.uint8 else to_uint8(images)).expand(-1, 3, -1, -1)
+    n, channels, height, width = images.shape
+    if n == 1:
+        return images[0].clone()
+    columns = min(nrow, n)
+    rows = -(-n // columns)
+    cells = torch.zeros((rows * columns, channels, height + padding, width + padding), dtype=torch.uint8)
+    cells[:n, :, padding:, padding:] = images  # each cell: its image after a padding strip above and to the left
+    grid = cells.reshape(rows, columns, channels, height + padding, width + padding).permute(2, 0, 3, 1, 4)
+    grid = grid.reshape(channels, rows * (height + padding), columns * (width + padding))
+    return torch.nn.functional.pad(grid, (0, padding, 0, padding))  # the strips below and right of the last tiles
 
 
 def save_grid(images: torch.Tensor, path: str | os.PathLike, nrow: int = 8) -> Path:
@@ -25,7 +39,7 @@ def save_grid(images: torch.Tensor, path: str | os.PathLike, nrow: int = 8) -> P
     grid = image_grid(images, nrow=nrow)
     path = Path(path)
     with atomic_write(path) as tmp:
-        Image.fromarray(grid.permute(1, 2, 0).numpy()).save(tmp, format="PNG")  # (H, W, 3): make_grid makes 3 channels
+        Image.fromarray(grid.permute(1, 2, 0).numpy()).save(tmp, format="PNG")  # (H, W, 3)
     return path
 
 

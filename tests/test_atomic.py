@@ -51,9 +51,9 @@ def test_write_errors_name_the_users_path_not_the_temporary_file(tmp_path):
     regular = tmp_path / "file"
     regular.write_text("x")
     for target in (regular / "out.png", regular / "sub" / "out.png"):
-        for attempt in (lambda: check_writable(target), lambda: atomic_write(target).__enter__()):
+        for attempt in (check_writable, lambda path: atomic_write(path).__enter__()):
             with pytest.raises(NotADirectoryError) as caught:
-                attempt()
+                attempt(target)
             assert str(caught.value) == f"[Errno 20] cannot write {target}: {regular} is a file, not a folder"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 

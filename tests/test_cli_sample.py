@@ -86,7 +86,8 @@ SAMPLE_CASES = [
     (["sample", "--hub", "fcgan", "-n", str(10**20), "--out", "{out}/s.npy"],
      "cannot write {out}/s.npy: the images take 78,400,000,000,000,000,000,000 bytes and only"),
     (["sample", "--hub", "fcgan", "--out", "/proc/s.png"], "cannot write /proc/s.png: "),
-    (["sample", "--hub", "fcgan", "--out", "{text}/s.png"], "cannot write {text}/s.png: {text} is a file, not a folder"),
+    (["sample", "--hub", "fcgan", "--out", "{text}/s.png"],
+     "cannot write {text}/s.png: {text} is a file, not a folder"),
 ]
 
 

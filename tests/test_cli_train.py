@@ -46,6 +46,24 @@ def test_train_then_sample_from_the_checkpoint(tmp_path, data_root):
     assert result.exit_code == 0 and result.output.startswith("done: 16 steps"), result.output
     result = run_cli("train", "--out", out, "--epochs", "3", "--lr-d", "0.1", "--resume")
     assert result.exit_code == 1 and "config differs from the checkpoint's in lr_d: 0.001 -> 0.1" in result.output
+    # Fewer epochs than the checkpoint holds: refused before config.json is rewritten.
+    config = (out / "config.json").read_bytes()
+    result = run_cli("train", "--out", out, "--epochs", "1", "--resume")
+    assert result.exit_code == 1 and result.output == (
+        f"Error: cannot resume {out / 'checkpoint.pt'} for 1 epoch(s): it has trained 2 epochs (16 steps) already; "
+        "give --epochs 2 or more to continue it\n")
+    assert (out / "config.json").read_bytes() == config
+
+
+def test_diverging_weights_are_never_checkpointed(tmp_path, data_root):
+    """The LSGAN at lr 30,000 keeps finite losses while its step-1 update makes every generator weight NaN."""
+    out = tmp_path / "run"
+    result = run_cli("train", "--model", "lsgan", "--lr-g", "30000", "--lr-d", "30000", "--checkpoint-every", "1",
+                     "--max-images", "256", "--epochs", "1", "--no-progress", "--data-root", data_root, "--out", out)
+    assert result.exit_code == 1 and result.output == (
+        "Error: non-finite weights in the generator after step 1; training stopped without saving them, and no "
+        "checkpoint was written (it stopped before the first)\n")
+    assert not (out / "checkpoint.pt").exists()
 
 
 def test_unwritable_out_dir_is_one_line(tmp_path, data_root):
@@ -53,6 +71,10 @@ def test_unwritable_out_dir_is_one_line(tmp_path, data_root):
     blocker.write_text("not a folder")
     result = run_cli("train", *TINY_TRAIN, "--data-root", data_root, "--out", blocker / "run")
     assert result.exit_code == 1 and result.output.startswith("Error: ") and result.output.count("\n") == 1
+    result = run_cli("train", *TINY_TRAIN, "--data-root", data_root, "--out", tmp_path / "run",
+                     "--export", blocker / "g.onnx")
+    assert result.output == f"Error: [Errno 20] cannot write {blocker / 'g.onnx'}: {blocker} is a file, not a folder\n"
+    assert not (tmp_path / "run").exists()  # refused before training
 
 
 def test_every_train_option_has_help():
@@ -80,6 +102,11 @@ TRAIN_CASES = [
     (["train", "--lr-d", "fast"], "'fast' is not a valid float"),
     (["train", "--max-images", "0"], "max_images=0"),
     (["train", "--channels", "2"], "channels=2"),
+    (["train", "--channels", "3"], "mnist images are grayscale: --channels 3 would train on three identical copies"),
+    (["train", "--lr-g", "inf"], "invalid training config: lr_g=inf"),
+    (["train", "--lr-d", "nan"], "invalid training config: lr_d=nan"),
+    (["train", "--gp-weight", "inf"], "invalid training config: gp_weight=inf"),
+    (["train", "--beta2", "1"], "invalid training config: beta2=1.0"),
     (["train", "--label-smoothing", "1.5"], "label_smoothing=1.5"),
     (["train", "--device", "tpu"], "device string: tpu"),
     (["train", "--dataset", "folder", "--data-root", "{missing}"], "image folder not found"),

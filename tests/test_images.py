@@ -29,3 +29,16 @@ def test_a_failed_grid_write_keeps_the_previous_file_and_leaves_no_temporary(tmp
         save_sheet([path], ["epoch 1"], sheet)
     assert path.read_bytes() == before and sheet.read_bytes() == sheet_before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.png", "sheet.png"]
+
+
+@pytest.mark.parametrize("n, nrow, channels", [(1, 8, 1), (7, 3, 1), (64, 8, 3), (5, 8, 3), (10, 4, 1)])
+def test_grids_are_torchvisions_make_grid_pixel_for_pixel(n, nrow, channels):
+    from torchvision.utils import make_grid
+
+    from gan_models.data import to_uint8
+    from gan_models.images import image_grid
+
+    images = torch.rand(n, channels, 5, 6, generator=torch.Generator().manual_seed(n)) * 2 - 1
+    expected = make_grid(to_uint8(images), nrow=nrow, padding=2)
+    assert image_grid(images, nrow=nrow).shape == expected.shape
+    assert torch.equal(image_grid(images, nrow=nrow), expected)

@@ -5,6 +5,7 @@ field's one-line comment is its --help text), so this module imports no torch. S
 (config.json, and the copy inside each checkpoint) are read back through `TrainConfig.from_dict`,
 which accepts what older versions wrote.
 """
+import math
 from dataclasses import asdict, dataclass, fields
 
 from gan_models.data import get_dataset
@@ -88,18 +89,24 @@ class TrainConfig:
                   "channels": self.channels in (None, 1, 3), "compute_dtype": self.compute_dtype in COMPUTE_DTYPES,
                   "batch_size": self.batch_size >= 1, "n_critic": self.n_critic >= 1,
                   "label_smoothing": 0 <= self.label_smoothing < 1, "label_flip": 0 <= self.label_flip < 1,
-                  "ema_decay": 0 <= self.ema_decay < 1, "gp_weight": self.gp_weight >= 0,
+                  "ema_decay": 0 <= self.ema_decay < 1, "gp_weight": 0 <= self.gp_weight < math.inf,
                   "grid_every": self.grid_every >= 0, "checkpoint_every": self.checkpoint_every >= 0,
                   "max_images": self.max_images is None or self.max_images >= 1,
                   "seed": 0 <= self.seed <= MAX_SEED, "emoji_design": self.emoji_design in EMOJI_DESIGNS,
-                  "lr_g": self.lr_g is None or self.lr_g > 0, "lr_d": self.lr_d is None or self.lr_d > 0}
+                  "lr_g": self.lr_g is None or 0 < self.lr_g < math.inf,
+                  "lr_d": self.lr_d is None or 0 < self.lr_d < math.inf,
+                  "beta1": 0 <= self.beta1 < 1, "beta2": 0 <= self.beta2 < 1}
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
             raise ValueError("invalid training config: " + ", ".join(f"{n}={getattr(self, n)!r}" for n in bad))
+        dataset_channels = get_dataset(self.dataset).channels
+        if self.channels == 3 and dataset_channels == 1:
+            raise ValueError(f"{self.dataset} images are grayscale: --channels 3 would train on three identical copies "
+                             "of each image; leave channels unset (1)")
         return TrainConfig(**{**asdict(self),
                               "loss": self.loss or spec.loss,
                               "nz": self.nz or spec.nz,
-                              "channels": self.channels or get_dataset(self.dataset).channels,
+                              "channels": self.channels or dataset_channels,
                               "lr_g": self.lr_g or spec.lr_g,
                               "lr_d": self.lr_d or spec.lr_d})
 

@@ -1,6 +1,6 @@
 """Signs that GAN training has gone wrong, turned into messages a person can act on.
 
-- Non-finite losses: the trainer stops (see `NonFiniteLossError`).
+- Non-finite losses, and non-finite weights before a checkpoint: the trainer stops (see `NonFiniteLossError`).
 - Discriminator collapse: over the last `window` steps D's loss averages below `d_floor` while
   G's average is at least `g_rise` times its (positive) average in the window before. For the vanilla and
   LSGAN losses this is the "one loss goes to 0 while the other climbs" failure; a Wasserstein critic's
@@ -17,7 +17,18 @@ import torch
 
 
 class NonFiniteLossError(RuntimeError):
-    """A loss became NaN or infinite; training stopped before applying the update."""
+    """A loss or, after an update, a weight became NaN or infinite; training stopped without saving it."""
+
+
+def non_finite(modules: dict[str, torch.nn.Module | None]) -> list[str]:
+    """The names of the modules (None: skipped) holding a NaN or inf in a floating parameter or buffer.
+
+    The trainer checks before each checkpoint: a loss can stay finite while an update makes the
+    weights non-finite (a huge learning rate), and such a checkpoint would become the "last good"
+    one that every --resume starts from.
+    """
+    return [name for name, module in modules.items() if module is not None and not all(
+        torch.isfinite(t).all() for t in module.state_dict().values() if t.is_floating_point())]
 
 
 def diversity(images: torch.Tensor) -> float:

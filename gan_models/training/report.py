@@ -3,12 +3,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from gan_models.training.rundir import LOSSES
+from gan_models.training.rundir import LOSSES, save_progress_sheet
 from gan_models.training.runlog import RunLog
 
 
 class StepReport:
-    """The tqdm bar of each epoch, log.csv and losses.png (through RunLog), and the run's warnings.
+    """The tqdm bar of each epoch, log.csv, losses.png (through RunLog) and progress.png, and the run's warnings.
 
     Only the main process of a distributed run reports: with `enabled` False nothing is shown or
     written, though warnings are still collected.
@@ -58,10 +58,14 @@ class StepReport:
             if self.enabled:
                 (self.bar.write if self.bar is not None else tqdm.write)(f"warning: {message}")
 
-    def plot_losses(self, force: bool = False) -> None:
-        """Redraw losses.png (at most every RunLog.PLOT_INTERVAL_S seconds unless `force`)."""
-        if self.log is not None:
-            self.log.plot(self.out / LOSSES, force=force)
+    def redraw(self, epochs_done: int, force: bool = False) -> None:
+        """Redraw losses.png and progress.png (epochs 1..`epochs_done`), at most every PLOT_INTERVAL_S unless `force`.
+
+        Both grow with the run (the sheet reads every epoch's grid back), so drawing them after each
+        short epoch would cost more than the epoch's own steps.
+        """
+        if self.log is not None and self.log.plot(self.out / LOSSES, force=force) and epochs_done:
+            save_progress_sheet(self.out, epochs_done)
 
     @property
     def last(self) -> dict:

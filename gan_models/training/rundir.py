@@ -9,7 +9,7 @@
     <out>/tensorboard/          the same scalars, when the tensorboard package is installed
     <out>/grids/epoch_0001.png  8 x 8 grid of the fixed noise after each epoch (EMA generator if enabled)
     <out>/grids/step_000100.png the same every `grid_every` steps, when asked
-    <out>/progress.png          every epoch grid on one sheet
+    <out>/progress.png          every epoch grid on one sheet, redrawn with losses.png
     <out>/.lock                 held by the training process (gan_models.training.runlock)
 
 checkpoint.pt is a dict that `torch.load(weights_only=True)` reads (gan_models.training.checkpoint
@@ -83,6 +83,13 @@ def save_progress_sheet(out: Path, epochs: int) -> Path:
     """Put the epoch grids 1..`epochs` that exist on one sheet, `out/progress.png`."""
     existing = [grid for grid in (epoch_grid(out, e) for e in range(1, epochs + 1)) if grid.exists()]
     return save_sheet(existing, [f"epoch {int(g.stem.split('_')[1])}" for g in existing], Path(out) / PROGRESS)
+
+
+def last_checkpoint_note(out: Path) -> str:
+    """What a run stopped by an error leaves: "the last good checkpoint is untouched: <path>", or that there is none."""
+    checkpoint = Path(out) / CHECKPOINT
+    return (f"the last good checkpoint is untouched: {checkpoint}" if checkpoint.exists()
+            else "no checkpoint was written (it stopped before the first)")
 
 
 def save_training_state(trainer: "Trainer", path: Path) -> Path:

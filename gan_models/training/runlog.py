@@ -6,7 +6,8 @@ and checkpoints around it, so they measure training speed however slow the disk.
 past the checkpoint's step (written before a crash) are dropped, so the log always matches the
 weights. So are rows that do not parse, such as a line torn by a kill or a power cut, with a
 warning: a damaged log must not stop a run from resuming. The loss curve is redrawn at most every
-`PLOT_INTERVAL_S` seconds (and at the end), so runs with short epochs spend their time training.
+`PLOT_INTERVAL_S` seconds (and at the end), so runs with short epochs spend their time training
+(drawing it takes about as long as 20 FC-GAN steps).
 TensorBoard scalars are written when the `tensorboard` package is installed.
 """
 import csv
@@ -48,7 +49,7 @@ class RunLog:
         self.file = open(self.path, "a", newline="")
         self.writer = csv.DictWriter(self.file, fieldnames=FIELDS)
         self.tensorboard = _tensorboard_writer(out / TENSORBOARD)
-        self.last_plot = float("-inf")
+        self.last_plot = time.monotonic()  # the first drawing comes PLOT_INTERVAL_S in (or at the end)
 
     def _read(self) -> list[dict]:
         """The rows of the existing log that parse; warns once, naming the file, if any do not."""
@@ -91,13 +92,13 @@ class RunLog:
             for key in ("errD", "errG", "D_x", "D_G_z", "images_per_s"):
                 self.tensorboard.add_scalar(key, row[key], row["step"])
 
-    def plot(self, path: Path, force: bool = False) -> None:
-        """Draw errD and errG against the step into a PNG (smoothed over ~1% of the run).
+    def plot(self, path: Path, force: bool = False) -> bool:
+        """Draw errD and errG against the step into a PNG (smoothed over ~1% of the run); returns whether it drew.
 
-        Skipped when the last drawing is under PLOT_INTERVAL_S seconds old, unless `force`.
+        Skipped when the last drawing (or the log's start) is under PLOT_INTERVAL_S seconds old, unless `force`.
         """
         if not force and time.monotonic() - self.last_plot < PLOT_INTERVAL_S:
-            return
+            return False
         self.last_plot = time.monotonic()
         fig = Figure(figsize=(8, 4))
         ax = fig.add_subplot()
@@ -116,6 +117,7 @@ class RunLog:
         fig.tight_layout()
         with atomic_write(path) as tmp:
             fig.savefig(tmp, dpi=100, format="png")
+        return True
 
     def close(self) -> None:
         """Flush and close the files."""

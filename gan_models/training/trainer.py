@@ -27,7 +27,8 @@ from gan_models.registry import build_discriminator, build_generator
 from gan_models.training import distributed, rundir
 from gan_models.training.checkpoint import remove_partial_writes
 from gan_models.training.config import TrainConfig
-from gan_models.training.monitor import HealthMonitor, NonFiniteLossError
+from gan_models.training.ema import ema_update
+from gan_models.training.monitor import HealthMonitor, NonFiniteLossError, non_finite
 from gan_models.training.report import StepReport
 from gan_models.training.runlock import RunLock
 from gan_models.training.signals import StopSignals, TrainingInterrupted
@@ -43,17 +44,6 @@ class TrainResult:
     last: dict = field(default_factory=dict)  # the last logged row (errD, errG, D_x, D_G_z, ...)
     diversity: float | None = None  # last epoch's fixed-noise diversity ratio (1 = as diverse as real data)
     warnings: list[str] = field(default_factory=list)
-
-
-def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
-    """ema <- decay * ema + (1 - decay) * model, for parameters and floating buffers; integer buffers are copied."""
-    with torch.no_grad():
-        pairs = zip([*ema.parameters(), *ema.buffers()], [*model.parameters(), *model.buffers()], strict=True)
-        for ema_t, t in pairs:
-            if t.is_floating_point():
-                ema_t.lerp_(t, 1.0 - decay)
-            else:
-                ema_t.copy_(t)
 
 
 class Trainer:
@@ -131,9 +121,17 @@ class Trainer:
 
     def _check_finite(self, value: torch.Tensor, name: str) -> None:
         if not torch.isfinite(value):
-            raise NonFiniteLossError(
-                f"non-finite loss at step {self.step + 1} ({name}={value.item()}); training stopped, and the last "
-                f"good checkpoint is untouched: {self.out / rundir.CHECKPOINT}")
+            raise NonFiniteLossError(f"non-finite loss at step {self.step + 1} ({name}={value.item()}); training "
+                                     f"stopped, and {rundir.last_checkpoint_note(self.out)}")
+
+    def _save_checkpoint(self) -> None:
+        """Checkpoint the training state; NonFiniteLossError instead if a weight is NaN or inf (see non_finite)."""
+        broken = non_finite({"generator": self.netG, "discriminator": self.netD, "EMA generator": self.netG_ema})
+        if broken:
+            raise NonFiniteLossError(f"non-finite weights in the {' and the '.join(broken)} after step {self.step}; "
+                                     "training stopped without saving them, and "
+                                     f"{rundir.last_checkpoint_note(self.out)}")
+        rundir.save_training_state(self, self.out / rundir.CHECKPOINT)
 
     def train_step(self, real: torch.Tensor) -> dict:
         """One D step and, every n_critic steps, one G step on a real batch (B, C, H, W) in [-1, 1]."""
@@ -210,15 +208,19 @@ class Trainer:
 
     def _fit(self, resume: bool) -> TrainResult:
         cfg, main, checkpoint = self.config, self.group.is_main, self.out / rundir.CHECKPOINT
+        total = cfg.epochs * len(self.batches)
         if resume:
             rundir.load_training_state(self, checkpoint)
+            if self.step > total:  # refused before config.json is rewritten with the smaller --epochs
+                raise ValueError(f"cannot resume {checkpoint} for {cfg.epochs} epoch(s): it has trained "
+                                 f"{self.step / len(self.batches):g} epochs ({self.step} steps) already; give "
+                                 f"--epochs {-(-self.step // len(self.batches))} or more to continue it")
         elif checkpoint.exists():  # every rank checks, so none is left waiting for the others
             raise FileExistsError(f"{checkpoint} exists; pass --resume to continue that run, or choose another --out")
         if main:
             self.out.mkdir(parents=True, exist_ok=True)
             rundir.write_config(self.out, cfg)
         self.report.open_log(self.out, resume_step=self.step if resume else None)
-        total = cfg.epochs * len(self.batches)
         with self.stop as stop:  # until the interrupted run's checkpoint is saved, too
             try:
                 while self.step < total:
@@ -231,8 +233,8 @@ class Trainer:
                     distributed.barrier(self.group)
             except TrainingInterrupted:
                 if main:
-                    rundir.save_training_state(self, checkpoint)
-                    self.report.plot_losses(force=True)
+                    self._save_checkpoint()
+                    self.report.redraw(self.step // len(self.batches), force=True)
                 raise TrainingInterrupted(f"interrupted at step {self.step}; checkpoint saved to {checkpoint}; "
                                           "continue with --resume") from None
             finally:
@@ -266,16 +268,15 @@ class Trainer:
         if self.config.grid_every and self.step % self.config.grid_every == 0:
             self._render(rundir.step_grid(self.out, self.step))
         if self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
-            rundir.save_training_state(self, self.out / rundir.CHECKPOINT)
+            self._save_checkpoint()
 
     def _end_epoch(self, epoch: int, final: bool) -> None:
-        """Render the epoch's grid and the overview sheet, check diversity, draw losses, checkpoint."""
+        """Render the epoch's grid, check diversity, redraw the loss curve and sheet (now and then), checkpoint."""
         samples = self._render(rundir.epoch_grid(self.out, epoch))
-        rundir.save_progress_sheet(self.out, epoch)
         self.diversity, warning = self.monitor.check_diversity(samples, self.real_reference, self.step)
         self.report.warn(warning)
-        self.report.plot_losses(force=final)
-        rundir.save_training_state(self, self.out / rundir.CHECKPOINT)
+        self.report.redraw(epoch, force=final)
+        self._save_checkpoint()
 
     @torch.no_grad()
     def _render(self, path: Path) -> torch.Tensor:

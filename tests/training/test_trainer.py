@@ -111,6 +111,37 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, tiny
     assert (run / "checkpoint.pt").read_bytes() == good
 
 
+def test_a_stop_before_the_first_checkpoint_says_there_is_none(tmp_path, tiny_images):
+    trainer = Trainer(tiny_config(), tmp_path / "run", images=tiny_images)
+    clean = trainer.batches.iterate
+    trainer.batches.iterate = lambda start_batch=0: (batch.fill_(float("nan")) for batch in clean(start_batch))
+    with pytest.raises(NonFiniteLossError) as stop:
+        trainer.fit()
+    assert str(stop.value) == ("non-finite loss at step 1 (errD=nan); training stopped, and no checkpoint was written "
+                               "(it stopped before the first)")
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+def test_non_finite_weights_stop_training_and_keep_the_last_good_checkpoint(tmp_path, tiny_images):
+    trainer = Trainer(tiny_config(ema_decay=0.9, checkpoint_every=1), tmp_path, images=tiny_images)
+    step = trainer.optG.step
+
+    def step_then_break_at_step_3(*args, **kwargs):
+        step(*args, **kwargs)
+        if trainer.step == 2:  # the third step's update (the counter moves after it)
+            next(trainer.netG.parameters()).data[0] = float("inf")
+
+    trainer.optG.step = step_then_break_at_step_3
+    with pytest.raises(NonFiniteLossError) as stop:
+        trainer.fit()
+    assert str(stop.value) == ("non-finite weights in the generator and the EMA generator after step 3; training "
+                               f"stopped without saving them, and the last good checkpoint is untouched: "
+                               f"{tmp_path / 'checkpoint.pt'}")
+    state = load_checkpoint(tmp_path / "checkpoint.pt")
+    assert state["step"] == 2
+    assert all(torch.isfinite(t).all() for net in ("generator", "ema_generator") for t in state[net].values())
+
+
 def test_ema_update_is_the_exponential_average():
     model, ema = torch.nn.BatchNorm1d(2), torch.nn.BatchNorm1d(2)
     with torch.no_grad():

@@ -72,7 +72,30 @@ def init_xavier(module: nn.Module) -> None:
             nn.init.zeros_(layer.bias)
 
 
-class GeneratorBase(nn.Module):
+class _SummarisedLoading(nn.Module):
+    """nn.Module whose load_state_dict reports a mismatch in one short line, not one entry per key (1,000s of chars)."""
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """nn.Module.load_state_dict; RuntimeError naming the counts and the first few keys of what does not fit."""
+        try:
+            return super().load_state_dict(state_dict, strict=strict, assign=assign)
+        except RuntimeError as err:
+            own = self.state_dict()
+            missing = [key for key in own if key not in state_dict]
+            unexpected = [key for key in state_dict if key not in own]
+            reshaped = [f"{key} {tuple(state_dict[key].shape)} for {tuple(own[key].shape)}" for key in own
+                        if key in state_dict and hasattr(state_dict[key], "shape")
+                        and state_dict[key].shape != own[key].shape]
+            kinds = [(missing, "missing"), (unexpected, "unexpected")] if strict else []
+            parts = [f"{len(keys)} {what} ({', '.join(keys[:3])}{', ...' if len(keys) > 3 else ''})"
+                     for keys, what in [*kinds, (reshaped, "of another shape")] if keys]
+            if not parts:
+                raise
+            raise RuntimeError(f"these weights do not fit {type(self).__name__} ({len(own)} keys): " + "; ".join(parts)
+                               + "; are they another model's, or of other widths?") from err
+
+
+class GeneratorBase(_SummarisedLoading):
     """Base for generators: maps z of shape (N, nz) to images (N, C, H, W) in [-1, 1].
 
     Subclasses set `nz`, `channels`, `image_size` and `noise` and implement `generate(z)`.
@@ -125,7 +148,7 @@ class GeneratorBase(nn.Module):
             return self(z)
 
 
-class DiscriminatorBase(nn.Module):
+class DiscriminatorBase(_SummarisedLoading):
     """Base for discriminators: maps images (N, C, H, W) to logits (N, 1).
 
     Subclasses set `channels` and `image_size` and implement `score(x)`.

@@ -95,3 +95,17 @@ def test_networks_reject_wrong_inputs_with_documented_errors(name, shape, batch,
 def test_generators_reject_non_tensors(value):
     with pytest.raises(TypeError):
         SMALL_NETS["fcgan"][0](value)
+
+
+def test_weights_of_another_model_are_refused_in_one_short_line():
+    fcgan = build_generator("fcgan")
+    with pytest.raises(RuntimeError) as caught:
+        fcgan.load_state_dict(build_generator("dcgan").state_dict())  # 23 keys, none of them fcgan's 6
+    assert str(caught.value) == (
+        "these weights do not fit Generator (6 keys): 6 missing (net.0.weight, net.0.bias, net.3.weight, ...); "
+        "23 unexpected (project.0.weight, project.0.bias, project.2.weight, ...); are they another model's, or of "
+        "other widths?")
+    with pytest.raises(RuntimeError, match=r"^these weights do not fit Discriminator \(6 keys\): 5 of another shape "
+                                           r"\(net.1.weight \(16, 784\) for \(256, 784\), "):
+        build_discriminator("fcgan").load_state_dict(build_discriminator("fcgan", ndf=16).state_dict())
+    fcgan.load_state_dict(build_generator("fcgan").state_dict())  # a fitting one still loads

@@ -161,3 +161,19 @@ def test_the_old_precision_option_still_sets_the_compute_dtype(tmp_path, monkeyp
     result = CliRunner().invoke(main, ["train", "--precision", "bf16", "--compute-dtype", "float32"])
     assert result.exit_code == 2 and "give --compute-dtype alone" in result.output
 
+
+
+def test_unreadable_images_of_a_folder_dataset_are_one_plain_warning_line(tmp_path):
+    import numpy as np
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for index in range(16):
+        Image.fromarray(np.full((8, 8, 3), index * 16, dtype=np.uint8)).save(folder / f"{index}.png")
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    result = run_cli("train", *TINY_ARGS, "--dataset", "folder", "--data-root", folder, "--epochs", "1",
+                     "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if "broken.png" in line]
+    assert len(warnings) == 1 and warnings[0].startswith(f"warning: skipped 1 unreadable image(s): {folder}/broken.png")
+    assert "UserWarning" not in result.output and "warnings.warn" not in result.output

@@ -2,13 +2,15 @@
 
 One module per command (gan_models/cli/<command>.py); options shared by several are in
 `options.py`. Errors a person can fix (bad values, missing files, corrupt checkpoints) print one
-line and exit non-zero; set GAN_MODELS_DEBUG=1 to see the full traceback instead.
+line and exit non-zero; set GAN_MODELS_DEBUG=1 to see the full traceback instead. Warnings are one
+line each too ("warning: ...").
 
 Nothing here imports torch, onnx or onnxruntime until a command runs, so `gan-models --help`
 and `gan-models <command> --help` answer at once; `python -m gan_models.cli` runs the same
 group (torchrun starts each process that way).
 """
 import os
+import warnings
 
 import click
 
@@ -24,12 +26,19 @@ from gan_models.cli.train import train_command
 USER_ERRORS = (ValueError, TypeError, OSError, RuntimeError)
 
 
+def _plain_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Show a warning as one line, "warning: ...", without Python's category, file and source line."""
+    click.echo(f"warning: {message}", err=True)
+
+
 class _FriendlyGroup(click.Group):
     """A click group that turns user errors into one line ('Error: ...') and exit code 1."""
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():  # restores the default display after the command
+                warnings.showwarning = _plain_warning
+                return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise  # click's own exits and messages (Exit subclasses RuntimeError)
         except USER_ERRORS as err:

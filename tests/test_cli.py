@@ -35,8 +35,15 @@ def test_demo_samples_every_pretrained_generator_trains_and_exports(tmp_path, da
     assert (tmp_path / "trained-fcgan-mnist" / "grids" / "epoch_0001.png").exists()
     assert "exported fcgan to " in result.output and "validation passed" in result.output
     assert (tmp_path / "trained-fcgan-mnist.onnx").stat().st_size > 7_000_000  # 1.95M float32 weights
+    run = tmp_path / "trained-fcgan-mnist"
+    assert (f"look at {run / 'grids' / 'epoch_0001.png'}: 64 digits of the trained generator; {run / 'progress.png'}: "
+            f"the same latents after every epoch; {run / 'losses.png'}: the losses; the generator as ONNX: "
+            f"{tmp_path / 'trained-fcgan-mnist.onnx'}") in result.output
+    (run / "grids" / "stale.png").write_bytes(b"")
     again = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--data-root", str(data_root), "--epochs", "1"])
-    assert again.exit_code == 0 and "done: 62 steps;" in again.output  # a second run_cli reuses the finished one
+    assert again.exit_code == 0, again.output
+    assert f"{run} holds a finished demo run (62 steps): training it afresh" in again.output
+    assert "done: 62 steps;" in again.output and not (run / "grids" / "stale.png").exists()
 
 
 def test_demo_without_data_says_how_to_get_it(tmp_path):

@@ -1,5 +1,5 @@
-# One-line entry points for a fresh machine. Each target builds its own virtual environment
-# (.venv) on first use; torch and torchvision are pinned in setup.cfg.
+# One-line entry points for a fresh machine. Both targets share one virtual environment (.venv),
+# built by whichever runs first; torch and torchvision are pinned in setup.cfg.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

@@ -5,15 +5,23 @@ ToTensor + Normalize transform behind a DataLoader, then a D step and a G step w
 BCEWithLogits. Both train the same networks (FC-GAN, DCGAN-28) at batch 128 on the same MNIST
 images, one full epoch each, in the same process, alternating over several rounds (the median
 round is reported), so the ratio is a fair comparison on this machine. The trainer's figure
-includes its per-epoch work (grid, overview sheet, checkpoint, loss curve). The trainer runs in
-its default float32 and again with `compute_dtype="bfloat16"` (bfloat16 autocast).
+includes its per-epoch work (grid, checkpoint, diversity check). The trainer runs in its default float32
+and again with `compute_dtype="bfloat16"` (bfloat16 autocast).
 
-Usage: python benchmarks/train_throughput.py [--data-root DIR] [--json benchmarks/results/train_throughput.json]
+The whole-process figure is what a user waits for: wall-clock seconds from starting a fresh Python
+process to its exit, imports, data loading, every file of the run folder and the final loss curve
+included: `gan-models train --epochs E` (float32, default options) against this script running the
+tutorial loop for the same E epochs on the same 8,000 images in a process of its own.
+
+Usage: python benchmarks/train_throughput.py [--data-root DIR] [--models fcgan dcgan] [--whole-epochs 15]
+       [--rounds 3] [--json benchmarks/results/train_throughput.json]
 """
 import argparse
 import json
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,8 +38,8 @@ from gan_models.training.trainer import TrainConfig, Trainer
 BATCH = 128
 
 
-def plain_loop_epoch(model: str, root: str) -> float:
-    """One epoch of the tutorial pattern; returns images/s."""
+def plain_loop_epoch(model: str, root: str, epochs: int = 1) -> float:
+    """`epochs` epochs of the tutorial pattern; returns images/s."""
     torch.manual_seed(0)
     to_tensor = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
     loader = DataLoader(datasets.MNIST(root, train=True, transform=to_tensor), batch_size=BATCH, shuffle=True,
@@ -42,7 +50,7 @@ def plain_loop_epoch(model: str, root: str) -> float:
     bce = nn.BCEWithLogitsLoss()
     images = 0
     start = time.perf_counter()
-    for real, _ in loader:
+    for real, _ in (batch for _ in range(epochs) for batch in loader):
         b = real.size(0)
         ones, zeros = torch.ones(b, 1), torch.zeros(b, 1)
         fake = netG(torch.randn(b, netG.nz))
@@ -68,26 +76,58 @@ def trainer_epoch(model: str, root: str, compute_dtype: str = "float32") -> floa
         return result.step * BATCH / (time.perf_counter() - start)
 
 
+def whole_process_seconds(command: list[str]) -> float:
+    """Wall-clock seconds of a fresh process running `command`, from its start to its exit."""
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def whole_processes(model: str, root: str, epochs: int) -> tuple[float, float]:
+    """(tutorial loop, `gan-models train`) seconds for `epochs` epochs, each in a fresh process."""
+    tutorial = whole_process_seconds([sys.executable, __file__, "--tutorial-process", model, "--data-root", root,
+                                      "--whole-epochs", str(epochs)])
+    with tempfile.TemporaryDirectory() as out:
+        ours = whole_process_seconds([sys.executable, "-m", "gan_models.cli", "train", "--model", model, "--dataset",
+                                      "mnist", "--data-root", root, "--epochs", str(epochs), "--no-progress",
+                                      "--out", f"{out}/run"])
+    return tutorial, ours
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-root", default=str(default_root()))
     parser.add_argument("--json", default="benchmarks/results/train_throughput.json")
     parser.add_argument("--rounds", type=int, default=3, help="Alternating rounds per model; the median is reported.")
+    parser.add_argument("--models", nargs="+", default=["fcgan", "dcgan"], choices=["fcgan", "dcgan"])
+    parser.add_argument("--whole-epochs", type=int, default=15, help="Epochs of the whole-process comparison.")
+    parser.add_argument("--tutorial-process", metavar="MODEL", help=argparse.SUPPRESS)  # the tutorial's own process
     args = parser.parse_args()
+    if args.tutorial_process:
+        plain_loop_epoch(args.tutorial_process, args.data_root, epochs=args.whole_epochs)
+        return
     results = {"machine": platform.processor() or platform.machine(), "torch": torch.__version__,
-               "threads": torch.get_num_threads(), "batch_size": BATCH, "models": {}}
-    print(f"{'model':8s} {'plain loop img/s':>17s} {'trainer img/s':>14s} {'speed-up':>9s} "
-          f"{'trainer bf16':>13s} {'speed-up':>9s}")
-    for model in ("fcgan", "dcgan"):
+               "threads": torch.get_num_threads(), "batch_size": BATCH, "whole_process_epochs": args.whole_epochs,
+               "models": {}}
+    print(f"{'model':8s} {'plain loop img/s':>17s} {'trainer img/s':>14s} {'speed-up':>9s} {'trainer bf16':>13s} "
+          f"{'speed-up':>9s} | {f'whole process, {args.whole_epochs} epochs: tutorial s':>37s} {'trainer s':>10s} "
+          f"{'speed-up':>9s}")
+    for model in args.models:
         rounds = [(plain_loop_epoch(model, args.data_root), trainer_epoch(model, args.data_root),
-                   trainer_epoch(model, args.data_root, "bfloat16")) for _ in range(args.rounds)]
-        plain, ours, bf16 = (statistics.median(r[i] for r in rounds) for i in range(3))
+                   trainer_epoch(model, args.data_root, "bfloat16"),
+                   *whole_processes(model, args.data_root, args.whole_epochs)) for _ in range(args.rounds)]
+        plain, ours, bf16, tutorial_s, ours_s = (statistics.median(r[i] for r in rounds) for i in range(5))
         results["models"][model] = {"plain_loop_images_per_s": round(plain, 1), "trainer_images_per_s": round(ours, 1),
                                     "speedup": round(ours / plain, 2), "trainer_bf16_images_per_s": round(bf16, 1),
                                     "speedup_bf16": round(bf16 / plain, 2),
+                                    "whole_process_tutorial_s": round(tutorial_s, 2),
+                                    "whole_process_trainer_s": round(ours_s, 2),
+                                    "whole_process_speedup": round(tutorial_s / ours_s, 2),
                                     "rounds": [{"plain": round(p, 1), "trainer": round(t, 1),
-                                                "trainer_bf16": round(b, 1)} for p, t, b in rounds]}
-        print(f"{model:8s} {plain:17.0f} {ours:14.0f} {ours / plain:8.2f}x {bf16:13.0f} {bf16 / plain:8.2f}x")
+                                                "trainer_bf16": round(b, 1), "whole_tutorial_s": round(ts, 2),
+                                                "whole_trainer_s": round(os_, 2)} for p, t, b, ts, os_ in rounds]}
+        print(f"{model:8s} {plain:17.0f} {ours:14.0f} {ours / plain:8.2f}x {bf16:13.0f} {bf16 / plain:8.2f}x | "
+              f"{tutorial_s:37.1f} {ours_s:10.1f} {tutorial_s / ours_s:8.2f}x")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.json}")

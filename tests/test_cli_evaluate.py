@@ -95,3 +95,8 @@ def test_evaluate_command_on_an_emoji_checkpoint(tmp_path, data_root):
     assert report["copy_check"]["generated_median"] > report["copy_check"]["held_out_median"]
     # the classifier puts under 2% of real images in component (0.1% of the data) and activities (2.3%)
     assert report["real"]["classes_covered"] == 8
+
+
+def test_help_says_where_the_data_is_looked_for():
+    output = " ".join(CliRunner().invoke(main, ["evaluate", "--help"]).output.split())
+    assert "[default: $GAN_MODELS_DATA, else ./data]" in output

@@ -37,8 +37,7 @@ def demo_command(out: Path, data_root: Path | None, download: bool, epochs: int,
 
     for name in MODELS:
         torch.manual_seed(seed)
-        channels = {"channels": 1} if name == "dcgan64" else {}  # grayscale like the bundled data
-        generator, discriminator = build_generator(name, **channels), build_discriminator(name, **channels)
+        generator, discriminator = build_generator(name), build_discriminator(name)  # the hub's defaults
         logits = discriminator(generator.sample(2, seed=seed))
         n_g = sum(p.numel() for p in generator.parameters())
         n_d = sum(p.numel() for p in discriminator.parameters())

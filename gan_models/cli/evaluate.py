@@ -10,7 +10,7 @@ from gan_models.cli.options import SEED, generator_source, source_options
 @click.command("evaluate")
 @source_options
 @click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder holding MNIST/raw, FashionMNIST/raw and Emoji64. Default: $GAN_MODELS_DATA.")
+              help="Folder holding MNIST/raw, FashionMNIST/raw and Emoji64 [default: $GAN_MODELS_DATA, else ./data].")
 @click.option("--samples", type=int, default=10_000, show_default=True,
               help="Images per compared set; capped at the test split's size (MNIST: 2,000; emoji: 788).")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seeds the noise and the real subsets.")

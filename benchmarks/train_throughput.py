@@ -10,8 +10,9 @@ and again with `compute_dtype="bfloat16"` (bfloat16 autocast).
 
 The whole-process figure is what a user waits for: wall-clock seconds from starting a fresh Python
 process to its exit, imports, data loading, every file of the run folder and the final loss curve
-included: `gan-models train --epochs E` (float32, default options) against this script running the
-tutorial loop for the same E epochs on the same 8,000 images in a process of its own.
+included: `gan-models train --epochs E` (default options: float32; and again with --compute-dtype
+bfloat16) against this script running the tutorial loop for the same E epochs on the same 8,000
+images in a process of its own.
 
 Usage: python benchmarks/train_throughput.py [--data-root DIR] [--models fcgan dcgan] [--whole-epochs 15]
        [--rounds 3] [--json benchmarks/results/train_throughput.json]
@@ -83,15 +84,17 @@ def whole_process_seconds(command: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def whole_processes(model: str, root: str, epochs: int) -> tuple[float, float]:
-    """(tutorial loop, `gan-models train`) seconds for `epochs` epochs, each in a fresh process."""
+def whole_processes(model: str, root: str, epochs: int) -> tuple[float, float, float]:
+    """(tutorial loop, `gan-models train`, the same in bfloat16) seconds for `epochs` epochs, each a fresh process."""
     tutorial = whole_process_seconds([sys.executable, __file__, "--tutorial-process", model, "--data-root", root,
                                       "--whole-epochs", str(epochs)])
-    with tempfile.TemporaryDirectory() as out:
-        ours = whole_process_seconds([sys.executable, "-m", "gan_models.cli", "train", "--model", model, "--dataset",
-                                      "mnist", "--data-root", root, "--epochs", str(epochs), "--no-progress",
-                                      "--out", f"{out}/run"])
-    return tutorial, ours
+    ours = []
+    for dtype in ("float32", "bfloat16"):
+        with tempfile.TemporaryDirectory() as out:
+            ours.append(whole_process_seconds([
+                sys.executable, "-m", "gan_models.cli", "train", "--model", model, "--dataset", "mnist", "--data-root",
+                root, "--epochs", str(epochs), "--compute-dtype", dtype, "--no-progress", "--out", f"{out}/run"]))
+    return tutorial, *ours
 
 
 def main() -> None:
@@ -111,23 +114,27 @@ def main() -> None:
                "models": {}}
     print(f"{'model':8s} {'plain loop img/s':>17s} {'trainer img/s':>14s} {'speed-up':>9s} {'trainer bf16':>13s} "
           f"{'speed-up':>9s} | {f'whole process, {args.whole_epochs} epochs: tutorial s':>37s} {'trainer s':>10s} "
-          f"{'speed-up':>9s}")
+          f"{'speed-up':>9s} {'bf16 s':>7s} {'speed-up':>9s}")
     for model in args.models:
         rounds = [(plain_loop_epoch(model, args.data_root), trainer_epoch(model, args.data_root),
                    trainer_epoch(model, args.data_root, "bfloat16"),
                    *whole_processes(model, args.data_root, args.whole_epochs)) for _ in range(args.rounds)]
-        plain, ours, bf16, tutorial_s, ours_s = (statistics.median(r[i] for r in rounds) for i in range(5))
+        plain, ours, bf16, tutorial_s, ours_s, bf16_s = (statistics.median(r[i] for r in rounds) for i in range(6))
         results["models"][model] = {"plain_loop_images_per_s": round(plain, 1), "trainer_images_per_s": round(ours, 1),
                                     "speedup": round(ours / plain, 2), "trainer_bf16_images_per_s": round(bf16, 1),
                                     "speedup_bf16": round(bf16 / plain, 2),
                                     "whole_process_tutorial_s": round(tutorial_s, 2),
                                     "whole_process_trainer_s": round(ours_s, 2),
                                     "whole_process_speedup": round(tutorial_s / ours_s, 2),
+                                    "whole_process_trainer_bf16_s": round(bf16_s, 2),
+                                    "whole_process_speedup_bf16": round(tutorial_s / bf16_s, 2),
                                     "rounds": [{"plain": round(p, 1), "trainer": round(t, 1),
                                                 "trainer_bf16": round(b, 1), "whole_tutorial_s": round(ts, 2),
-                                                "whole_trainer_s": round(os_, 2)} for p, t, b, ts, os_ in rounds]}
+                                                "whole_trainer_s": round(os_, 2), "whole_trainer_bf16_s": round(bs, 2)}
+                                               for p, t, b, ts, os_, bs in rounds]}
         print(f"{model:8s} {plain:17.0f} {ours:14.0f} {ours / plain:8.2f}x {bf16:13.0f} {bf16 / plain:8.2f}x | "
-              f"{tutorial_s:37.1f} {ours_s:10.1f} {tutorial_s / ours_s:8.2f}x")
+              f"{tutorial_s:37.1f} {ours_s:10.1f} {tutorial_s / ours_s:8.2f}x "
+              f"{bf16_s:7.1f} {tutorial_s / bf16_s:8.2f}x")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.json}")

@@ -12,6 +12,14 @@ Which images are compared (`evaluate_generator`):
   MNIST's test split here is a 2,000-image hold-out, so MNIST runs use n <= 2,000;
   Fashion-MNIST's is the official 10,000.
 - class coverage uses the classifier's softmax on the same n generated images.
+
+A conditional generator is measured on n images whose labels cycle through the classes
+(`balanced_labels`: each class n / K times, the uniform label distribution). Beside the numbers
+above, computed on all of them, come the class numbers (`ClassQuality`): the class accuracy, the
+share of the images generated for class c that the classifier assigns to c, per class and
+averaged over classes; and the intra-class Frechet distance, between the images of class c and
+the test images of class c, averaged over classes. Real train images, with their own labels,
+give the floor of both.
 """
 import dataclasses
 import os
@@ -20,10 +28,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gan_models.data import load_images, to_unit_range
+from gan_models.data import load_digits, to_unit_range
 from gan_models.nets.base import GeneratorBase
 from gan_models.quality.classifier import FEATURE_LAYER, Classifier, find_classifier, load_classifier
-from gan_models.sampling import generate
+from gan_models.sampling import balanced_labels, generate
 
 DEFAULT_SAMPLES = 10_000
 MIN_SHARE = 0.02  # a class counts as covered when it receives at least this share of the samples
@@ -125,6 +133,34 @@ def sample_quality(features: np.ndarray, probabilities: np.ndarray, reference: t
 
 
 @dataclass
+class ClassQuality:
+    """How well images match the classes they were generated for (or, for real images, labelled with)."""
+
+    class_accuracy: float  # mean over classes of the share of class-c images the classifier assigns to c
+    intra_class_frechet_distance: float  # mean over classes of the Frechet distance to the test images of class c
+    per_class_accuracy: list[float]  # the share for each class 0..K-1
+    per_class_frechet_distance: list[float]  # the distance for each class 0..K-1
+
+
+def class_quality(features: np.ndarray, probabilities: np.ndarray, labels: np.ndarray,
+                  reference_features: np.ndarray, reference_labels: np.ndarray) -> ClassQuality:
+    """ClassQuality of images from their features (N, D), class probabilities (N, K) and labels (N,),
+    against reference (test) features (M, D) with their labels (M,). Every class needs >= 2 images in both."""
+    accuracies, distances = [], []
+    for c in range(probabilities.shape[1]):
+        mine, theirs = labels == c, reference_labels == c
+        if mine.sum() < 2 or theirs.sum() < 2:
+            raise ValueError(f"class {c} has {mine.sum()} images and {theirs.sum()} reference images; "
+                             "each class needs at least 2 of both (use more samples)")
+        accuracies.append(float((probabilities[mine].argmax(axis=1) == c).mean()))
+        distances.append(frechet_distance(*feature_statistics(features[mine]),
+                                          *feature_statistics(reference_features[theirs])))
+    return ClassQuality(class_accuracy=float(np.mean(accuracies)),
+                        intra_class_frechet_distance=float(np.mean(distances)),
+                        per_class_accuracy=accuracies, per_class_frechet_distance=distances)
+
+
+@dataclass
 class EvaluationReport:
     """A generator's sample quality beside that of real images (the floor), on one dataset."""
 
@@ -135,17 +171,20 @@ class EvaluationReport:
     feature_layer: str  # the classifier layer the Frechet distance is measured in
     generated: SampleQuality  # the generator's images against the test split
     real: SampleQuality  # real train-split images against the test split: the best to hope for
+    generated_classes: ClassQuality | None = None  # a conditional generator's class numbers; None if unconditional
+    real_classes: ClassQuality | None = None  # the same for real train images and their labels: the floor
 
     def to_dict(self) -> dict:
         """Plain dict of numbers, strings and lists, ready for json.dumps."""
         return dataclasses.asdict(self)
 
 
-def _subset(images: torch.Tensor, n: int, seed: int) -> torch.Tensor:
-    """n of the uint8 images, chosen without replacement by `seed`, as float in [-1, 1]."""
+def _subset(images: torch.Tensor, labels: torch.Tensor, n: int, seed: int) -> tuple[torch.Tensor, np.ndarray]:
+    """n of the uint8 images, chosen without replacement by `seed`, as float in [-1, 1], and their labels."""
     if n == len(images):
-        return to_unit_range(images)
-    return to_unit_range(images[torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n]])
+        return to_unit_range(images), labels.numpy()
+    chosen = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n]
+    return to_unit_range(images[chosen]), labels[chosen].numpy()
 
 
 def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | os.PathLike | None = None, *,
@@ -153,9 +192,11 @@ def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | 
     """Measure a generator of (1, 28, 28) images in [-1, 1] against `dataset`'s test split.
 
     Deterministic given `seed`: it fixes the generator's noise and which real images are used.
+    A conditional generator (num_classes > 0) is also measured class by class (ClassQuality).
 
     Args:
-        generator: any gan_models generator whose `image_shape` is (1, 28, 28).
+        generator: any gan_models generator whose `image_shape` is (1, 28, 28); a conditional one
+            must have as many classes as the dataset.
         dataset: "mnist" or "fashion-mnist" (a classifier ships for each).
         data_root: folder holding the datasets; default $GAN_MODELS_DATA.
         n_samples: images per compared set; capped at the test split's size (MNIST: 2,000).
@@ -163,7 +204,7 @@ def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | 
 
     Raises:
         TypeError: `generator` is not a gan_models generator.
-        ValueError: unknown dataset, wrong image shape, n_samples < 2, or non-finite images.
+        ValueError: unknown dataset, wrong image shape or class count, n_samples < 2, or non-finite images.
         DatasetNotFoundError: the data is not under data_root.
     """
     if not isinstance(generator, GeneratorBase):
@@ -175,12 +216,22 @@ def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | 
         raise ValueError(f"n_samples must be >= 2 (a covariance needs two samples), got {n_samples}")
     record = find_classifier(dataset)
     classifier = load_classifier(dataset)
-    test = load_images(dataset, data_root, split="test")
-    n = min(n_samples, len(test))
-    reference = feature_statistics(classify(classifier, _subset(test, n, seed))[0])
-    real = _subset(load_images(dataset, data_root, split="train"), n, seed)
-    fake = to_unit_range(generate(generator, n, seed))  # the 8-bit images a user would save
-    return EvaluationReport(
+    test_images, test_labels = load_digits(dataset, data_root, split="test")
+    n = min(n_samples, len(test_images))
+    test, test_labels = _subset(test_images, test_labels, n, seed)
+    test_features = classify(classifier, test)[0]
+    reference = feature_statistics(test_features)
+    real, real_labels = _subset(*load_digits(dataset, data_root, split="train"), n, seed)
+    real_scores = classify(classifier, real)
+    if generator.num_classes and generator.num_classes != classifier.head.out_features:
+        raise ValueError(f"the generator has {generator.num_classes} classes, the {dataset} classifier "
+                         f"{classifier.head.out_features}")
+    labels = balanced_labels(n, generator.num_classes) if generator.num_classes else None
+    fake_scores = classify(classifier, to_unit_range(generate(generator, n, seed, labels=labels)))  # 8-bit images
+    report = EvaluationReport(
         dataset=dataset, samples=n, seed=seed, classifier=record.file, feature_layer=FEATURE_LAYER,
-        generated=sample_quality(*classify(classifier, fake), reference),
-        real=sample_quality(*classify(classifier, real), reference))
+        generated=sample_quality(*fake_scores, reference), real=sample_quality(*real_scores, reference))
+    if labels is not None:
+        report.generated_classes = class_quality(*fake_scores, labels.numpy(), test_features, test_labels)
+        report.real_classes = class_quality(*real_scores, real_labels, test_features, test_labels)
+    return report

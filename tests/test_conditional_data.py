@@ -4,7 +4,8 @@ import pytest
 import torch
 from PIL import Image
 
-from gan_models.data import ImageBatches, load_digits, load_labelled_images
+from gan_models.batches import ImageBatches
+from gan_models.data import load_digits, load_labelled_images
 from gan_models.quality.metrics import class_quality, evaluate_generator
 from gan_models.registry import build_generator
 from gan_models.sampling import balanced_labels, generate, latent_walks

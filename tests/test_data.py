@@ -7,10 +7,10 @@ import pytest
 import torch
 from PIL import Image, ImageFile
 
+from gan_models.batches import ImageBatches
 from gan_models.data import (
     DATA_ROOT_ENV,
     DatasetNotFoundError,
-    ImageBatches,
     default_root,
     load_images,
     to_uint8,

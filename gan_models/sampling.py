@@ -8,7 +8,7 @@ import torch
 
 from gan_models.atomic import atomic_write
 from gan_models.nets.base import GeneratorBase, eval_mode
-from gan_models.nets.labels import check_labels, refuse_labels
+from gan_models.nets.labels import check_labels, refuse_labels, resolve_labels
 from gan_models.noise import interpolate_latents, sample_noise
 
 LATENT_CHUNK = 4096  # latents are always drawn this many at a time, whatever the batch size
@@ -18,6 +18,22 @@ WALK_BATCH = 256  # latent walks go through the generator this many images at a 
 def balanced_labels(n: int, num_classes: int) -> torch.Tensor:
     """Labels 0, 1, ..., K-1, 0, 1, ... for n images: int64 (n,), every class equally often (up to one)."""
     return torch.arange(n) % num_classes
+
+
+def class_labels(generator: GeneratorBase, which: str, n: int) -> torch.Tensor:
+    """The labels of `gan-models sample --class WHICH`: int64 (n,), or (K * max(1, n // K),) for "all".
+
+    `which` is a class name (any case), a class index ("7"), or "all": one row of n // K images
+    (at least one) per class, in class order. Raises ValueError for an unknown class, or for an
+    unconditional generator.
+    """
+    if not generator.num_classes:
+        raise ValueError("--class needs a conditional generator; this one is unconditional")
+    if which.lower() == "all":
+        return torch.arange(generator.num_classes).repeat_interleave(max(1, n // generator.num_classes))
+    names = [name.lower() for name in generator.classes]
+    label = int(which) if which.lower() not in names and which.lstrip("-").isdigit() else which
+    return resolve_labels(label, n, generator.classes)
 
 
 def generate_batches(generator: GeneratorBase, n: int, seed: int = 0, batch_size: int = 256,

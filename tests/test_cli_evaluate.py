@@ -73,3 +73,17 @@ def test_bad_cli_input_is_one_line_naming_the_problem(args, message, paths, data
     values = {**paths, "data": str(data_root)}
     result = CliRunner().invoke(main, [a.format(**values) for a in args])
     assert message in one_error_line(result)
+
+
+def test_evaluate_prints_and_writes_the_class_numbers(conditional_checkpoint, data_root, tmp_path):
+    result = CliRunner().invoke(main, ["evaluate", "--checkpoint", str(conditional_checkpoint), "--data-root",
+                                       str(data_root), "--samples", "200", "--json", str(tmp_path / "q.json")])
+    assert result.exit_code == 0, result.output
+    assert "class accuracy (mean over classes)" in result.output
+    assert "7 Sneaker: accuracy / FD" in result.output
+    import json
+
+    report = json.loads((tmp_path / "q.json").read_text())
+    assert len(report["generated_classes"]["per_class_accuracy"]) == 10
+    assert report["real_classes"]["class_accuracy"] > 0.85  # the Fashion-MNIST classifier on labelled train images
+

@@ -57,11 +57,15 @@ class WeightRecord:
     mean_confidence: float = 0.0  # mean max-softmax of the classifier on samples
     eval_samples: int = 0  # images per compared set in the measurement
     conditional: bool = False  # a class-conditional generator G(z, labels); its class names are in generator_kwargs
+    class_accuracy: float = 0.0  # conditional: share of images generated for a class classified as it, class mean
+    per_class_accuracy: tuple = ()  # conditional: that share for each class
+    intra_class_frechet_distance: float = 0.0  # conditional: mean over classes of the class-c distance
+    real_intra_class_frechet_distance: float = 0.0  # the same for real train images and their labels: the floor
 
     @property
     def stem(self) -> str:
-        """The weight file's name before its hash: "<model>-<dataset>", "c<model>-<dataset>" if conditional."""
-        return f"{'c' if self.conditional else ''}{self.model}-{self.dataset}"
+        """The weight file's name before its hash (`weight_stem`)."""
+        return weight_stem(self.model, self.dataset, self.conditional)
 
 
 class NoPretrainedWeightsError(ValueError):
@@ -77,6 +81,11 @@ class RecordFileError(ValueError):
 
 
 Record = TypeVar("Record")  # a record dataclass: KEY, a `stem` property, and `file` and `sha256` fields
+
+
+def weight_stem(model: str, dataset: str, conditional: bool = False) -> str:
+    """A shipped generator's name: "<model>-<dataset>", or "c<model>-<dataset>" (cdcgan-mnist) when conditional."""
+    return f"{'c' if conditional else ''}{model}-{dataset}"
 
 
 def weight_file_name(stem: str, sha256: str) -> str:

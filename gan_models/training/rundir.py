@@ -96,11 +96,16 @@ def render_grid(trainer: "Trainer", path: Path) -> torch.Tensor:
     z, labels = trainer.fixed_noise, ()
     if trainer.config.conditional:
         rows = min(len(trainer.classes), GRID_CLASSES)
-        z, labels = z[:8].repeat(rows, 1), (torch.arange(rows).repeat_interleave(8).to(trainer.device),)
+        z, labels = z[:8].repeat(rows, 1), (grid_labels(8 * rows).to(trainer.device),)
     with eval_mode(generator):
         samples = generator(z.to(trainer.device), *labels).cpu()
     save_grid(samples, path)
     return samples
+
+
+def grid_labels(n: int) -> torch.Tensor:
+    """The labels of a conditional grid of n images: 8 of class 0, 8 of class 1, ... (one row each), int64 (n,)."""
+    return torch.arange(n // 8).repeat_interleave(8)
 
 
 def save_progress_sheet(out: Path, epochs: int) -> Path:

@@ -86,8 +86,8 @@ class Trainer:
 
         self.images, self.labels, self.batches = load_trainset(cfg, self.netG.image_shape, self.classes, images,
                                                                self.group.rank, self.group.world_size)
-        first = next(self.batches.iterate())
-        self.real_reference = (first[0] if cfg.conditional else first)[:64]  # for the diversity ratio
+        first = next(self.batches.iterate())  # real images (and labels) for the diversity ratio
+        self.real_reference, self.real_labels = (first[0], first[1]) if cfg.conditional else (first[:64], None)
         self.rng = torch.Generator(device=self.device)
         self.step = 0
         self.monitor = HealthMonitor()
@@ -276,7 +276,9 @@ class Trainer:
         """Render the epoch's grid and the overview sheet, check diversity, draw losses, checkpoint."""
         samples = rundir.render_grid(self, rundir.epoch_grid(self.out, epoch))
         rundir.save_progress_sheet(self.out, epoch)
-        self.diversity, warning = self.monitor.check_diversity(samples, self.real_reference, self.step)
+        grid_labels = rundir.grid_labels(len(samples)) if self.config.conditional else None
+        self.diversity, warning = self.monitor.check_diversity(samples, self.real_reference, self.step, grid_labels,
+                                                               self.real_labels, self.classes)
         self.report.warn(warning)
         self.report.plot_losses(force=final)
         rundir.save_training_state(self, self.out / rundir.CHECKPOINT)

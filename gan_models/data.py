@@ -6,7 +6,10 @@ once the same way (centre-cropped to a square, then resized). Scaling to [-1, 1]
 batch, so memory holds one byte per pixel.
 
 The data root is the `root` argument, else the environment variable GAN_MODELS_DATA, else
-`./data`. Layouts are torchvision's: `<root>/MNIST/raw`, `<root>/FashionMNIST/raw`, `<root>/celeba`.
+`./data`. Layouts are torchvision's: `<root>/MNIST/raw`, `<root>/FashionMNIST/raw`, `<root>/celeba`;
+Emoji64 is `<root>/Emoji64/<design>/<category>/<codepoints>.png` (see gan_models.emoji).
+
+Images are decoded by gan_models.image_decoding, which composites transparency onto white.
 
 What is known about each dataset (`DATASETS`) is data, readable without torch: the command line
 builds its help from it before torch is loaded, which is why torch is imported in the functions here.
@@ -19,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PIL import Image, ImageFile
+from PIL import ImageFile
+
+from gan_models.image_decoding import center_crop_resize, decode_image, pil_to_uint8
 
 if TYPE_CHECKING:
     import torch
@@ -48,6 +53,8 @@ DATASETS = {
                                              "Shirt", "Sneaker", "Bag", "Ankle boot")),
         DatasetInfo("celeba", 3, 64),  # centre-cropped and resized faces; its attributes are not classes
         DatasetInfo("folder", 3, 64),  # any image folder, centre-cropped and resized; labelled if ImageFolder-style
+        DatasetInfo("emoji", 3, 64, ("activities", "animals-nature", "component", "flags", "food-drink", "objects",
+                                     "people-body", "smileys-emotion", "symbols", "travel-places")),  # Emoji64
     )
 }
 DATA_ROOT_ENV = "GAN_MODELS_DATA"
@@ -106,25 +113,6 @@ def load_digits(name: str, root: str | os.PathLike | None = None, *, split: str 
     return torch.cat(images).unsqueeze(1), torch.cat(labels).long()
 
 
-def _center_crop_resize(image: Image.Image, size: int) -> Image.Image:
-    """Crop the largest centred square, then resize it to size x size."""
-    from torchvision.transforms import functional as TF
-
-    side = min(image.size)
-    return TF.resize(TF.center_crop(image, [side, side]), [size, size], antialias=True)
-
-
-def _pil_to_uint8(image: Image.Image, channels: int) -> torch.Tensor:
-    """A PIL image as a uint8 (C, H, W) tensor with `channels` 1 (grayscale) or 3 (RGB)."""
-    from torchvision.transforms import functional as TF
-
-    if image.mode == "I" or image.mode.startswith("I;16"):
-        # 16-bit grayscale (Pillow opens such PNGs as I;16, older versions as I): PIL's convert to L or RGB
-        # clips (or wraps) values above 255 instead of scaling them, so map 0..65535 onto 0..255 first.
-        image = image.convert("I").point(lambda v: v / 257 + 0.5)
-    return TF.pil_to_tensor(image.convert("L" if channels == 1 else "RGB"))
-
-
 def _image_paths(root: Path) -> list[Path]:
     """The image files below `root`, recursively, sorted; DatasetNotFoundError if `root` is no folder."""
     if not root.is_dir():
@@ -158,9 +146,7 @@ def _load_folder(root: Path, image_size: int, channels: int) -> tuple[torch.Tens
     try:
         for path in paths:
             try:
-                with Image.open(path) as image:
-                    image.load()  # decode every byte now: Image.open reads only the header
-                    images.append(_pil_to_uint8(_center_crop_resize(image, image_size), channels))
+                images.append(decode_image(path, image_size, channels))
                 kept.append(path)
             except Exception as err:  # decoders raise OSError, SyntaxError, ValueError, ...: all mean "unusable"
                 skipped.append(f"{path} ({type(err).__name__}: {err})")
@@ -191,7 +177,7 @@ def _load_celeba(root: Path, split: str, download: bool, image_size: int, channe
     images = []
     for index in range(len(celeba)):
         image, _ = celeba[index]
-        images.append(_pil_to_uint8(_center_crop_resize(image, image_size), channels))
+        images.append(pil_to_uint8(center_crop_resize(image, image_size), channels))
     return torch.stack(images)
 
 
@@ -205,22 +191,24 @@ def _resize_uint8(images: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def load_images(name: str, root: str | os.PathLike | None = None, *, split: str = "train", download: bool = False,
-                image_size: int | None = None, channels: int | None = None) -> torch.Tensor:
+                image_size: int | None = None, channels: int | None = None,
+                emoji_design: str = "both") -> torch.Tensor:
     """Load a dataset's images into memory as a uint8 tensor (N, C, H, W) in [0, 255].
 
     Args:
-        name: "mnist", "fashion-mnist", "celeba" or "folder".
+        name: "mnist", "fashion-mnist", "celeba", "folder" or "emoji" (Emoji64, see gan_models.emoji).
         root: data root (for "folder": the image folder itself); default `default_root()`.
         split: "train", "test", or "all" (both merged). Ignored for "folder".
         download: fetch the dataset with torchvision if it is missing (needs internet).
         image_size: output height and width; default the dataset's (DATASETS).
         channels: 1 or 3; default the dataset's (DATASETS). Grayscale data is repeated to 3.
+        emoji_design: for "emoji": "both", "google" or "twitter".
 
     Raises:
         ValueError: unknown name, split, channels or size.
         DatasetNotFoundError: the data is missing or a folder holds no usable image.
     """
-    return _load(name, root, split, download, image_size, channels)[0]
+    return _load(name, root, split, download, image_size, channels, emoji_design)[0]
 
 
 def dataset_classes(name: str, root: str | os.PathLike | None = None) -> tuple[str, ...]:
@@ -244,8 +232,8 @@ def dataset_classes(name: str, root: str | os.PathLike | None = None) -> tuple[s
 
 
 def load_labelled_images(name: str, root: str | os.PathLike | None = None, *, split: str = "train",
-                         download: bool = False, image_size: int | None = None,
-                         channels: int | None = None) -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]:
+                         download: bool = False, image_size: int | None = None, channels: int | None = None,
+                         emoji_design: str = "both") -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]:
     """A labelled dataset's images (as `load_images`), their labels int64 (N,) and the class names, in label order.
 
     Raises:
@@ -253,11 +241,11 @@ def load_labelled_images(name: str, root: str | os.PathLike | None = None, *, sp
         DatasetNotFoundError: as `load_images`.
     """
     dataset_classes(name, root)  # refuses unlabelled data before decoding anything
-    return _load(name, root, split, download, image_size, channels)
+    return _load(name, root, split, download, image_size, channels, emoji_design)
 
 
 def _load(name: str, root: str | os.PathLike | None, split: str, download: bool, image_size: int | None,
-          channels: int | None) -> tuple[torch.Tensor, torch.Tensor | None, tuple[str, ...]]:
+          channels: int | None, emoji_design: str = "both") -> tuple:
     """Images uint8 (N, C, H, W), labels int64 (N,) or None for unlabelled data, and class names (or ())."""
     info = get_dataset(name)
     if split not in SPLITS:
@@ -271,6 +259,11 @@ def _load(name: str, root: str | os.PathLike | None, split: str, download: bool,
     root = _resolve_root(root)
     if name == "folder":
         return _load_folder(root, image_size, channels)
+    if name == "emoji":
+        from gan_models.emoji import load_emoji  # it decodes with this module's helpers
+
+        images, labels = load_emoji(root, split=split, design=emoji_design, image_size=image_size, channels=channels)
+        return images, labels, info.classes
     if name == "celeba":
         return _load_celeba(root, split, download, image_size, channels), None, ()
     images, labels = load_digits(name, root, split=split, download=download)

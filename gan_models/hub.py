@@ -80,25 +80,23 @@ def dcgan(*, pretrained: bool = False, dataset: str = "mnist", conditional: bool
     return _generator("dcgan", pretrained, dataset, conditional, kwargs)
 
 
-def dcgan64(*, pretrained: bool = False, dataset: str = "celeba", conditional: bool = False,
+def dcgan64(*, pretrained: bool = False, dataset: str = "emoji", conditional: bool = False,
             **kwargs) -> GeneratorBase:
-    """DCGAN generator for 64 x 64 images (Radford et al. 2015); trainable only, no weights ship.
+    """DCGAN generator for 64 x 64 images (Radford et al. 2015).
 
     Transposed convolutions 1 -> 4 -> 8 -> 16 -> 32 -> 64 with BatchNorm and ReLU, Tanh output.
     (N, nz) -> (N, channels, 64, 64) in [-1, 1].
 
     Args:
-        pretrained: must stay False: there is no public 64 x 64 data to train shipped weights on.
-        dataset: the dataset of the weights asked for when pretrained.
+        pretrained: load shipped weights (eval mode), hash-checked; NoPretrainedWeightsError when none
+            ship for `dataset`.
+        dataset: which shipped weights when pretrained: "emoji" (Emoji64: Noto Emoji, Apache-2.0, and
+            Twemoji, CC BY 4.0; the record's `credits` name them).
         conditional: the class-conditional generator G(z, labels) (Mirza & Osindero 2014) instead.
         **kwargs: nz (default 100), ngf (default 64), channels (default 3), noise; with conditional
             also num_classes (10), classes (names), embed_dim (num_classes).
     """
-    if pretrained:
-        raise NoPretrainedWeightsError(
-            "dcgan64 ships no pretrained weights: there is no public 64 x 64 dataset here to train them on. "
-            "Use pretrained=False and train it, e.g. `gan-models train --model dcgan64 --dataset celeba --download`.")
-    return _generator("dcgan64", False, dataset, conditional, kwargs)
+    return _generator("dcgan64", pretrained, dataset, conditional, kwargs)
 
 
 def fcgan_discriminator(*, pretrained: bool = False, conditional: bool = False, **kwargs) -> DiscriminatorBase:

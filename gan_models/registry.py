@@ -56,6 +56,11 @@ class WeightRecord:
     kl_from_uniform: float = 0.0  # KL(predicted class shares || uniform), nats
     mean_confidence: float = 0.0  # mean max-softmax of the classifier on samples
     eval_samples: int = 0  # images per compared set in the measurement
+    class_shares: tuple = ()  # share of the samples the classifier puts in each class, in its class order
+    real_class_shares: tuple = ()  # the same for real train images
+    copy_distance: float | None = None  # median RMS distance of a sample to its nearest train image (0..1 scale)
+    held_out_copy_distance: float | None = None  # the same for held-out real images: memorising scores far below
+    credits: tuple = ()  # licence credit lines the training images require (Emoji64: Noto and Twemoji)
     conditional: bool = False  # a class-conditional generator G(z, labels); its class names are in generator_kwargs
     class_accuracy: float = 0.0  # conditional: share of images generated for a class classified as it, class mean
     per_class_accuracy: tuple = ()  # conditional: that share for each class

@@ -30,8 +30,10 @@ from pathlib import Path
 import torch
 
 from gan_models.atomic import atomic_write
+from gan_models.emoji import dataset_credits
 from gan_models.images import save_grid
-from gan_models.quality.metrics import evaluate_generator
+from gan_models.quality.classifier import NUM_CLASSES, load_labelled
+from gan_models.quality.metrics import MIN_SHARE, evaluate_generator
 from gan_models.quantize import dequantize_state_dict, quantize_state_dict
 from gan_models.registry import MANIFEST, WEIGHTS_DIR, WeightRecord, save_weights, weight_stem, write_record
 from gan_models.training.checkpoint import generator_from_state, load_checkpoint
@@ -88,6 +90,9 @@ def readme_table(records: tuple[WeightRecord, ...]) -> str:
                      f"{r.frechet_distance:.1f} | {r.real_frechet_distance:.2f} | {r.classes_covered}/10 | "
                      f"{r.kl_from_uniform:.3f} | {r.mean_confidence:.2f} | {accuracy} | "
                      f"{r.train_seconds / 60:.0f} min |")
+    credited = {r.dataset: r.credits for r in records if r.credits}
+    for dataset, credits in sorted(credited.items()):  # the images' licences ask for these lines on every model card
+        lines += ["", f"Weights trained on {dataset} credit its images:", *(f"- {line}" for line in credits)]
     return "\n".join(lines)
 
 
@@ -97,6 +102,19 @@ def update_readme(records: tuple[WeightRecord, ...], readme: Path = Path("README
     start, end = text.index(README_START) + len(README_START), text.index(README_END)
     with atomic_write(readme) as tmp:
         tmp.write_text(text[:start] + "\n" + readme_table(records) + "\n" + text[end:])
+
+
+def class_share_failures(report, data_shares, factor: float = 2.0) -> list[str]:
+    """The classes holding at least MIN_SHARE of the training data whose share of the generated images is not
+    within `factor` of their share of the real images (both as the classifier predicts them: one measuring stick).
+
+    `report` is an EvaluationReport; `data_shares` the classes' shares of the training labels. Issue 13's
+    bar for the emoji weights: none may fail.
+    """
+    rows = zip(report.class_names, report.generated.class_histogram, report.real.class_histogram, data_shares,
+               strict=True)
+    return [f"{name}: {generated:.1%} of samples, {real:.1%} of real images" for name, generated, real, data in rows
+            if data >= MIN_SHARE and not real / factor <= generated <= real * factor]
 
 
 def training_seconds(run: Path) -> float:
@@ -170,12 +188,21 @@ def main() -> None:
         hardware=args.hardware or f"{cpu_name()} ({os.cpu_count()} cores), torch {torch.__version__}",
         frechet_distance=round(g.frechet_distance, 3), real_frechet_distance=round(report.real.frechet_distance, 3),
         classes_covered=g.classes_covered, kl_from_uniform=round(g.kl_from_uniform, 4),
-        mean_confidence=round(g.mean_confidence, 4), eval_samples=report.samples, **classes,
+        mean_confidence=round(g.mean_confidence, 4), eval_samples=report.samples,
+        class_shares=tuple(round(share, 4) for share in g.class_histogram),
+        real_class_shares=tuple(round(share, 4) for share in report.real.class_histogram),
+        copy_distance=None if report.copy_check is None else round(report.copy_check.generated_median, 4),
+        held_out_copy_distance=None if report.copy_check is None else round(report.copy_check.held_out_median, 4),
+        credits=dataset_credits(dataset), **classes,
     )
     print(f"Frechet distance float32 {fp32_distance:.3f}, " + ", ".join(
           f"{p} {reports[p].generated.frechet_distance:.3f} ({changes[p]:.2%} change)" for p in ("float16", "int8"))
           + f": shipping {storage}", file=sys.stderr)
     print(f"wrote {path} ({path.stat().st_size:,} bytes) and {grid}", file=sys.stderr)
+    labels = load_labelled(dataset, args.data_root, split="train")[1]
+    failures = class_share_failures(report, (labels.bincount(minlength=NUM_CLASSES) / len(labels)).tolist())
+    if failures:
+        print("warning: class shares off by more than 2x: " + "; ".join(failures), file=sys.stderr)
     update_readme(write_record(MANIFEST, record))
     print(json.dumps(dataclasses.asdict(record), indent=2))
 

@@ -20,13 +20,14 @@ import torch
 import torch.nn.functional as F
 
 from gan_models.data import to_unit_range
-from gan_models.quality.classifier import MANIFEST, Classifier, ClassifierRecord, load_labelled
+from gan_models.emoji import dataset_credits
+from gan_models.quality.classifier import INPUT_SHAPES, MANIFEST, Classifier, ClassifierRecord, load_labelled
 from gan_models.registry import WEIGHTS_DIR, save_weights, write_record
 
 
 @torch.no_grad()
 def accuracy(classifier: Classifier, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
-    """Fraction of uint8 images (N, 1, 28, 28) whose predicted class equals `labels` (N,)."""
+    """Fraction of uint8 images (N, C, H, W) whose predicted class equals `labels` (N,)."""
     classifier.eval()
     correct = 0
     for start in range(0, len(images), batch_size):
@@ -35,25 +36,30 @@ def accuracy(classifier: Classifier, images: torch.Tensor, labels: torch.Tensor,
     return correct / len(images)
 
 
-def shift(x: torch.Tensor, max_pixels: int, rng: torch.Generator) -> torch.Tensor:
-    """Translate each image (N, 1, 28, 28) by a random offset of up to `max_pixels` in x and y, filling with -1.
+def shift(x: torch.Tensor, max_pixels: int, rng: torch.Generator, fill: float = -1.0) -> torch.Tensor:
+    """Translate each image (N, C, H, W) by a random offset of up to `max_pixels` in x and y, filling with `fill`.
 
     Eight thousand MNIST digits are few for a CNN; shifted copies make it generalise to the hold-out
-    and make its features less sensitive to a generator placing strokes a pixel off.
+    and make its features less sensitive to a generator placing strokes a pixel off. MNIST's
+    background is black (-1), emoji's white (+1).
     """
     offsets = torch.randint(-max_pixels, max_pixels + 1, (len(x), 2), generator=rng).float() * 2 / x.shape[-1]
     theta = torch.zeros(len(x), 2, 3)
     theta[:, 0, 0] = theta[:, 1, 1] = 1.0
     theta[:, :, 2] = offsets
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x + 1, grid, mode="nearest", padding_mode="zeros", align_corners=False) - 1
+    return F.grid_sample(x - fill, grid, mode="nearest", padding_mode="zeros", align_corners=False) + fill
 
 
 def train(images: torch.Tensor, labels: torch.Tensor, epochs: int, batch_size: int, lr: float,
-          seed: int, max_shift: int) -> Classifier:
-    """A Classifier trained on uint8 images (N, 1, 28, 28) with labels (N,); order fixed by `seed`."""
+          seed: int, max_shift: int, flip: bool = False, fill: float = -1.0) -> Classifier:
+    """A Classifier trained on uint8 images (N, C, H, W) with labels (N,); order fixed by `seed`.
+
+    `max_shift` pixels of random translation (filled with `fill`) and, with `flip`, random
+    horizontal mirroring of half the images augment each batch.
+    """
     torch.manual_seed(seed)
-    classifier = Classifier()
+    classifier = Classifier(tuple(images.shape[1:]))
     optimizer = torch.optim.Adam(classifier.parameters(), lr=lr)
     rng = torch.Generator().manual_seed(seed)
     for epoch in range(epochs):
@@ -64,7 +70,10 @@ def train(images: torch.Tensor, labels: torch.Tensor, epochs: int, batch_size: i
             index = order[start:start + batch_size]
             batch = to_unit_range(images[index])
             if max_shift:
-                batch = shift(batch, max_shift, rng)
+                batch = shift(batch, max_shift, rng, fill)
+            if flip:  # an emoji and its mirror image belong to the same category
+                mirrored = torch.rand(len(batch), generator=rng) < 0.5
+                batch = torch.where(mirrored[:, None, None, None], batch.flip(-1), batch)
             loss = F.cross_entropy(classifier(batch), labels[index])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -77,12 +86,13 @@ def train(images: torch.Tensor, labels: torch.Tensor, epochs: int, batch_size: i
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=["mnist", "fashion-mnist"], required=True)
+    parser.add_argument("--dataset", choices=sorted(INPUT_SHAPES), required=True)
     parser.add_argument("--data-root", type=Path, default=None, help="default: $GAN_MODELS_DATA")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--max-shift", type=int, default=2, help="random translation in pixels (0: none)")
+    parser.add_argument("--flip", action="store_true", help="mirror half of each batch left to right")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch threads; the hash depends on it")
     parser.add_argument("--out", type=Path, default=WEIGHTS_DIR,
@@ -92,15 +102,16 @@ def main() -> None:
 
     train_images, train_labels = load_labelled(args.dataset, args.data_root, split="train")
     test_images, test_labels = load_labelled(args.dataset, args.data_root, split="test")
+    fill = 1.0 if args.dataset == "emoji" else -1.0  # the background: white emoji, black digits and clothes
     classifier = train(train_images, train_labels, args.epochs, args.batch_size, args.lr, args.seed,
-                       args.max_shift)
+                       args.max_shift, args.flip, fill)
     test_accuracy = accuracy(classifier, test_images, test_labels)
 
     path, sha256 = save_weights(classifier.state_dict(), args.out, f"classifier-{args.dataset}")
     record = ClassifierRecord(
         dataset=args.dataset, file=path.name, sha256=sha256, train_images=len(train_images),
         test_images=len(test_images), test_accuracy=round(test_accuracy, 4),
-        command=shlex.join(["python", *sys.argv]))
+        command=shlex.join(["python", *sys.argv]), credits=dataset_credits(args.dataset))
     print(f"test accuracy {test_accuracy:.4f} on {len(test_images):,} images -> {path} "
           f"({path.stat().st_size:,} bytes)")
     write_record(args.out / MANIFEST.name, record)

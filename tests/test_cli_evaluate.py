@@ -2,9 +2,12 @@
 import json
 
 import pytest
+import torch
 from click.testing import CliRunner
 
+from gan_models import registry
 from gan_models.cli import main
+from gan_models.emoji import EMOJI_CATEGORIES
 from gan_models.training.checkpoint import save_checkpoint
 from tests.helpers import one_error_line, tiny_fcgan_generator
 
@@ -73,6 +76,25 @@ def test_bad_cli_input_is_one_line_naming_the_problem(args, message, paths, data
     values = {**paths, "data": str(data_root)}
     result = CliRunner().invoke(main, [a.format(**values) for a in args])
     assert message in one_error_line(result)
+
+
+def test_evaluate_command_on_an_emoji_checkpoint(tmp_path, data_root):
+    torch.manual_seed(0)
+    generator = registry.build_generator("dcgan64", ngf=4)
+    checkpoint = save_checkpoint({"model": "dcgan64", "dataset": "emoji", "generator_kwargs": {"ngf": 4},
+                                  "generator": generator.state_dict()}, tmp_path / "tiny.pt")
+    result = CliRunner().invoke(main, ["evaluate", "--checkpoint", str(checkpoint), "--data-root", str(data_root),
+                                       "--samples", "100", "--json", str(tmp_path / "q.json")])
+    assert result.exit_code == 0, result.output
+    assert "on emoji: 100 images per set" in result.output
+    assert "share predicted as people-body" in result.output
+    assert "copy check (100 vs 6,784 train images)" in result.output
+    report = json.loads((tmp_path / "q.json").read_text())
+    assert report["class_names"] == list(EMOJI_CATEGORIES) and report["copy_check"]["train_images"] == 6784
+    # an untrained generator's flat grey images are far from every emoji, farther than held-out emoji are
+    assert report["copy_check"]["generated_median"] > report["copy_check"]["held_out_median"]
+    # the classifier puts under 2% of real images in component (0.1% of the data) and activities (2.3%)
+    assert report["real"]["classes_covered"] == 8
 
 
 def test_evaluate_prints_and_writes_the_class_numbers(conditional_checkpoint, data_root, tmp_path):

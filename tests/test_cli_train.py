@@ -139,6 +139,7 @@ def test_train_conditional_on_unlabelled_data_is_one_line(tmp_path):
     result = CliRunner().invoke(main, ["train", "--model", "dcgan64", "--dataset", "celeba", "--conditional",
                                        "--data-root", str(tmp_path), "--out", str(tmp_path / "run")])
     assert result.exit_code == 1
-    assert result.output.strip() == ("Error: a conditional GAN needs labelled images, but celeba has no class labels; "
-                                     "use mnist, fashion-mnist or a folder with one subfolder of images per class")
+    assert result.output.strip() == ("Error: a conditional GAN needs labelled images, but celeba has no class "
+                                     "labels; use mnist, fashion-mnist, emoji or a folder with one subfolder of "
+                                     "images per class")
 

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 import gan_models
 from gan_models import hub, registry
+from gan_models.emoji import EMOJI_CREDITS
+from gan_models.quantize import dequantize_state_dict, quantize_state_dict
 from gan_models.registry import (
     NoPretrainedWeightsError,
     WeightRecord,
@@ -88,16 +90,11 @@ def test_importing_hubconf_pulls_no_export_or_cli_dependencies():
     assert out.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize("entry", ["dcgan", "fcgan", "lsgan"])
+@pytest.mark.parametrize("entry", ["dcgan", "dcgan64", "fcgan", "lsgan"])
 def test_pretrained_without_shipped_weights_is_an_error(entry, monkeypatch):
     monkeypatch.setattr(registry, "WEIGHTS", ())
     with pytest.raises(NoPretrainedWeightsError, match=f"no pretrained weights for '{entry}'"):
         getattr(gan_models, entry)(pretrained=True)
-
-
-def test_dcgan64_says_why_it_has_no_weights():
-    with pytest.raises(NoPretrainedWeightsError, match="no public 64 x 64 dataset here"):
-        gan_models.dcgan64(pretrained=True)
 
 
 def test_pretrained_discriminators_do_not_exist():
@@ -166,3 +163,19 @@ def test_hub_discriminators_reject_odd_keywords_with_documented_errors(name, key
     size = discriminator.image_size
     logits = discriminator(torch.zeros(2, discriminator.channels, size, size))
     assert logits.shape == (2, 1) and torch.isfinite(logits).all()
+
+
+def test_hub_loads_shipped_emoji_weights(tmp_path, monkeypatch):
+    torch.manual_seed(0)
+    generator = registry.build_generator("dcgan64", ngf=4)
+    path, sha256 = registry.save_weights(quantize_state_dict(generator.state_dict()), tmp_path, "dcgan64-emoji")
+    record = WeightRecord(model="dcgan64", dataset="emoji", file=path.name, sha256=sha256,
+                          generator_kwargs={"ngf": 4}, storage="int8", credits=EMOJI_CREDITS)
+    monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(registry, "WEIGHTS", (record,))
+    loaded = gan_models.dcgan64(pretrained=True)  # dataset="emoji" by default
+    assert not loaded.training and loaded.image_shape == (3, 64, 64)
+    expected = dequantize_state_dict(quantize_state_dict(generator.state_dict()))
+    assert all(torch.equal(loaded.state_dict()[k], v) for k, v in expected.items())
+    with pytest.raises(registry.NoPretrainedWeightsError, match="no pretrained weights for 'dcgan64' on 'celeba'"):
+        gan_models.dcgan64(pretrained=True, dataset="celeba")

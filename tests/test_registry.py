@@ -47,7 +47,7 @@ SHIPPED = [(manifest.name, record) for manifest, record_type in RECORD_FILES
 
 def test_both_record_files_ship_their_records():
     assert sorted(r.stem for name, r in SHIPPED if name == "classifiers.json") == [
-        "classifier-fashion-mnist", "classifier-mnist"]
+        "classifier-emoji", "classifier-fashion-mnist", "classifier-mnist"]
     assert len([r for name, r in SHIPPED if name == "generators.json"]) == len(registry.WEIGHTS) == 6
 
 

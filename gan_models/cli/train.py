@@ -10,13 +10,14 @@ import click
 
 from gan_models.cli.options import echo_result, export_checkpoint
 from gan_models.data import DATASETS, SPLITS
+from gan_models.emoji import EMOJI_DESIGNS
 from gan_models.losses import LOSSES
 from gan_models.noise import NOISE_KINDS
 from gan_models.specs import MODELS, ModelSpec
 from gan_models.training.config import COMPUTE_DTYPES, TrainConfig
 
 CHOICES = {"model": list(MODELS), "dataset": list(DATASETS), "loss": list(LOSSES), "noise": list(NOISE_KINDS),
-           "split": list(SPLITS), "compute_dtype": list(COMPUTE_DTYPES)}
+           "split": list(SPLITS), "compute_dtype": list(COMPUTE_DTYPES), "emoji_design": list(EMOJI_DESIGNS)}
 
 
 def _model_defaults(field: str) -> str:

@@ -1,11 +1,11 @@
-"""The small digit/clothing classifier whose features judge generated samples (see metrics.py).
+"""The small digit/clothing/emoji classifiers whose features judge generated samples (see metrics.py).
 
 Inception-based FID downloads weights at run time and was trained on photographs, so it judges
-28 x 28 grayscale digits poorly. Instead each dataset gets its own small CNN, trained on that
-dataset's train split by `scripts/train_classifier.py` and shipped as a hash-checked state dict
-in `gan_models/weights/`, its record in `classifiers.json` there. Its penultimate layer
-(`Classifier.features`, 128 values after ReLU) is the feature space of the Frechet distance; its
-softmax gives the class coverage.
+28 x 28 grayscale digits (and 64 x 64 emoji drawn on white) poorly. Instead each dataset gets its
+own small CNN, trained on that dataset's train split by `scripts/train_classifier.py` and shipped
+as a hash-checked state dict in `gan_models/weights/`, its record in `classifiers.json` there. Its
+penultimate layer (`Classifier.features`, 128 values after ReLU) is the feature space of the
+Frechet distance; its softmax gives the class coverage.
 """
 import os
 from dataclasses import dataclass
@@ -15,38 +15,51 @@ import torch
 from torch import nn
 
 from gan_models.data import DATASETS, get_dataset, load_digits
+from gan_models.emoji import load_emoji
 from gan_models.nets.base import check_input
 from gan_models.registry import WEIGHTS_DIR, load_shipped_state_dict, read_records
 
 NUM_CLASSES = 10
-FEATURE_LAYER = "fc1 (penultimate: Linear(576, 128) + ReLU)"  # named in reports so numbers stay comparable
+FEATURE_LAYER = "fc1 (penultimate: Linear + ReLU, 128 features)"  # named in reports so numbers stay comparable
+# The images each classifier judges (C, H, W): its dataset's shape. 28 x 28 gets three conv blocks, 64 x 64 four.
+INPUT_SHAPES = {name: (DATASETS[name].channels, DATASETS[name].image_size, DATASETS[name].image_size)
+                for name in ("mnist", "fashion-mnist", "emoji")}
 
 
 class Classifier(nn.Module):
-    """A three-block CNN for (N, 1, 28, 28) images in [-1, 1]; 98,442 parameters (about 390 KB).
+    """A small CNN for (N, C, H, W) images in [-1, 1]: 3 x 3 conv blocks, then 128 features, then 10 logits.
 
-    Conv(1, 16, 3) - ReLU - MaxPool(2) - Conv(16, 32, 3) - ReLU - MaxPool(2) - Conv(32, 64, 3) - ReLU -
-    MaxPool(2) - Flatten(64 x 3 x 3) - Linear(576, 128) - ReLU [features] - Linear(128, 10) [logits].
+    (1, 28, 28), 98,442 parameters: Conv(1, 16) - Conv(16, 32) - Conv(32, 64), each with ReLU and
+    MaxPool(2) (28 -> 14 -> 7 -> 3), Flatten(64 x 3 x 3) - Linear(576, 128) - ReLU [features] -
+    Linear(128, 10) [logits]. (3, 64, 64), 361,002 parameters: a fourth block Conv(64, 128)
+    (64 -> 32 -> 16 -> 8 -> 4), then Linear(2048, 128) and the same head.
+
+    Args:
+        input_shape: (C, H, W), one of the values of INPUT_SHAPES.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, input_shape: tuple[int, int, int] = (1, 28, 28)) -> None:
         super().__init__()
-        self.conv = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # (N, 16, 14, 14)
-            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (N, 32, 7, 7)
-            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (N, 64, 3, 3)
-            nn.Flatten(),
-        )
-        self.fc1 = nn.Linear(64 * 3 * 3, 128)
+        if tuple(input_shape) not in ((1, 28, 28), (3, 64, 64)):
+            raise ValueError(f"a classifier takes (1, 28, 28) or (3, 64, 64) images, got {tuple(input_shape)}")
+        self.input_shape = tuple(input_shape)
+        channels, size = input_shape[0], input_shape[1]
+        widths = (channels, 16, 32, 64) + ((128,) if size == 64 else ())
+        blocks = []
+        for c_in, c_out in zip(widths[:-1], widths[1:], strict=True):
+            blocks += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]  # halves H and W
+            size //= 2
+        self.conv = nn.Sequential(*blocks, nn.Flatten())
+        self.fc1 = nn.Linear(widths[-1] * size * size, 128)
         self.head = nn.Linear(128, NUM_CLASSES)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, 1, 28, 28) in [-1, 1] -> (N, 128) non-negative penultimate-layer features."""
-        check_input(x, ("N", 1, 28, 28), "images")
+        """(N, C, H, W) in [-1, 1] -> (N, 128) non-negative penultimate-layer features."""
+        check_input(x, ("N", *self.input_shape), "images")
         return torch.relu(self.fc1(self.conv(x)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, 1, 28, 28) in [-1, 1] -> (N, 10) class logits."""
+        """(N, C, H, W) in [-1, 1] -> (N, 10) class logits."""
         return self.head(self.features(x))
 
 
@@ -56,7 +69,8 @@ class ClassifierRecord:
 
     Records live in `gan_models/weights/classifiers.json`, written by `scripts/train_classifier.py`
     (byte-identical on a rerun from the repository root with torch 2.14.1 on CPU). MNIST's test
-    split is the 2,000-image hold-out in ../shared/data. Random shifts lift MNIST (8,000 training
+    split is the 2,000-image hold-out in ../shared/data, Emoji64's the emoji gan_models.emoji holds
+    out (788 images, both designs). Random shifts lift MNIST (8,000 training
     digits) from 97.0% to 98.3%; Fashion-MNIST, with 60,000 centred images, trains without them
     (90.6% against 89.9% with them).
     """
@@ -70,6 +84,7 @@ class ClassifierRecord:
     test_images: int  # images in the test split its accuracy was measured on
     test_accuracy: float  # fraction of test_images classified correctly
     command: str  # the exact command that produced the file
+    credits: tuple = ()  # licence credit lines its training images require (Emoji64: Noto and Twemoji)
 
     @property
     def stem(self) -> str:
@@ -85,7 +100,7 @@ def find_classifier(dataset: str) -> ClassifierRecord:
     """The shipped record for `dataset`; raises ValueError naming the datasets that have one."""
     if dataset not in CLASSIFIERS:
         raise ValueError(f"no sample-quality classifier for dataset {dataset!r}; "
-                         f"choose one of {sorted(CLASSIFIERS)} (images must be 1 x 28 x 28)")
+                         f"choose one of {sorted(CLASSIFIERS)}")
     return CLASSIFIERS[dataset]
 
 
@@ -97,20 +112,23 @@ def load_classifier(dataset: str) -> Classifier:
         WeightsIntegrityError: the weight file is missing or its hash differs from the record.
     """
     record = find_classifier(dataset)
-    classifier = Classifier()
+    classifier = Classifier(INPUT_SHAPES[dataset])
     classifier.load_state_dict(load_shipped_state_dict(record))
     return classifier.eval()
 
 
 def load_labelled(dataset: str, root: str | os.PathLike | None = None, *,
                   split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
-    """A split's images, uint8 (N, 1, 28, 28), and their class labels, int64 (N,), in the same order.
+    """A split's images, uint8 (N, C, H, W) as INPUT_SHAPES says, and their class labels, int64 (N,), in order.
 
-    Raises DatasetNotFoundError naming the folder when the data is missing.
+    Emoji come in both designs and are labelled by category. Raises DatasetNotFoundError naming
+    the folder when the data is missing.
     """
     if not get_dataset(dataset).labelled:
         labelled = [name for name, info in DATASETS.items() if info.labelled]
         raise ValueError(f"labelled data exists for {labelled} only, got {dataset!r}")
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if dataset == "emoji":
+        return load_emoji(root, split=split)
     return load_digits(dataset, root, split=split)

@@ -10,8 +10,11 @@ Which images are compared (`evaluate_generator`):
   distance's estimate grows as the sample shrinks: with equal counts, the real-vs-real floor
   (n train images against the same n test images) is what a perfect generator would score.
   MNIST's test split here is a 2,000-image hold-out, so MNIST runs use n <= 2,000;
-  Fashion-MNIST's is the official 10,000.
+  Fashion-MNIST's is the official 10,000, Emoji64's the 788 held-out emoji images.
 - class coverage uses the classifier's softmax on the same n generated images.
+- the copy check (small training sets only) compares how close generated images come to their
+  nearest training image with how close held-out real images come: a generator that memorises
+  its training set scores far below the held-out figure.
 
 A conditional generator is measured on n images whose labels cycle through the classes
 (`balanced_labels`: each class n / K times, the uniform label distribution). Beside the numbers
@@ -28,18 +31,26 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gan_models.data import load_digits, to_unit_range
+from gan_models.data import DATASETS, load_labelled_images, to_unit_range
 from gan_models.nets.base import GeneratorBase
-from gan_models.quality.classifier import FEATURE_LAYER, Classifier, find_classifier, load_classifier
+from gan_models.quality.classifier import (
+    FEATURE_LAYER,
+    INPUT_SHAPES,
+    Classifier,
+    find_classifier,
+    load_classifier,
+)
 from gan_models.sampling import balanced_labels, generate
 
 DEFAULT_SAMPLES = 10_000
 MIN_SHARE = 0.02  # a class counts as covered when it receives at least this share of the samples
+COPY_CHECK_MAX_TRAIN = 10_000  # the copy check runs for train splits up to this size (its cost grows with it)
+COPY_CHECK_IMAGES = 1_000  # at most this many generated and held-out images are checked
 
 
 @torch.no_grad()
 def classify(classifier: Classifier, images: torch.Tensor, batch_size: int = 500) -> tuple[np.ndarray, np.ndarray]:
-    """Run the classifier on float images (N, 1, 28, 28) in [-1, 1].
+    """Run the classifier on float images (N, C, H, W) in [-1, 1], of the classifier's input shape.
 
     Returns:
         features (N, 128) and class probabilities (N, 10), both float64 numpy arrays.
@@ -132,6 +143,41 @@ def sample_quality(features: np.ndarray, probabilities: np.ndarray, reference: t
         class_histogram=(counts / counts.sum()).tolist())
 
 
+@torch.no_grad()
+def nearest_distances(queries: torch.Tensor, references: torch.Tensor, batch_size: int = 256) -> np.ndarray:
+    """For each uint8 query image (M, C, H, W), the distance to its nearest uint8 reference image (N, C, H, W).
+
+    The distance is the root-mean-square pixel difference on a 0..1 scale: 0 for an exact copy, 1
+    between a black and a white image. Returns float64 (M,).
+    """
+    if queries.shape[1:] != references.shape[1:]:
+        raise ValueError(f"queries {tuple(queries.shape)} and references {tuple(references.shape)} differ in shape")
+    refs = references.flatten(1).double().div_(255)  # float64: ||q||^2 - 2 q.r + ||r||^2 cancels for near-copies
+    ref_norms = (refs * refs).sum(1)
+    nearest = []
+    for chunk in queries.flatten(1).double().div_(255).split(batch_size):
+        squared = (chunk * chunk).sum(1, keepdim=True) - 2 * chunk @ refs.T + ref_norms  # (B, N)
+        nearest.append(squared.min(dim=1).values.clamp_(min=0))
+    return torch.cat(nearest).div_(refs.shape[1]).sqrt_().numpy()
+
+
+@dataclass
+class CopyCheck:
+    """Median distance to the nearest training image, for generated and for held-out real images."""
+
+    images: int  # generated images checked, and as many held-out (test split) images
+    train_images: int  # training images searched for the nearest one
+    generated_median: float  # RMS pixel difference (0..1 scale) to the nearest training image
+    held_out_median: float  # the same for real images never trained on; a memorising generator scores far below
+
+
+def copy_check(generated: torch.Tensor, held_out: torch.Tensor, train: torch.Tensor) -> CopyCheck:
+    """CopyCheck of uint8 generated and held-out images (M, C, H, W) against the uint8 train images (N, C, H, W)."""
+    return CopyCheck(images=len(generated), train_images=len(train),
+                     generated_median=float(np.median(nearest_distances(generated, train))),
+                     held_out_median=float(np.median(nearest_distances(held_out, train))))
+
+
 @dataclass
 class ClassQuality:
     """How well images match the classes they were generated for (or, for real images, labelled with)."""
@@ -164,7 +210,7 @@ def class_quality(features: np.ndarray, probabilities: np.ndarray, labels: np.nd
 class EvaluationReport:
     """A generator's sample quality beside that of real images (the floor), on one dataset."""
 
-    dataset: str  # "mnist" or "fashion-mnist"
+    dataset: str  # "mnist", "fashion-mnist" or "emoji"
     samples: int  # images in every compared set (generated, real train subset, test reference)
     seed: int  # seeds the noise and the choice of real images
     classifier: str  # weight file of the classifier, naming its hash
@@ -173,33 +219,35 @@ class EvaluationReport:
     real: SampleQuality  # real train-split images against the test split: the best to hope for
     generated_classes: ClassQuality | None = None  # a conditional generator's class numbers; None if unconditional
     real_classes: ClassQuality | None = None  # the same for real train images and their labels: the floor
+    class_names: list[str] = dataclasses.field(default_factory=list)  # of class_histogram's entries
+    copy_check: CopyCheck | None = None  # for train splits of at most COPY_CHECK_MAX_TRAIN images
 
     def to_dict(self) -> dict:
         """Plain dict of numbers, strings and lists, ready for json.dumps."""
         return dataclasses.asdict(self)
 
 
-def _subset(images: torch.Tensor, labels: torch.Tensor, n: int, seed: int) -> tuple[torch.Tensor, np.ndarray]:
-    """n of the uint8 images, chosen without replacement by `seed`, as float in [-1, 1], and their labels."""
-    if n == len(images):
-        return to_unit_range(images), labels.numpy()
-    chosen = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n]
-    return to_unit_range(images[chosen]), labels[chosen].numpy()
+def _subset(images: torch.Tensor, n: int, seed: int, labels: torch.Tensor) -> tuple[torch.Tensor, np.ndarray]:
+    """n of the uint8 images and their labels, chosen without replacement by `seed` (all, in order, for n = all)."""
+    shuffled = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed)) if n < len(images) else None
+    chosen = torch.arange(n) if shuffled is None else shuffled[:n]
+    return images[chosen], labels[chosen].numpy()
 
 
 def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | os.PathLike | None = None, *,
                        n_samples: int = DEFAULT_SAMPLES, seed: int = 0) -> EvaluationReport:
-    """Measure a generator of (1, 28, 28) images in [-1, 1] against `dataset`'s test split.
+    """Measure a generator of images in [-1, 1] against `dataset`'s test split.
 
     Deterministic given `seed`: it fixes the generator's noise and which real images are used.
     A conditional generator (num_classes > 0) is also measured class by class (ClassQuality).
 
     Args:
-        generator: any gan_models generator whose `image_shape` is (1, 28, 28); a conditional one
-            must have as many classes as the dataset.
-        dataset: "mnist" or "fashion-mnist" (a classifier ships for each).
+        generator: any gan_models generator whose `image_shape` is the dataset classifier's input:
+            (1, 28, 28) for MNIST and Fashion-MNIST, (3, 64, 64) for emoji.
+        dataset: "mnist", "fashion-mnist" or "emoji" (a classifier ships for each); a conditional
+            generator must have as many classes as the dataset.
         data_root: folder holding the datasets; default $GAN_MODELS_DATA.
-        n_samples: images per compared set; capped at the test split's size (MNIST: 2,000).
+        n_samples: images per compared set; capped at the test split's size (MNIST: 2,000; emoji: 788).
         seed: seed of the noise and of the real subsets.
 
     Raises:
@@ -209,29 +257,35 @@ def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | 
     """
     if not isinstance(generator, GeneratorBase):
         raise TypeError(f"generator must be a gan_models generator (GeneratorBase), got {type(generator).__name__}")
-    if tuple(generator.image_shape) != (1, 28, 28):
-        raise ValueError(f"the {dataset} classifier judges 1 x 28 x 28 images; this generator makes "
-                         f"{' x '.join(map(str, generator.image_shape))}")
+    record = find_classifier(dataset)
+    expected = INPUT_SHAPES[dataset]
+    if tuple(generator.image_shape) != expected:
+        raise ValueError(f"the {dataset} classifier judges {' x '.join(map(str, expected))} images; this generator "
+                         f"makes {' x '.join(map(str, generator.image_shape))}")
     if n_samples < 2:
         raise ValueError(f"n_samples must be >= 2 (a covariance needs two samples), got {n_samples}")
-    record = find_classifier(dataset)
     classifier = load_classifier(dataset)
-    test_images, test_labels = load_digits(dataset, data_root, split="test")
-    n = min(n_samples, len(test_images))
-    test, test_labels = _subset(test_images, test_labels, n, seed)
-    test_features = classify(classifier, test)[0]
+    test, test_labels, _ = load_labelled_images(dataset, data_root, split="test")
+    train, train_labels, _ = load_labelled_images(dataset, data_root, split="train")
+    n = min(n_samples, len(test))
+    held_out, held_out_labels = _subset(test, n, seed, test_labels)
+    test_features = classify(classifier, to_unit_range(held_out))[0]
     reference = feature_statistics(test_features)
-    real, real_labels = _subset(*load_digits(dataset, data_root, split="train"), n, seed)
-    real_scores = classify(classifier, real)
-    if generator.num_classes and generator.num_classes != classifier.head.out_features:
-        raise ValueError(f"the generator has {generator.num_classes} classes, the {dataset} classifier "
-                         f"{classifier.head.out_features}")
+    classes = DATASETS[dataset].classes
+    if generator.num_classes and generator.num_classes != len(classes):
+        raise ValueError(f"the generator has {generator.num_classes} classes, the {dataset} classifier {len(classes)}")
     labels = balanced_labels(n, generator.num_classes) if generator.num_classes else None
-    fake_scores = classify(classifier, to_unit_range(generate(generator, n, seed, labels=labels)))  # 8-bit images
+    fake = generate(generator, n, seed, labels=labels)  # the 8-bit images a user would save
+    real, real_labels = _subset(train, n, seed, train_labels)
+    fake_scores, real_scores = classify(classifier, to_unit_range(fake)), classify(classifier, to_unit_range(real))
+    checked = min(n, COPY_CHECK_IMAGES)
     report = EvaluationReport(
         dataset=dataset, samples=n, seed=seed, classifier=record.file, feature_layer=FEATURE_LAYER,
-        generated=sample_quality(*fake_scores, reference), real=sample_quality(*real_scores, reference))
+        generated=sample_quality(*fake_scores, reference), real=sample_quality(*real_scores, reference),
+        class_names=list(classes),
+        copy_check=copy_check(fake[:checked], held_out[:checked], train) if len(train) <= COPY_CHECK_MAX_TRAIN
+        else None)
     if labels is not None:
-        report.generated_classes = class_quality(*fake_scores, labels.numpy(), test_features, test_labels)
-        report.real_classes = class_quality(*real_scores, real_labels, test_features, test_labels)
+        report.generated_classes = class_quality(*fake_scores, labels.numpy(), test_features, held_out_labels)
+        report.real_classes = class_quality(*real_scores, real_labels, test_features, held_out_labels)
     return report

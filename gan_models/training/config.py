@@ -8,6 +8,7 @@ which accepts what older versions wrote.
 from dataclasses import asdict, dataclass, fields
 
 from gan_models.data import get_dataset
+from gan_models.emoji import EMOJI_DESIGNS
 from gan_models.losses import get_loss
 from gan_models.noise import MAX_SEED, check_noise_kind
 from gan_models.specs import get_spec
@@ -26,7 +27,8 @@ class TrainConfig:
     """Everything that defines a training run; None means "the model's default" until `resolved()`."""
 
     model: str = "fcgan"  # which GAN: fcgan, lsgan, dcgan (28 x 28) or dcgan64 (see `gan-models models`)
-    dataset: str = "mnist"  # mnist, fashion-mnist, celeba or folder
+    dataset: str = "mnist"  # mnist, fashion-mnist, celeba, folder or emoji (Emoji64)
+    emoji_design: str = "both"  # with --dataset emoji: google (Noto), twitter (Twemoji) or both
     conditional: bool = False  # class-conditional G(z, label) and projection D(x, label); needs a labelled dataset
     data_root: str | None = None  # data folder; default $GAN_MODELS_DATA, else ./data
     download: bool = False  # let torchvision fetch a missing dataset (needs internet)
@@ -90,7 +92,7 @@ class TrainConfig:
                   "ema_decay": 0 <= self.ema_decay < 1, "gp_weight": self.gp_weight >= 0,
                   "grid_every": self.grid_every >= 0, "checkpoint_every": self.checkpoint_every >= 0,
                   "max_images": self.max_images is None or self.max_images >= 1,
-                  "seed": 0 <= self.seed <= MAX_SEED,
+                  "seed": 0 <= self.seed <= MAX_SEED, "emoji_design": self.emoji_design in EMOJI_DESIGNS,
                   "lr_g": self.lr_g is None or self.lr_g > 0, "lr_d": self.lr_d is None or self.lr_d > 0}
         bad = [name for name, ok in checks.items() if not ok]
         if bad:

@@ -28,11 +28,11 @@ def load_trainset(config: TrainConfig, image_shape: tuple[int, int, int], classe
             raise ValueError("a conditional run loads its labelled dataset itself; pass no images")
         images, labels, found = load_labelled_images(config.dataset, config.data_root, split=config.split,
                                                      download=config.download, image_size=image_shape[-1],
-                                                     channels=config.channels)
+                                                     channels=config.channels, emoji_design=config.emoji_design)
         assert found == classes, "dataset_classes and load_labelled_images disagree"
     elif images is None:
         images = load_images(config.dataset, config.data_root, split=config.split, download=config.download,
-                             image_size=image_shape[-1], channels=config.channels)
+                             image_size=image_shape[-1], channels=config.channels, emoji_design=config.emoji_design)
     if images.dim() != 4 or tuple(images.shape[1:]) != tuple(image_shape):
         raise ValueError(f"training images must be (N, {', '.join(map(str, image_shape))}), got {tuple(images.shape)}")
     if config.max_images:

@@ -1,17 +1,19 @@
 """gan_models/quality/classifier.py: the shipped classifiers are small, accurate and hash-checked."""
 import pytest
+import torch
 
 from gan_models import registry
 from gan_models.data import to_unit_range
 from gan_models.quality import classifier
-from gan_models.quality.classifier import CLASSIFIERS, load_classifier, load_labelled
+from gan_models.quality.classifier import CLASSIFIERS, Classifier, load_classifier, load_labelled
 from gan_models.quality.metrics import (
     classify,
 )
 from gan_models.registry import WEIGHTS_DIR, WeightsIntegrityError, load_checked_state_dict
 
 # Measured test accuracies (see classifiers.json) less a margin for thread-count round-off.
-MIN_ACCURACY = {"mnist": 0.975, "fashion-mnist": 0.895}
+MIN_ACCURACY = {"mnist": 0.975, "fashion-mnist": 0.895, "emoji": 0.81}
+PARAMETERS = {"mnist": 98_442, "fashion-mnist": 98_442, "emoji": 361_002}  # 1 x 28 x 28 and 3 x 64 x 64 inputs
 
 
 def test_a_tampered_or_missing_shipped_classifier_fails_its_hash_check(tmp_path, monkeypatch):
@@ -35,8 +37,9 @@ def test_shipped_classifier_weights_are_small_and_hash_checked(dataset, tmp_path
     # That each record names an existing file with its sha256 is checked for every record in test_registry.py.
     record = CLASSIFIERS[dataset]
     path = WEIGHTS_DIR / record.file
-    assert path.stat().st_size < 500_000  # small enough to ship inside the package
-    assert sum(p.numel() for p in load_classifier(dataset).parameters()) == 98_442
+    parameters = PARAMETERS[dataset]
+    assert sum(p.numel() for p in load_classifier(dataset).parameters()) == parameters
+    assert path.stat().st_size < 4 * parameters + 10_000  # float32 and little else: 0.4 MB, or 1.5 MB for emoji
     tampered = tmp_path / record.file
     data = bytearray(path.read_bytes())
     data[-100] ^= 1
@@ -52,3 +55,17 @@ def test_classifier_accuracy_on_the_test_split(dataset, data_root):
     _, probabilities = classify(load_classifier(dataset), to_unit_range(images))
     accuracy = (probabilities.argmax(axis=1) == labels.numpy()).mean()
     assert accuracy >= MIN_ACCURACY[dataset]
+
+
+@pytest.mark.parametrize("shape, params", [((1, 28, 28), 98_442), ((3, 64, 64), 361_002)])
+def test_classifier_sizes(shape, params):
+    net = Classifier(shape)
+    assert sum(p.numel() for p in net.parameters()) == params
+    assert net.features(torch.zeros(2, *shape)).shape == (2, 128)
+    with pytest.raises(ValueError, match=r"images must have shape \(N, 3, 64, 64\)"):
+        Classifier((3, 64, 64)).features(torch.zeros(2, 1, 28, 28))
+
+
+def test_classifier_refuses_other_shapes():
+    with pytest.raises(ValueError, match=r"takes \(1, 28, 28\) or \(3, 64, 64\) images, got \(3, 32, 32\)"):
+        Classifier((3, 32, 32))

@@ -6,14 +6,18 @@ import pytest
 import torch
 
 from gan_models.data import load_images, to_unit_range
+from gan_models.emoji import EMOJI_CATEGORIES, load_emoji
+from gan_models.nets.base import GeneratorBase
 from gan_models.quality.classifier import CLASSIFIERS, load_classifier
 from gan_models.quality.metrics import (
     class_coverage,
     class_quality,
     classify,
+    copy_check,
     evaluate_generator,
     feature_statistics,
     frechet_distance,
+    nearest_distances,
 )
 from gan_models.registry import build_generator
 from tests.helpers import tiny_fcgan_generator
@@ -104,6 +108,69 @@ def test_evaluate_caps_samples_at_the_test_split(data_root):
     assert report.samples == CLASSIFIERS["mnist"].test_images
 
 
+# The copy check: distances to the nearest training image, by hand and on real data.
+
+def _flat(*values: int) -> torch.Tensor:
+    """uint8 images (N, 3, 4, 4), image i filled with values[i]."""
+    return torch.tensor(values, dtype=torch.uint8).view(-1, 1, 1, 1).expand(-1, 3, 4, 4).contiguous()
+
+
+def test_nearest_distances_by_hand():
+    references = _flat(0, 51, 51)
+    half = _flat(0)
+    half[..., :2] = 255  # half white, half black: RMS to black sqrt(0.5), to 51 (nearer) sqrt((0.8^2 + 0.2^2) / 2)
+    distances = nearest_distances(torch.cat([_flat(51, 255, 102, 0), half]), references, batch_size=2)
+    assert distances == pytest.approx([0.0, 0.8, 0.2, 0.0, np.sqrt(0.34)], abs=1e-12)
+
+
+def test_copy_check_reports_both_medians():
+    check = copy_check(_flat(0, 10, 20), _flat(102, 102, 153), _flat(0, 255))
+    # generated: 0, 10/255, 20/255 from black -> median 10/255; held out: 0.4 each (153 is 0.4 from white)
+    assert (check.images, check.train_images) == (3, 2)
+    assert check.generated_median == pytest.approx(10 / 255, abs=1e-12)
+    assert check.held_out_median == pytest.approx(0.4, abs=1e-12)
+
+
+def test_images_of_different_shapes_are_refused():
+    with pytest.raises(ValueError, match="differ in shape"):
+        nearest_distances(_flat(0), torch.zeros(1, 1, 4, 4, dtype=torch.uint8))
+
+
+class _Memoriser(GeneratorBase):
+    """A 'generator' that returns training images: the copy check must catch it."""
+
+    def __init__(self, images: torch.Tensor) -> None:
+        super().__init__(8, images.shape[1], images.shape[-1], "normal")
+        self.images = torch.nn.Parameter(to_unit_range(images), requires_grad=False)
+
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        return self.images[(z[:, 0].abs() * 1e4).long() % len(self.images)]
+
+
+def test_a_memorising_emoji_generator_scores_zero_against_the_held_out_figure(data_root):
+    train, _ = load_emoji(data_root, split="train")
+    report = evaluate_generator(_Memoriser(train), "emoji", data_root, n_samples=10_000, seed=0)
+    assert report.samples == 788 and report.class_names == list(EMOJI_CATEGORIES)
+    check = report.copy_check
+    assert (check.images, check.train_images) == (788, 6784)
+    assert check.generated_median == 0.0
+    # measured: held-out emoji lie 0.155 (RMS, 0..1 scale) from their nearest training emoji
+    assert check.held_out_median == pytest.approx(0.155425, abs=1e-6)
+    # training images score like training images: the real floor's distance, the same eight categories above 2%
+    # (activities, 2.3% of the images, is predicted for 1.0-1.8%; component for 0.1-0.3%)
+    assert report.real.frechet_distance == pytest.approx(34.62, abs=0.01)
+    assert report.generated.frechet_distance == pytest.approx(34.55, abs=0.01)
+    assert report.generated.classes_covered == report.real.classes_covered == 8
+
+
+def test_the_copy_check_runs_for_small_training_sets_only(data_root):
+    generator = build_generator("fcgan", nz=4, ngf=16)
+    mnist = evaluate_generator(generator, "mnist", data_root, n_samples=50)
+    assert (mnist.copy_check.images, mnist.copy_check.train_images) == (50, 8000)
+    assert mnist.copy_check.generated_median > mnist.copy_check.held_out_median  # noise is far from any digit
+    assert evaluate_generator(generator, "fashion-mnist", data_root, n_samples=50).copy_check is None  # 60,000
+
+
 def test_class_quality_by_hand():
     rng = np.random.default_rng(0)
     reference = rng.normal(size=(40, 3))
@@ -121,7 +188,6 @@ def test_class_quality_by_hand():
     assert same.class_accuracy == 1.0
     with pytest.raises(ValueError, match="class 1 has 1 images and 20 reference images"):
         class_quality(features[:5], probabilities[:5], labels[:5], reference, reference_labels)
-
 
 
 def test_evaluate_measures_a_conditional_generator_class_by_class(data_root):

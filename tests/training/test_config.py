@@ -1,4 +1,6 @@
 """TrainConfig: saved configs of any version are read, with old names mapped and missing fields defaulted."""
+import dataclasses
+
 import pytest
 
 from gan_models.training.config import TrainConfig, config_differences
@@ -22,3 +24,12 @@ def test_model_defaults_come_from_the_model_spec():
         assert (config.nz, config.lr_g, config.lr_d, config.loss) == (spec.nz, spec.lr_g, spec.lr_d, spec.loss)
     assert TrainConfig(model="dcgan64", dataset="mnist").resolved().channels == 1  # the dataset's channels
     assert TrainConfig(model="dcgan64", dataset="celeba").resolved().channels == 3
+
+
+def test_emoji_design_is_checked_and_an_older_config_without_it_resumes():
+    with pytest.raises(ValueError, match="emoji_design='apple'"):
+        TrainConfig(dataset="emoji", emoji_design="apple").resolved()
+    saved = dataclasses.asdict(TrainConfig())
+    del saved["emoji_design"]  # a config.json written before the field existed
+    assert config_differences(saved, TrainConfig()) == []
+    assert config_differences(saved, TrainConfig(emoji_design="google")) == ["emoji_design: 'both' -> 'google'"]

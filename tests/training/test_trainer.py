@@ -6,10 +6,12 @@ import statistics
 import time
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
 
+from gan_models.emoji import EMOJI_CATEGORIES, load_emoji
 from gan_models.nets.conditional import ConditionalGenerator
 from gan_models.sources import from_checkpoint
 from gan_models.training import rundir
@@ -353,13 +355,27 @@ def test_wgan_gp_on_a_batchnorm_critic_warns(tmp_path, capsys, tiny_images):
     assert no_batchnorm.report.warnings == []
 
 
+def test_the_trainer_reads_the_chosen_design(tmp_path):
+    for design in ("google", "twitter"):
+        for c, category in enumerate(EMOJI_CATEGORIES):
+            (tmp_path / "Emoji64" / design / category).mkdir(parents=True)
+            for i in range(3):
+                pixels = np.full((64, 64, 4), (c, i, len(design), 255), dtype=np.uint8)
+                Image.fromarray(pixels, "RGBA").save(tmp_path / "Emoji64" / design / category / f"{i}.png")
+    config = TrainConfig(model="dcgan64", dataset="emoji", emoji_design="twitter", data_root=str(tmp_path),
+                         ngf=4, ndf=4, batch_size=4, progress=False)
+    trainer = Trainer(config, tmp_path / "run")
+    expected, _ = load_emoji(tmp_path, split="train", design="twitter")
+    assert trainer.images.shape == (20, 3, 64, 64)  # 2 of 3 per category train (1 held out), 10 categories
+    assert torch.equal(trainer.images, expected) and trainer.images[:, 2].eq(len("twitter")).all()
+
+
 # Conditional runs: the smallest DCGAN-28 on 64 labelled MNIST images.
 CONDITIONAL = dict(model="dcgan", ngf=4, ndf=4, nz=8, batch_size=16, max_images=64, progress=False, conditional=True)
 
 
 def conditional_config(data_root, **changes) -> TrainConfig:
     return TrainConfig(**{**CONDITIONAL, "data_root": str(data_root), "epochs": 3, **changes})
-
 
 
 @pytest.mark.parametrize("options", [
@@ -395,7 +411,6 @@ def test_conditional_run_interrupted_then_resumed_equals_uninterrupted(tmp_path,
     assert "embed.weight" in load_checkpoint(whole.checkpoint)["discriminator"]  # the projection was trained
 
 
-
 def test_conditional_checkpoint_rebuilds_a_generator_with_the_class_names(tmp_path, data_root):
     result = train(conditional_config(data_root, dataset="fashion-mnist", epochs=1, ema_decay=0.9), tmp_path)
     state = load_checkpoint(result.checkpoint)
@@ -406,12 +421,10 @@ def test_conditional_checkpoint_rebuilds_a_generator_with_the_class_names(tmp_pa
     assert generator.sample(3, labels="Sneaker", seed=0).shape == (3, 1, 28, 28)
 
 
-
 def test_the_grid_shows_one_row_per_class(tmp_path, data_root):
     train(conditional_config(data_root, epochs=1), tmp_path)
     with Image.open(tmp_path / "grids" / "epoch_0001.png") as grid:
         assert grid.size == (8 * 30 + 2, 10 * 30 + 2)  # 8 latents across, 10 classes down, 2-pixel padding
-
 
 
 def test_the_same_latent_in_each_row_differs_by_class(tmp_path, data_root):
@@ -423,11 +436,9 @@ def test_the_same_latent_in_each_row_differs_by_class(tmp_path, data_root):
     assert (rows[1:] - rows[:1]).abs().amax(dim=2).min() > 0  # one latent, ten classes, ten images
 
 
-
 def test_a_dataset_without_labels_is_refused_in_one_line(tmp_path):
     with pytest.raises(ValueError, match=r"^a conditional GAN needs labelled images, but celeba has no class labels"):
         Trainer(TrainConfig(model="dcgan64", dataset="celeba", conditional=True, data_root=str(tmp_path)), tmp_path)
-
 
 
 def test_a_folder_of_class_subfolders_trains_and_a_changed_one_does_not_resume(tmp_path):

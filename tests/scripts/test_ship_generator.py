@@ -1,0 +1,33 @@
+"""scripts/ship_generator.py: README's weight table and the credits it prints for emoji weights."""
+import dataclasses
+
+from gan_models import registry
+from gan_models.emoji import EMOJI_CREDITS
+from tests.helpers import REPO
+
+
+def test_readme_table_prints_the_credits_of_emoji_weights(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / "scripts"))
+    from ship_generator import readme_table
+
+    mnist = registry.WEIGHTS[0]
+    emoji = dataclasses.replace(mnist, model="dcgan64", dataset="emoji", credits=EMOJI_CREDITS)
+    table = readme_table((mnist, emoji))
+    assert table.endswith("\n".join(["Weights trained on emoji credit its images:",
+                                     *(f"- {line}" for line in EMOJI_CREDITS)]))
+    assert "credit" not in readme_table((mnist,))
+
+
+def test_class_share_failures_by_hand(monkeypatch):
+    from types import SimpleNamespace
+
+    monkeypatch.syspath_prepend(str(REPO / "scripts"))
+    from ship_generator import class_share_failures
+
+    # generated vs real shares: a within 2x (0.30 vs 0.20), b over (0.45 vs 0.20), c under (0.04 vs 0.10),
+    # d exactly half (0.05 vs 0.10) passes; e is 1% of the data, so its 0.16 vs 0.40 is not judged
+    report = SimpleNamespace(class_names=["a", "b", "c", "d", "e"],
+                             generated=SimpleNamespace(class_histogram=[0.30, 0.45, 0.04, 0.05, 0.16]),
+                             real=SimpleNamespace(class_histogram=[0.20, 0.20, 0.10, 0.10, 0.40]))
+    assert class_share_failures(report, [0.3, 0.3, 0.2, 0.19, 0.01]) == [
+        "b: 45.0% of samples, 20.0% of real images", "c: 4.0% of samples, 10.0% of real images"]

@@ -7,7 +7,13 @@ BIN := $(VENV)/bin
 GAN_MODELS_DATA ?= $(abspath ../shared/data)
 export GAN_MODELS_DATA
 
-.PHONY: demo test clean
+# The browser test drives Debian's chromium with chromium-driver; installed once, when missing (root or sudo).
+CHROMIUM := /usr/bin/chromium /usr/bin/chromedriver
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# onnxruntime-web, pinned by web/package-lock.json, for `gan-models export --web` and the browser test.
+ORT_WEB := web/node_modules/.package-lock.json
+
+.PHONY: demo test web clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,14 +21,25 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(BIN)/pip install -e '.[dev]'
 	touch $@
 
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
+
+$(ORT_WEB): web/package.json web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund
+	touch $@
+
+## web: install onnxruntime-web (npm), which `gan-models export --web DIR` copies into the page
+web: $(ORT_WEB)
+
 ## demo: install, then build every network, write sample grids, and train briefly if data is found
 demo: $(VENV)/.installed
 	$(BIN)/gan-models demo --out runs/demo
 
-## test: install, lint (ruff, configured in pyproject.toml), then run the test suite
-test: $(VENV)/.installed
+## test: install (with chromium and onnxruntime-web for the browser test), lint (ruff), run the test suite
+test: $(VENV)/.installed $(CHROMIUM) $(ORT_WEB)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache web/node_modules

@@ -1,15 +1,16 @@
-"""Generator inference speed on CPU: PyTorch eager vs onnxruntime, same run, same threads.
+"""Generator inference speed on CPU: PyTorch eager vs onnxruntime (float32 and int8), same run, same threads.
 
 For each generator at its default width (fcgan, dcgan, dcgan64) and batch size (1 and 256),
-measures the latency of one call and the images per second it implies, prints a table and
-writes JSON. onnxruntime sessions come from export.session.make_session, the configuration
+measures the latency of one call in PyTorch, in onnxruntime on the float32 export, and in
+onnxruntime on its int8 quantization (export.int8, dynamic), prints a table with the file sizes
+and writes JSON. onnxruntime sessions come from export.session.make_session, the configuration
 validation uses too; both runtimes get torch.get_num_threads() threads.
 
 onnxruntime's idle threads spin between runs (--no-spin-wait to turn that off), as they would on a
 dedicated inference host; on a busy machine spinning costs more than it saves (see make_session).
 
-Paired rounds: each round times a block of PyTorch calls and a block of onnxruntime calls back
-to back (which goes first alternates), after a pause that lets the other runtime's spinning
+Paired rounds: each round times a block of PyTorch calls and a block of each onnxruntime session
+back to back (which goes first rotates), after a pause that lets the other runtime's spinning
 threads go to sleep. The speed-up is the median over rounds of the per-round ratio of the two
 blocks' median latencies. On a shared machine the load changes from second to second; a ratio
 within one round compares the runtimes under the same load, and the median over rounds ignores
@@ -30,6 +31,7 @@ import numpy as np
 import onnxruntime
 import torch
 
+from export.int8 import quantize_onnx
 from export.onnx import INPUT_NAME, export_onnx
 from export.session import make_session
 from gan_models.registry import build_generator
@@ -51,37 +53,49 @@ def block_median_ms(call, seconds: float, min_calls: int = 3) -> float:
     return statistics.median(times) * 1e3
 
 
-def measure_cell(eager, ort, seconds: float, rounds: int) -> dict:
-    """Paired rounds of `eager` and `ort` blocks; latencies in ms and the per-round speed-ups."""
-    eager_ms, ort_ms = [], []
-    block_s = seconds / (2 * rounds)
+def measure_cell(calls: dict, seconds: float, rounds: int) -> dict:
+    """Paired rounds of one block per runtime in `calls` (name -> callable; the first is PyTorch, the reference).
+
+    The order of the blocks rotates from round to round. Returns each runtime's median latency in ms
+    and, for the others, the median over rounds of the per-round speed-up over the reference.
+    """
+    names = list(calls)
+    times = {name: [] for name in names}
+    block_s = seconds / (len(names) * rounds)
     for index in range(rounds):
-        if index % 2:
-            ort_ms.append(block_median_ms(ort, block_s))
-            eager_ms.append(block_median_ms(eager, block_s))
-        else:
-            eager_ms.append(block_median_ms(eager, block_s))
-            ort_ms.append(block_median_ms(ort, block_s))
-    speedups = [e / o for e, o in zip(eager_ms, ort_ms, strict=True)]
-    return {"pytorch_ms": statistics.median(eager_ms), "onnxruntime_ms": statistics.median(ort_ms),
-            "speedup": statistics.median(speedups), "speedup_min": min(speedups), "speedup_max": max(speedups),
-            "rounds_onnxruntime_faster": sum(s > 1 for s in speedups),
-            "rounds": {"pytorch_ms": eager_ms, "onnxruntime_ms": ort_ms}}
+        shift = index % len(names)
+        for name in names[shift:] + names[:shift]:
+            times[name].append(block_median_ms(calls[name], block_s))
+    reference = names[0]
+    cell = {f"{name}_ms": statistics.median(times[name]) for name in names}
+    for name in names[1:]:
+        speedups = [r / t for r, t in zip(times[reference], times[name], strict=True)]
+        cell[f"{name}_speedup"] = statistics.median(speedups)
+        cell[f"{name}_speedup_range"] = [min(speedups), max(speedups)]
+        cell[f"{name}_faster_rounds"] = sum(s > 1 for s in speedups)
+    cell["rounds"] = {f"{name}_ms": times[name] for name in names}
+    return cell
 
 
 def measure(name: str, folder: Path, seconds: float, rounds: int, spin_wait: bool) -> list[dict]:
-    """One generator: a cell per batch size in BATCH_SIZES."""
+    """One generator: a cell per batch size in BATCH_SIZES, PyTorch vs float32 and int8 ONNX."""
     torch.manual_seed(0)
     generator = build_generator(name).eval()
-    session = make_session(export_onnx(generator, folder / f"{name}.onnx", model=name), spin_wait=spin_wait)
+    fp32 = export_onnx(generator, folder / f"{name}.onnx", model=name)
+    int8 = quantize_onnx(fp32, folder / f"{name}.int8.onnx")
+    sessions = {runtime: make_session(path, spin_wait=spin_wait) for runtime, path in (("onnxruntime", fp32),
+                                                                                        ("int8", int8))}
+    sizes = {"fp32_mb": fp32.stat().st_size / 1e6, "int8_mb": int8.stat().st_size / 1e6}
     cells = []
     for batch in BATCH_SIZES:
         z = torch.randn(batch, generator.nz)
         feed = {INPUT_NAME: z.numpy()}
+        calls = {"pytorch": partial(generator, z), **{runtime: partial(session.run, None, feed)
+                                                      for runtime, session in sessions.items()}}
         with torch.inference_mode():
-            cell = measure_cell(partial(generator, z), partial(session.run, None, feed), seconds, rounds)
-        cells.append({"model": name, "batch": batch, **cell})
-    return cells  # the session is released here, before the next model's is built
+            cell = measure_cell(calls, seconds, rounds)
+        cells.append({"model": name, "batch": batch, **sizes, **cell})
+    return cells  # the sessions are released here, before the next model's are built
 
 
 def main() -> None:
@@ -98,12 +112,12 @@ def main() -> None:
         for name in MODELS:
             cells += measure(name, Path(folder), args.seconds, args.rounds, args.spin_wait)
 
-    print(f"{'model':<8} {'batch':>5} {'PyTorch ms':>11} {'ORT ms':>9} {'ORT img/s':>10} {'speed-up':>9} "
-          f"{'range':>11} {'ORT faster':>11}")
+    print(f"{'model':<8} {'batch':>5} {'PyTorch ms':>11} {'ORT ms':>9} {'speed-up':>9} {'int8 ms':>9} {'speed-up':>9} "
+          f"{'int8 img/s':>10} {'fp32 MB':>8} {'int8 MB':>8}")
     for c in cells:
         print(f"{c['model']:<8} {c['batch']:>5} {c['pytorch_ms']:>11.3f} {c['onnxruntime_ms']:>9.3f} "
-              f"{c['batch'] / c['onnxruntime_ms'] * 1e3:>10.0f} {c['speedup']:>8.2f}x "
-              f"{c['speedup_min']:>5.2f}-{c['speedup_max']:<5.2f} {c['rounds_onnxruntime_faster']:>5}/{args.rounds}")
+              f"{c['onnxruntime_speedup']:>8.2f}x {c['int8_ms']:>9.3f} {c['int8_speedup']:>8.2f}x "
+              f"{c['batch'] / c['int8_ms'] * 1e3:>10.0f} {c['fp32_mb']:>8.2f} {c['int8_mb']:>8.2f}")
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     environment = {"torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "numpy": np.__version__,

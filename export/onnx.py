@@ -1,40 +1,48 @@
-"""PyTorch generator -> ONNX file: named input `z` (batch, nz), named output `images`, dynamic batch.
+"""PyTorch generator -> ONNX file: inputs `z` (batch, nz) [and `labels` (batch,)], output `images`, dynamic batch.
 
-Exporter: the TorchScript exporter (`torch.onnx.export(..., dynamo=False)`). Our generators are
-straight-line graphs (Linear, ConvTranspose2d, BatchNorm, ReLU, Tanh) that it traces exactly, it
-handles `dynamic_axes` directly and it needs no extra dependency; torch 2.14's default dynamo
-exporter would add onnxscript to the install for no gain here. torch marks the TorchScript
-exporter deprecated: when it is removed, switch `_trace_to_onnx` to `dynamo=True` with
-`dynamic_shapes` and add onnxscript to the `export` extra; the validation stays as it is.
-It writes opsets 17 to 20 natively, hence SUPPORTED_OPSETS.
+Exporter: torch's torch.export-based exporter by default, the TorchScript one on request (see
+export/exporters.py for both and the opsets each writes). The interface is the same either way
+(export/interface.py), and the metadata_props record which exporter wrote the file.
 
-We trace `generator.generate`, not `forward`: `forward` checks z's shape in Python, which a tracer
-can only freeze into constants. The ONNX graph declares z as (batch, nz) instead, so onnxruntime
-rejects a wrong nz itself.
+For a plain generator we export `generator.generate`, not `forward`: `forward` checks z's shape in
+Python, which the TorchScript tracer can only freeze into constants. The ONNX graph declares z as
+(batch, nz) instead, so onnxruntime rejects a wrong nz itself. A conditional generator is exported
+through its `forward(z, labels)`, the one interface it promises.
 """
 import copy
+import json
 import os
-import warnings
 from pathlib import Path
 
 import onnx
 import torch
 from torch import nn
 
+from export.exporters import (
+    DEFAULT_EXPORTER,
+    DEFAULT_OPSET,
+    EXPORTERS,
+    SUPPORTED_OPSETS,
+    check_exporter,
+    check_opset,
+    to_onnx,
+)
+from export.interface import INPUT_NAME, LABELS_NAME, OUTPUT_NAME, example_inputs, input_names, is_conditional
 from gan_models import __version__
 from gan_models.atomic import atomic_write
 from gan_models.nets.base import GeneratorBase
 
-INPUT_NAME = "z"  # (batch, nz) float32 latents
-OUTPUT_NAME = "images"  # (batch, C, H, W) float32 in [-1, 1]
-BATCH_AXIS = "batch"
-DEFAULT_OPSET = 17
-SUPPORTED_OPSETS = range(17, 21)  # what the TorchScript exporter writes natively
+__all__ = ["DEFAULT_EXPORTER", "DEFAULT_OPSET", "EXPORTERS", "INPUT_NAME", "LABELS_NAME", "OUTPUT_NAME",
+           "ONNX_PRECISIONS", "SUPPORTED_OPSETS", "check_exporter", "check_generator", "check_opset", "export_onnx",
+           "model_metadata", "read_metadata"]
+
 VALUE_RANGE = "[-1, 1]"
+ONNX_PRECISIONS = ("fp32", "fp16", "int8")  # how the file stores and computes; "int8" files come from export.int8
+PRECISION_KEY = "precision"  # the metadata_props key of the onnx_precision (the name files have always used)
 
 
 class _Generate(nn.Module):
-    """Wraps a generator so the traced graph is `generate(z)`, optionally computed in float16.
+    """Wraps a plain generator so the exported graph is `generate(z)`, optionally computed in float16.
 
     In fp16 mode the interface stays float32: z is cast to half on entry and the images back to
     float on exit, so callers never handle half tensors and onnxruntime's CPU provider can run it.
@@ -50,17 +58,18 @@ class _Generate(nn.Module):
         return self.generator.generate(z)
 
 
-def check_opset(opset: int) -> int:
-    """Return `opset` if the exporter writes it, else raise ValueError naming the range."""
-    if not isinstance(opset, int) or opset not in SUPPORTED_OPSETS:
-        raise ValueError(f"opset {opset!r} is not supported; choose {SUPPORTED_OPSETS.start} to "
-                         f"{SUPPORTED_OPSETS.stop - 1} (default {DEFAULT_OPSET})")
-    return opset
+class _GenerateConditional(_Generate):
+    """The same for a conditional generator: `G(z, labels)`, labels int64 class indices in every mode."""
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        if self.fp16:
+            return self.generator(z.half(), labels).float()
+        return self.generator(z, labels)
 
 
-def model_metadata(generator: GeneratorBase, *, model: str | None, dataset: str | None,
-                   source_sha256: str | None, fp16: bool) -> dict[str, str]:
-    """The metadata_props written into the ONNX file: what a consumer needs to feed and read it."""
+def model_metadata(generator: GeneratorBase, *, model: str | None, dataset: str | None, source_sha256: str | None,
+                   onnx_precision: str = "fp32", exporter: str = DEFAULT_EXPORTER) -> dict[str, str]:
+    """The metadata_props written into the ONNX file: what a consumer needs to feed and read it, and its provenance."""
     meta = {
         "model": model or f"{type(generator).__module__}.{type(generator).__qualname__}",
         "nz": str(generator.nz),
@@ -68,9 +77,14 @@ def model_metadata(generator: GeneratorBase, *, model: str | None, dataset: str 
         "value_range": VALUE_RANGE,
         "noise": generator.noise,
         "dataset": dataset or "unknown",
-        "precision": "fp16" if fp16 else "fp32",
+        PRECISION_KEY: onnx_precision,
+        "exporter": exporter,
+        "torch_version": torch.__version__,
         "gan_models_version": __version__,
     }
+    if is_conditional(generator):
+        meta["num_classes"] = str(generator.num_classes)
+        meta["classes"] = json.dumps(list(generator.classes))  # a JSON list: names may hold commas
     if source_sha256:
         meta["source_sha256"] = source_sha256
     return meta
@@ -82,22 +96,11 @@ def read_metadata(model_or_path: onnx.ModelProto | str | os.PathLike) -> dict[st
     return {prop.key: prop.value for prop in proto.metadata_props}
 
 
-def _trace_to_onnx(module: nn.Module, example: torch.Tensor, path: Path, opset: int, batch_dynamic: bool) -> None:
-    axes = {INPUT_NAME: {0: BATCH_AXIS}, OUTPUT_NAME: {0: BATCH_AXIS}} if batch_dynamic else None
-    with warnings.catch_warnings():
-        # The exporter's deprecation notice is about the choice documented above, not news to the user.
-        warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export", category=DeprecationWarning)
-        warnings.filterwarnings("ignore", message="The feature will be removed", category=DeprecationWarning)
-        torch.onnx.export(module, (example,), os.fspath(path), dynamo=False, export_params=True,
-                          opset_version=opset, do_constant_folding=True, input_names=[INPUT_NAME],
-                          output_names=[OUTPUT_NAME], dynamic_axes=axes)
-
-
 def _declare_image_shape(proto: onnx.ModelProto, image_shape: tuple[int, int, int]) -> None:
     """Write (C, H, W) into the output's declared shape.
 
-    The tracer leaves them symbolic after a reshape (the FC generator's view), which would hide
-    the image size from consumers; the batch axis keeps its name or fixed size.
+    The TorchScript tracer leaves them symbolic after a reshape (the FC generator's view), which
+    would hide the image size from consumers; the batch axis keeps its name or fixed size.
     """
     dims = proto.graph.output[0].type.tensor_type.shape.dim
     for dim, size in zip(dims[1:], image_shape, strict=True):
@@ -112,24 +115,26 @@ def check_generator(generator, caller: str) -> None:
                         "discriminators are not exported")
 
 
-def export_onnx(generator: GeneratorBase, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET,
-                batch_dynamic: bool = True, batch_size: int = 2, fp16: bool = False, model: str | None = None,
-                dataset: str | None = None, source_sha256: str | None = None) -> Path:
+def export_onnx(generator: GeneratorBase, path: str | os.PathLike, *, exporter: str = DEFAULT_EXPORTER,
+                opset: int = DEFAULT_OPSET, batch_dynamic: bool = True, batch_size: int = 2, fp16: bool = False,
+                model: str | None = None, dataset: str | None = None, source_sha256: str | None = None) -> Path:
     """Write `generator` in eval mode to an ONNX file and check it with onnx.checker (full_check).
 
-    The graph maps input "z" (batch, nz) float32 to output "images" (batch, C, H, W) float32 in
-    [-1, 1]. BatchNorm uses its running statistics (eval mode); constants are folded. The caller's
-    module is not modified: a CPU float32 copy is exported (half precision when `fp16`).
-    The file is written atomically: a failed export or check leaves no file at `path`.
+    The graph maps input "z" (batch, nz) float32 (and "labels" (batch,) int64 for a conditional
+    generator) to output "images" (batch, C, H, W) float32 in [-1, 1]. BatchNorm uses its running
+    statistics (eval mode); constants are folded. The caller's module is not modified: a CPU
+    float32 copy is exported (half precision when `fp16`). The file is written atomically: a
+    failed export or check leaves no file at `path`.
 
     Args:
         generator: a gan-models generator (pass the EMA generator when you have one; the
             checkpoint and hub loaders in `gan_models.sources` already do).
         path: where to write the .onnx file; its folder is created.
-        opset: ONNX opset, one of SUPPORTED_OPSETS (17 to 20).
+        exporter: "dynamo" (torch.export-based, default) or "torchscript" (deprecated by torch).
+        opset: ONNX opset, one of SUPPORTED_OPSETS[exporter] (dynamo 18 to 20, torchscript 17 to 20).
         batch_dynamic: declare the batch axis dynamic; otherwise it is fixed at `batch_size`.
-        batch_size: batch of the example latents used for tracing (and the fixed batch, if not dynamic).
-        fp16: store weights and compute in float16; inputs and outputs stay float32.
+        batch_size: batch of the example inputs used for export (and the fixed batch, if not dynamic).
+        fp16: store weights and compute in float16; z and images stay float32.
         model: registry name for the metadata ("fcgan", ...); defaults to the class path.
         dataset: dataset the weights were trained on, for the metadata ("unknown" if None).
         source_sha256: SHA-256 of the weights' source file, for the metadata (omitted if None).
@@ -139,10 +144,10 @@ def export_onnx(generator: GeneratorBase, path: str | os.PathLike, *, opset: int
 
     Raises:
         TypeError: `generator` is not a gan-models generator.
-        ValueError: unsupported opset or batch_size < 1.
+        ValueError: unknown exporter, unsupported opset or batch_size < 1.
     """
     check_generator(generator, "export_onnx")
-    check_opset(opset)
+    check_opset(opset, exporter)
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     path = Path(path)
@@ -151,18 +156,19 @@ def export_onnx(generator: GeneratorBase, path: str | os.PathLike, *, opset: int
     frozen = copy.deepcopy(generator).cpu().float().eval()
     if fp16:
         frozen = frozen.half()
-    module = _Generate(frozen, fp16).eval()
-    # Tracing with batch >= 2 keeps the exporter from specialising anything on a batch of one.
-    example = torch.zeros(batch_size, generator.nz)
+    module = (_GenerateConditional if is_conditional(generator) else _Generate)(frozen, fp16).eval()
+    # Exporting with batch >= 2 keeps the exporter from specialising anything on a batch of one.
+    inputs = example_inputs(generator, batch_size)
 
     with atomic_write(path) as tmp:
-        with torch.no_grad():
-            _trace_to_onnx(module, example, tmp, opset, batch_dynamic)
-        proto = onnx.load(os.fspath(tmp))
+        proto = to_onnx(module, inputs, input_names(generator), exporter=exporter, opset=opset,
+                        batch_dynamic=batch_dynamic, scratch=tmp)
         _declare_image_shape(proto, generator.image_shape)
-        meta = model_metadata(generator, model=model, dataset=dataset, source_sha256=source_sha256, fp16=fp16)
+        meta = model_metadata(generator, model=model, dataset=dataset, source_sha256=source_sha256,
+                              onnx_precision="fp16" if fp16 else "fp32", exporter=exporter)
         onnx.helper.set_model_props(proto, meta)
-        proto.doc_string = f"gan-models {meta['model']} generator: z (batch, {generator.nz}) -> images " \
+        labels = ", labels (batch,)" if is_conditional(generator) else ""
+        proto.doc_string = f"gan-models {meta['model']} generator: z (batch, {generator.nz}){labels} -> images " \
                            f"(batch, {', '.join(meta['image_shape'].split(','))}) in {VALUE_RANGE}"
         onnx.checker.check_model(proto, full_check=True)
         onnx.save(proto, os.fspath(tmp))

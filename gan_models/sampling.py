@@ -27,7 +27,7 @@ def class_labels(generator: GeneratorBase, which: str, n: int) -> torch.Tensor:
     (at least one) per class, in class order. Raises ValueError for an unknown class, or for an
     unconditional generator.
     """
-    if not generator.num_classes:
+    if not getattr(generator, "num_classes", 0):
         raise ValueError("--class needs a conditional generator; this one is unconditional")
     if which.lower() == "all":
         return torch.arange(generator.num_classes).repeat_interleave(max(1, n // generator.num_classes))
@@ -48,7 +48,7 @@ def generate_batches(generator: GeneratorBase, n: int, seed: int = 0, batch_size
     """
     if n < 1 or batch_size < 1:
         raise ValueError(f"n and batch_size must be >= 1, got n={n}, batch_size={batch_size}")
-    if generator.num_classes:
+    if getattr(generator, "num_classes", 0):
         labels = balanced_labels(n, generator.num_classes) if labels is None else labels
         check_labels(labels, n, generator.num_classes)
     else:
@@ -120,7 +120,7 @@ def latent_walks(generator: GeneratorBase, walks: int, frames: int = 8, seed: in
     """
     if walks < 1:
         raise ValueError(f"walks must be >= 1, got {walks}")
-    if generator.num_classes:
+    if getattr(generator, "num_classes", 0):
         labels = balanced_labels(walks, generator.num_classes) if labels is None else labels
         check_labels(labels, walks, generator.num_classes)
         labels = labels.repeat_interleave(frames)  # (walks * frames,), one class per walk

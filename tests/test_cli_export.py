@@ -1,5 +1,6 @@
 """`gan-models export` and `gan-models validate`: success paths and one-line errors for bad input."""
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -55,7 +56,7 @@ def test_export_from_hub_with_opset_and_fp16_then_validate(tmp_path):
     out = tmp_path / "fc16.onnx"
     result = run("export", "--hub", "fcgan", "--out", out, "--opset", 18, "--fp16")
     assert result.exit_code == 0, result.output
-    assert "(fp16, opset 18)" in result.output and read_metadata(out)["precision"] == "fp16"
+    assert "(fp16, opset 18, dynamo exporter)" in result.output and read_metadata(out)["precision"] == "fp16"
     result = run("validate", out, "--hub", "fcgan")  # the fresh hub generator is seeded: same weights again
     assert result.exit_code == 0, result.output
 
@@ -83,7 +84,8 @@ def test_bad_input_gives_one_line_and_non_zero_exit(tmp_path, checkpoint):
         (("export", "--checkpoint", text_file, "--out", out), "cannot read checkpoint"),
         (("export", "--checkpoint", checkpoint, "--hub", "dcgan", "--out", out), "exactly one of"),
         (("export", "--out", out), "exactly one of"),
-        (("export", "--hub", "dcgan", "--out", out, "--opset", 9), "opset 9 is not supported; choose 17 to 20"),
+        (("export", "--hub", "dcgan", "--out", out, "--opset", 9),
+         "opset 9 is not supported by the dynamo exporter; choose 18 to 20"),
         (("export", "--hub", "dcgan", "--pretrained", "--dataset", "celeba", "--out", out),
          "no pretrained weights for 'dcgan' on 'celeba'"),
         (("export", "--hub", "dcgan_discriminator", "--out", out), "only generators are exported"),
@@ -109,7 +111,7 @@ def test_importing_hubconf_does_not_import_onnx():
 # Bad input from the robustness matrix (issue 6): each case is one `Error: ...` line naming the problem.
 EXPORT_CASES = [
     (["export", "--hub", "fcgan"], "Missing option '--out'"),
-    (["export", "--hub", "fcgan", "--out", "{out}/g.onnx", "--opset", "5"], "opset 5 is not supported; choose 17"),
+    (["export", "--hub", "fcgan", "--out", "{out}/g.onnx", "--opset", "5"], "opset 5 is not supported by the dynamo"),
     (["export", "--hub", "fcgan", "--out", "{out}/g.onnx", "--opset", "99"], "opset 99 is not supported"),
     (["export", "--hub", "fcgan", "--out", "{out}/g.onnx", "--opset", "new"], "'new' is not a valid integer"),
     (["export", "--checkpoint", "{missing}", "--out", "{out}/g.onnx"], "checkpoint not found"),
@@ -126,3 +128,22 @@ def test_bad_cli_input_is_one_line_naming_the_problem(args, message, paths, data
     values = {**paths, "data": str(data_root)}
     result = CliRunner().invoke(main, [a.format(**values) for a in args])
     assert message in one_error_line(result)
+
+
+def test_export_with_torchscript_and_a_web_page(tmp_path):
+    out, site = tmp_path / "fc.onnx", tmp_path / "site"
+    result = run("export", "--hub", "fcgan", "--out", out, "--exporter", "torchscript", "--opset", 17, "--web", site)
+    assert result.exit_code == 0, result.output
+    assert "(fp32, opset 17, torchscript exporter)" in result.output and read_metadata(out)["exporter"] == "torchscript"
+    assert f"wrote {site / 'index.html'}" in result.output
+    assert (site / "model.onnx").read_bytes() == out.read_bytes()
+    assert json.loads((site / "model.json").read_text()) == {
+        "model": "fcgan", "dataset": "unknown", "nz": 96, "image_shape": [1, 28, 28], "noise": "normal",
+        "onnx_precision": "fp32", "exporter": "torchscript"}
+
+
+def test_web_page_without_onnxruntime_web_fails_before_exporting(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_MODELS_ORT_WEB", str(tmp_path / "nowhere"))
+    result = run("export", "--hub", "fcgan", "--out", tmp_path / "fc.onnx", "--web", tmp_path / "site")
+    assert_one_line_error(result, "onnxruntime-web is not installed")
+    assert "npm ci --prefix web" in result.output and not (tmp_path / "fc.onnx").exists()

@@ -78,14 +78,13 @@ class GeneratorBase(nn.Module):
 
     Subclasses set `nz`, `channels`, `image_size` and `noise` and implement `generate(z)`. Conditional
     generators (gan_models.nets.conditional) also take labels and set `num_classes` and `classes`;
-    for unconditional ones `num_classes` is 0.
+    unconditional ones have no `num_classes` (export.interface tells them apart by it).
     """
 
     nz: int
     channels: int
     image_size: int
     noise: str
-    num_classes: int = 0  # classes a conditional generator takes labels of; 0: unconditional
 
     def __init__(self, nz: int, channels: int, image_size: int, noise: str, **widths: int) -> None:
         """`widths` (ngf=64, ...) are checked like nz: ints >= 1."""
@@ -140,10 +139,8 @@ class DiscriminatorBase(nn.Module):
     """Base for discriminators: maps images (N, C, H, W) to logits (N, 1).
 
     Subclasses set `channels` and `image_size` and implement `score(x)`. Conditional discriminators
-    (gan_models.nets.conditional) also take labels and set `num_classes`; 0 means unconditional.
+    (gan_models.nets.conditional) also take labels and set `num_classes`.
     """
-
-    num_classes: int = 0
 
     def __init__(self, channels: int, image_size: int, **widths: int) -> None:
         """`widths` (ndf=64, ...) are checked: ints >= 1."""

@@ -26,6 +26,7 @@ give the floor of both.
 """
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,7 @@ import torch
 
 from gan_models.data import DATASETS, load_labelled_images, to_unit_range
 from gan_models.nets.base import GeneratorBase
+from gan_models.quality.class_quality import ClassQuality, class_quality
 from gan_models.quality.classifier import (
     FEATURE_LAYER,
     INPUT_SHAPES,
@@ -179,34 +181,6 @@ def copy_check(generated: torch.Tensor, held_out: torch.Tensor, train: torch.Ten
 
 
 @dataclass
-class ClassQuality:
-    """How well images match the classes they were generated for (or, for real images, labelled with)."""
-
-    class_accuracy: float  # mean over classes of the share of class-c images the classifier assigns to c
-    intra_class_frechet_distance: float  # mean over classes of the Frechet distance to the test images of class c
-    per_class_accuracy: list[float]  # the share for each class 0..K-1
-    per_class_frechet_distance: list[float]  # the distance for each class 0..K-1
-
-
-def class_quality(features: np.ndarray, probabilities: np.ndarray, labels: np.ndarray,
-                  reference_features: np.ndarray, reference_labels: np.ndarray) -> ClassQuality:
-    """ClassQuality of images from their features (N, D), class probabilities (N, K) and labels (N,),
-    against reference (test) features (M, D) with their labels (M,). Every class needs >= 2 images in both."""
-    accuracies, distances = [], []
-    for c in range(probabilities.shape[1]):
-        mine, theirs = labels == c, reference_labels == c
-        if mine.sum() < 2 or theirs.sum() < 2:
-            raise ValueError(f"class {c} has {mine.sum()} images and {theirs.sum()} reference images; "
-                             "each class needs at least 2 of both (use more samples)")
-        accuracies.append(float((probabilities[mine].argmax(axis=1) == c).mean()))
-        distances.append(frechet_distance(*feature_statistics(features[mine]),
-                                          *feature_statistics(reference_features[theirs])))
-    return ClassQuality(class_accuracy=float(np.mean(accuracies)),
-                        intra_class_frechet_distance=float(np.mean(distances)),
-                        per_class_accuracy=accuracies, per_class_frechet_distance=distances)
-
-
-@dataclass
 class EvaluationReport:
     """A generator's sample quality beside that of real images (the floor), on one dataset."""
 
@@ -257,11 +231,38 @@ def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | 
     """
     if not isinstance(generator, GeneratorBase):
         raise TypeError(f"generator must be a gan_models generator (GeneratorBase), got {type(generator).__name__}")
-    record = find_classifier(dataset)
+    find_classifier(dataset)  # an unknown dataset is named before the shapes are compared
     expected = INPUT_SHAPES[dataset]
     if tuple(generator.image_shape) != expected:
         raise ValueError(f"the {dataset} classifier judges {' x '.join(map(str, expected))} images; this generator "
                          f"makes {' x '.join(map(str, generator.image_shape))}")
+    classes = getattr(generator, "num_classes", 0)  # unconditional generators have none
+    if classes and classes != len(DATASETS[dataset].classes):
+        raise ValueError(f"the generator has {classes} classes, the {dataset} classifier "
+                         f"{len(DATASETS[dataset].classes)}")
+
+    def draw(n: int) -> torch.Tensor:  # a conditional generator draws image i of class i % K
+        return generate(generator, n, seed, labels=balanced_labels(n, classes) if classes else None)
+
+    return evaluate_samples(draw, dataset, data_root, n_samples=n_samples, seed=seed, num_classes=classes)
+
+
+def evaluate_samples(draw: Callable[[int], torch.Tensor], dataset: str, data_root: str | os.PathLike | None = None, *,
+                     n_samples: int = DEFAULT_SAMPLES, seed: int = 0, num_classes: int = 0) -> EvaluationReport:
+    """Measure images from any source, e.g. an ONNX generator under onnxruntime, as evaluate_generator does.
+
+    Args:
+        draw: draw(n) returns n uint8 images (n, C, H, W) of the classifier's input shape, the
+            8-bit images a user would save.
+        dataset, data_root, n_samples, seed: as for evaluate_generator (`seed` picks the real subsets).
+        num_classes: for a conditional source, its class count: image i was drawn for class i % num_classes
+            (`balanced_labels`), and the report adds the class numbers (ClassQuality).
+
+    Raises:
+        ValueError: unknown dataset, n_samples < 2, images of another shape or type, or non-finite features.
+        DatasetNotFoundError: the data is not under data_root.
+    """
+    record = find_classifier(dataset)
     if n_samples < 2:
         raise ValueError(f"n_samples must be >= 2 (a covariance needs two samples), got {n_samples}")
     classifier = load_classifier(dataset)
@@ -272,10 +273,11 @@ def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | 
     test_features = classify(classifier, to_unit_range(held_out))[0]
     reference = feature_statistics(test_features)
     classes = DATASETS[dataset].classes
-    if generator.num_classes and generator.num_classes != len(classes):
-        raise ValueError(f"the generator has {generator.num_classes} classes, the {dataset} classifier {len(classes)}")
-    labels = balanced_labels(n, generator.num_classes) if generator.num_classes else None
-    fake = generate(generator, n, seed, labels=labels)  # the 8-bit images a user would save
+    fake = draw(n)
+    if tuple(fake.shape) != (n, *INPUT_SHAPES[dataset]) or fake.dtype != torch.uint8:
+        raise ValueError(f"draw({n}) must return uint8 images {(n, *INPUT_SHAPES[dataset])}, got {fake.dtype} "
+                         f"{tuple(fake.shape)}")
+    labels = balanced_labels(n, num_classes) if num_classes else None
     real, real_labels = _subset(train, n, seed, train_labels)
     fake_scores, real_scores = classify(classifier, to_unit_range(fake)), classify(classifier, to_unit_range(real))
     checked = min(n, COPY_CHECK_IMAGES)

@@ -1,5 +1,6 @@
 """export/onnx.py: every generator exports, with its metadata, opsets, fp16, dynamic batch."""
 import os
+import re
 
 import numpy as np
 import onnx
@@ -21,11 +22,13 @@ from gan_models.registry import MODELS, build_generator
 from tests.helpers import TINY_WIDTHS, trained_like
 
 
+@pytest.mark.parametrize("exporter", ["dynamo", "torchscript"])
 @pytest.mark.parametrize("name", list(MODELS))
-def test_every_generator_exports_and_matches_pytorch(name, tmp_path):
+def test_every_generator_exports_and_matches_pytorch(name, exporter, tmp_path):
     generator = trained_like(name, **TINY_WIDTHS[name])
     path = tmp_path / f"{name}.onnx"
-    report = validate_onnx(export_onnx(generator, path, model=name), generator)
+    report = validate_onnx(export_onnx(generator, path, model=name, exporter=exporter), generator)
+    assert report.exporter == exporter and read_metadata(path)["exporter"] == exporter
     cpu = report.provider("cpu")
     assert cpu.status == "passed" and cpu.provider == "CPUExecutionProvider"
     assert [b.batch_size for b in cpu.batches] == [1, 7, 64]
@@ -62,7 +65,8 @@ def test_metadata_describes_the_model(tmp_path):
     export_onnx(generator, tmp_path / "g.onnx", model="dcgan64", dataset="celeba", source_sha256="ab" * 32)
     assert read_metadata(tmp_path / "g.onnx") == {
         "model": "dcgan64", "nz": "100", "image_shape": "1,64,64", "value_range": "[-1, 1]", "noise": "uniform",
-        "dataset": "celeba", "precision": "fp32", "gan_models_version": __version__, "source_sha256": "ab" * 32}
+        "dataset": "celeba", "precision": "fp32", "exporter": "dynamo", "torch_version": torch.__version__,
+        "gan_models_version": __version__, "source_sha256": "ab" * 32}
 
 
 def test_the_exported_file_has_the_permissions_of_any_new_file(tmp_path):
@@ -76,11 +80,21 @@ def test_the_exported_file_has_the_permissions_of_any_new_file(tmp_path):
     assert path.stat().st_mode & 0o777 == 0o644
 
 
-@pytest.mark.parametrize("opset", [16, 21, 0, "17"])
-def test_opset_out_of_range_is_a_value_error_and_writes_nothing(tmp_path, opset):
-    with pytest.raises(ValueError, match="choose 17 to 20"):
-        export_onnx(build_generator("fcgan", **TINY_WIDTHS["fcgan"]), tmp_path / "g.onnx", opset=opset)
+@pytest.mark.parametrize(("exporter", "opset", "message"), [
+    ("dynamo", 17, "choose 18 to 20 (default 18); the torchscript exporter writes 17"),
+    ("dynamo", 21, "choose 18 to 20"), ("dynamo", "18", "choose 18 to 20"),
+    ("torchscript", 16, "choose 17 to 20"), ("torchscript", 0, "choose 17 to 20")])
+def test_opset_out_of_range_is_a_value_error_and_writes_nothing(tmp_path, exporter, opset, message):
+    with pytest.raises(ValueError, match=re.escape(f"opset {opset!r} is not supported by the {exporter} exporter; "
+                                                   f"{message}")):
+        export_onnx(build_generator("fcgan", **TINY_WIDTHS["fcgan"]), tmp_path / "g.onnx", exporter=exporter,
+                    opset=opset)
     assert not list(tmp_path.iterdir())
+
+
+def test_unknown_exporter_is_a_value_error():
+    with pytest.raises(ValueError, match=r"unknown exporter 'onnxscript'; choose one of \['dynamo', 'torchscript'\]"):
+        export_onnx(build_generator("fcgan", **TINY_WIDTHS["fcgan"]), "g.onnx", exporter="onnxscript")
 
 
 def test_highest_opset_and_fixed_batch(tmp_path):
@@ -97,7 +111,9 @@ def test_fp16_export_validates_under_its_tolerance(tmp_path, name):
     path = export_onnx(generator, tmp_path / "g16.onnx", fp16=True)
     proto = onnx.load(path)
     assert read_metadata(proto)["precision"] == "fp16"
-    assert {init.data_type for init in proto.graph.initializer if init.dims} == {onnx.TensorProto.FLOAT16}
+    floats = (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16)
+    stored = {init.data_type for init in proto.graph.initializer if init.data_type in floats}
+    assert stored == {onnx.TensorProto.FLOAT16}
     assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT  # interface stays float32
     report = validate_onnx(path, generator)
     cpu = report.provider("cpu")

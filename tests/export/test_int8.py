@@ -1,0 +1,77 @@
+"""export/int8.py: quantization, int8's own validation tolerances, and the int8 export's checks end to end."""
+import onnx
+import pytest
+import torch
+from click.testing import CliRunner
+
+from export import OnnxValueError, export_onnx, read_metadata, validate_onnx
+from export.int8 import quantize_onnx
+from export.validate import MEAN_TOLERANCES, TOLERANCES
+from gan_models.cli import main
+from gan_models.registry import build_generator
+from tests.export.conditional_standin import trained_standin
+from tests.helpers import trained_like
+
+
+@pytest.mark.parametrize("method", ["dynamic", "static"])
+@pytest.mark.parametrize("name", ["fcgan", "dcgan"])
+def test_int8_file_is_a_quarter_of_float32_and_validates_under_its_tolerances(tmp_path, name, method):
+    generator = trained_like(name)
+    fp32 = export_onnx(generator, tmp_path / "g.onnx", model=name)
+    int8 = quantize_onnx(fp32, tmp_path / "g.int8.onnx", method=method)
+    assert int8.stat().st_size < 0.3 * fp32.stat().st_size
+    meta = read_metadata(int8)
+    assert (meta["precision"], meta["int8_method"], meta["model"], meta["exporter"]) == ("int8", method, name, "dynamo")
+    report = validate_onnx(int8, generator)
+    cpu = report.provider("cpu")
+    assert report.onnx_precision == "int8" and cpu.atol == TOLERANCES[("int8", "cpu")] == 1.0
+    assert all(b.mean_abs_diff <= MEAN_TOLERANCES["int8"] for b in cpu.batches)
+    assert max(b.max_abs_diff for b in cpu.batches) > 1e-3, "an int8 graph that equals float32 was not quantized"
+
+
+@pytest.mark.parametrize(("name", "picked"), [("fcgan", "dynamic"), ("dcgan", "dynamic"), ("dcgan64", "static")])
+def test_the_default_method_quantizes_every_architecture(tmp_path, name, picked):
+    generator = trained_like(name)  # dcgan64 has no Linear layer: dynamic quantization would leave it float32
+    fp32 = export_onnx(generator, tmp_path / "g.onnx")
+    int8 = quantize_onnx(fp32, tmp_path / "g.int8.onnx")
+    assert read_metadata(int8)["int8_method"] == picked and int8.stat().st_size < 0.3 * fp32.stat().st_size
+    validate_onnx(int8, generator)
+
+
+def test_conditional_generator_quantizes_with_labels(tmp_path):
+    generator = trained_standin()
+    fp32 = export_onnx(generator, tmp_path / "c.onnx")
+    for method in ("dynamic", "static"):
+        int8 = quantize_onnx(fp32, tmp_path / f"c.{method}.onnx", method=method)
+        assert [i.name for i in onnx.load(int8).graph.input] == ["z", "labels"]
+        validate_onnx(int8, generator)
+
+
+def test_int8_whose_images_drift_as_a_whole_fails_on_the_mean(tmp_path):
+    generator = trained_like("fcgan", ngf=16)
+    int8 = quantize_onnx(export_onnx(generator, tmp_path / "g.onnx"), tmp_path / "g.int8.onnx")
+    shifted = trained_like("fcgan", ngf=16)
+    with torch.no_grad():
+        shifted.net[-2].bias += 0.3  # every pixel moves before the tanh: within the max tolerance, not the mean
+    with pytest.raises(OnnxValueError, match=r"mean \|onnx - torch\| = .* > 0.05 at batch size 1"):
+        validate_onnx(int8, shifted)
+
+
+def test_only_float32_files_are_quantized(tmp_path):
+    generator = build_generator("fcgan", ngf=8)
+    with pytest.raises(ValueError, match="is not a float32 gan-models ONNX file \\(precision 'fp16'\\)"):
+        quantize_onnx(export_onnx(generator, tmp_path / "g16.onnx", fp16=True), tmp_path / "q.onnx")
+    with pytest.raises(ValueError, match=r"unknown int8 method 'qat'; choose one of \['auto', 'dynamic', 'static'\]"):
+        quantize_onnx(tmp_path / "g16.onnx", tmp_path / "q.onnx", method="qat")
+
+
+def test_cli_int8_export_without_a_classifier_and_bad_combinations(tmp_path):
+    out = tmp_path / "g.int8.onnx"
+    result = CliRunner().invoke(main, ["export", "--hub", "dcgan", "--out", str(out), "--int8"])
+    assert result.exit_code == 0, result.output
+    assert "(int8, opset 18, dynamo exporter)" in result.output
+    assert "no sample-quality classifier for dataset unknown: FD not checked" in result.output
+    assert read_metadata(out)["precision"] == "int8" and len(list(tmp_path.iterdir())) == 1  # no float32 left over
+    result = CliRunner().invoke(main, ["export", "--hub", "dcgan", "--out", str(out), "--int8", "--fp16"])
+    assert result.exit_code == 1 and "Error: --int8 quantizes the float32 export; drop --fp16" in result.output
+    assert read_metadata(out)["int8_method"] == "dynamic"  # "auto" on DCGAN-28's Linear-heavy graph

@@ -45,7 +45,8 @@ def check_labels(labels, n: int, num_classes: int, weight: torch.Tensor | None =
     """Raise ValueError unless `labels` is an int64 tensor (n,) of values in 0 .. num_classes - 1.
 
     With `weight` (a parameter of the network), labels must also be on its device. The value check
-    needs the labels' minimum and maximum, so it is skipped while tracing for ONNX export: there
+    needs the labels' minimum and maximum, so it is skipped while exporting (TorchScript tracing or
+    torch.export): there
     out-of-range labels are the caller's responsibility (onnxruntime's Gather fails on them).
     """
     if labels is None:
@@ -62,7 +63,7 @@ def check_labels(labels, n: int, num_classes: int, weight: torch.Tensor | None =
     if weight is not None and labels.device != weight.device:
         raise ValueError(f"labels are on {labels.device} but the weights are on {weight.device}; "
                          f"move them with .to('{weight.device}')")
-    if n and not torch.jit.is_tracing():
+    if n and not (torch.jit.is_tracing() or torch.compiler.is_compiling()):  # either ONNX exporter
         low, high = labels.min().item(), labels.max().item()
         if low < 0 or high >= num_classes:
             bad = low if low < 0 else high

@@ -26,7 +26,6 @@ from PIL import ImageFile
 
 from gan_models import idx
 from gan_models.image_decoding import center_crop_resize, decode_image, pil_to_uint8
-from gan_models.noise import as_seed
 
 if TYPE_CHECKING:
     import torch
@@ -54,7 +53,7 @@ DATASETS = {
         DatasetInfo("fashion-mnist", 1, 28, ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
                                              "Shirt", "Sneaker", "Bag", "Ankle boot")),
         DatasetInfo("celeba", 3, 64),  # centre-cropped and resized faces; its attributes are not classes
-        DatasetInfo("folder", 3, 64),  # any image folder, centre-cropped and resized
+        DatasetInfo("folder", 3, 64),  # any image folder, centre-cropped and resized; labelled if ImageFolder-style
         DatasetInfo("emoji", 3, 64, ("activities", "animals-nature", "component", "flags", "food-drink", "objects",
                                      "people-body", "smileys-emotion", "symbols", "travel-places")),  # Emoji64
     )
@@ -120,14 +119,33 @@ def load_digits(name: str, root: str | os.PathLike | None = None, *, split: str 
     return torch.cat(images).unsqueeze(1), torch.cat(labels).long()
 
 
-def _load_folder(root: Path, image_size: int, channels: int) -> torch.Tensor:
-    """Every image below `root` (flat or ImageFolder-style) as uint8 (N, C, size, size); unreadable ones are skipped."""
-    import torch
-
+def _image_paths(root: Path) -> list[Path]:
+    """The image files below `root`, recursively, sorted; DatasetNotFoundError if `root` is no folder."""
     if not root.is_dir():
         raise DatasetNotFoundError(f"image folder not found: {root} is not a directory; {_fix_hint(False)}")
-    paths = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
-    images, skipped = [], []
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+
+
+def _folder_classes(root: Path, paths: list[Path]) -> tuple[str, ...]:
+    """The classes of an ImageFolder-style folder: its subfolders holding images, sorted (the label order).
+
+    () when some image lies directly in `root` (it has no class) or there are no images.
+    """
+    parts = [path.relative_to(root).parts for path in paths]
+    return () if not parts or any(len(p) == 1 for p in parts) else tuple(sorted({p[0] for p in parts}))
+
+
+def _load_folder(root: Path, image_size: int, channels: int) -> tuple[torch.Tensor, torch.Tensor | None, tuple]:
+    """Every image below `root` (flat or ImageFolder-style) as uint8 (N, C, size, size); unreadable ones are skipped.
+
+    Returns the images, and their labels int64 (N,) and class names when the folder is ImageFolder-style
+    (`_folder_classes`), else None and ().
+    """
+    import torch
+
+    paths = _image_paths(root)
+    classes = _folder_classes(root, paths)
+    images, kept, skipped = [], [], []
     # PIL pads a truncated file with grey when this global is set (some libraries set it); a half
     # image would then train silently, so decoding here is always strict.
     tolerant, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
@@ -135,16 +153,20 @@ def _load_folder(root: Path, image_size: int, channels: int) -> torch.Tensor:
         for path in paths:
             try:
                 images.append(decode_image(path, image_size, channels))
+                kept.append(path)
             except Exception as err:  # decoders raise OSError, SyntaxError, ValueError, ...: all mean "unusable"
                 skipped.append(f"{path} ({type(err).__name__}: {err})")
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = tolerant
     if skipped:
-        warnings.warn(f"skipped {len(skipped)} unreadable image(s): " + "; ".join(skipped), stacklevel=3)
+        warnings.warn(f"skipped {len(skipped)} unreadable image(s): " + "; ".join(skipped), stacklevel=4)
     if not images:
         raise DatasetNotFoundError(
             f"no usable images in {root} (looked for {', '.join(IMAGE_EXTENSIONS)} files, recursively)")
-    return torch.stack(images)
+    if not classes:
+        return torch.stack(images), None, ()
+    labels = torch.tensor([classes.index(path.relative_to(root).parts[0]) for path in kept], dtype=torch.long)
+    return torch.stack(images), labels, classes
 
 
 def _load_celeba(root: Path, split: str, download: bool, image_size: int, channels: int) -> torch.Tensor:
@@ -182,7 +204,7 @@ def load_images(name: str, root: str | os.PathLike | None = None, *, split: str 
     Args:
         name: "mnist", "fashion-mnist", "celeba", "folder" or "emoji" (Emoji64, see gan_models.emoji).
         root: data root (for "folder": the image folder itself); default `default_root()`.
-        split: "train", "test", or "all" (both merged; GANs use no labels). Ignored for "folder".
+        split: "train", "test", or "all" (both merged). Ignored for "folder".
         download: fetch the dataset with torchvision if it is missing (needs internet).
         image_size: output height and width; default the dataset's (DATASETS).
         channels: 1 or 3; default the dataset's (DATASETS). Grayscale data is repeated to 3.
@@ -192,6 +214,45 @@ def load_images(name: str, root: str | os.PathLike | None = None, *, split: str 
         ValueError: unknown name, split, channels or size.
         DatasetNotFoundError: the data is missing or a folder holds no usable image.
     """
+    return _load(name, root, split, download, image_size, channels, emoji_design)[0]
+
+
+def dataset_classes(name: str, root: str | os.PathLike | None = None) -> tuple[str, ...]:
+    """The class names of a labelled dataset, in label order, without decoding its images.
+
+    For "folder", the subfolders of `root` that hold images (ImageFolder-style). Raises ValueError
+    in one line for a dataset without labels (celeba, a folder with images outside class subfolders).
+    """
+    info = get_dataset(name)
+    if name == "folder":
+        root = _resolve_root(root)
+        classes = _folder_classes(root, _image_paths(root))
+        why = f"the folder {root} has images outside class subfolders"
+    else:
+        classes, why = info.classes, f"{name} has no class labels"
+    if not classes:
+        labelled = ", ".join(n for n, i in DATASETS.items() if i.labelled)
+        raise ValueError(f"a conditional GAN needs labelled images, but {why}; use {labelled} "
+                         "or a folder with one subfolder of images per class")
+    return classes
+
+
+def load_labelled_images(name: str, root: str | os.PathLike | None = None, *, split: str = "train",
+                         download: bool = False, image_size: int | None = None, channels: int | None = None,
+                         emoji_design: str = "both") -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]:
+    """A labelled dataset's images (as `load_images`), their labels int64 (N,) and the class names, in label order.
+
+    Raises:
+        ValueError: the dataset has no labels (`dataset_classes`), or as `load_images`.
+        DatasetNotFoundError: as `load_images`.
+    """
+    dataset_classes(name, root)  # refuses unlabelled data before decoding anything
+    return _load(name, root, split, download, image_size, channels, emoji_design)
+
+
+def _load(name: str, root: str | os.PathLike | None, split: str, download: bool, image_size: int | None,
+          channels: int | None, emoji_design: str = "both") -> tuple:
+    """Images uint8 (N, C, H, W), labels int64 (N,) or None for unlabelled data, and class names (or ())."""
     info = get_dataset(name)
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose one of {list(SPLITS)}")
@@ -207,13 +268,15 @@ def load_images(name: str, root: str | os.PathLike | None = None, *, split: str 
     if name == "emoji":
         from gan_models.emoji import load_emoji  # it decodes with this module's helpers
 
-        return load_emoji(root, split=split, design=emoji_design, image_size=image_size, channels=channels)[0]
+        images, labels = load_emoji(root, split=split, design=emoji_design, image_size=image_size, channels=channels)
+        return images, labels, info.classes
     if name == "celeba":
-        return _load_celeba(root, split, download, image_size, channels)
-    images = load_digits(name, root, split=split, download=download)[0]
+        return _load_celeba(root, split, download, image_size, channels), None, ()
+    images, labels = load_digits(name, root, split=split, download=download)
     if image_size != images.shape[-1]:
         images = _resize_uint8(images, image_size)
-    return images.expand(-1, channels, -1, -1).contiguous() if channels == 3 else images
+    images = images.expand(-1, channels, -1, -1).contiguous() if channels == 3 else images
+    return images, labels, info.classes
 
 
 def to_unit_range(images: torch.Tensor) -> torch.Tensor:
@@ -226,66 +289,3 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
     import torch
 
     return images.detach().add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8)
-
-
-class ImageBatches:
-    """Shuffled minibatches of in-memory uint8 images, yielded as float (B, C, H, W) in [-1, 1].
-
-    The order depends only on (seed, epoch), like torch's DistributedSampler, so a resumed run sees
-    exactly the batches an uninterrupted one would. With world_size > 1 each rank takes every
-    world_size-th index of the shuffled order (all ranks yield the same number of batches).
-
-    Args:
-        images: uint8 (N, C, H, W).
-        batch_size: images per batch on this rank.
-        shuffle: reshuffle every epoch.
-        drop_last: drop the final incomplete batch (keeps BatchNorm statistics and throughput even).
-        seed: base seed of the shuffle.
-        rank, world_size: this process's share in data-parallel training.
-    """
-
-    def __init__(self, images: torch.Tensor, batch_size: int, *, shuffle: bool = True, drop_last: bool = True,
-                 seed: int = 0, rank: int = 0, world_size: int = 1) -> None:
-        import torch
-
-        if images.dtype != torch.uint8 or images.dim() != 4:
-            raise ValueError(f"images must be a uint8 tensor (N, C, H, W), got {images.dtype} {tuple(images.shape)}")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        if not 0 <= rank < world_size:
-            raise ValueError(f"need 0 <= rank < world_size, got rank={rank}, world_size={world_size}")
-        per_rank = len(images) // world_size
-        if (per_rank < batch_size if drop_last else per_rank < 1):
-            raise ValueError(f"{len(images)} images are too few for batch_size {batch_size} "
-                             f"on {world_size} process(es)")
-        self.images, self.batch_size, self.shuffle, self.drop_last = images, batch_size, shuffle, drop_last
-        self.seed, self.rank, self.world_size = seed, rank, world_size
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        """Choose the epoch whose shuffle the next iteration uses."""
-        self.epoch = epoch
-
-    def _indices(self) -> torch.Tensor:
-        import torch
-
-        n = len(self.images)
-        if self.shuffle:
-            order = torch.randperm(n, generator=torch.Generator().manual_seed(as_seed(self.seed + self.epoch)))
-        else:
-            order = torch.arange(n)
-        per_rank = n // self.world_size
-        return order[self.rank::self.world_size][:per_rank]
-
-    def __len__(self) -> int:
-        per_rank = len(self.images) // self.world_size
-        return per_rank // self.batch_size if self.drop_last else -(-per_rank // self.batch_size)
-
-    def __iter__(self):
-        return self.iterate()
-
-    def iterate(self, start_batch: int = 0):
-        """Yield this epoch's batches from batch number `start_batch` on (to resume mid-epoch)."""
-        indices = self._indices()
-        for start in range(start_batch * self.batch_size, len(self) * self.batch_size, self.batch_size):
-            yield to_unit_range(self.images[indices[start:start + self.batch_size]])

@@ -22,6 +22,7 @@ import torch
 from gan_models.atomic import atomic_write
 from gan_models.errors import first_line
 from gan_models.nets.base import DiscriminatorBase, GeneratorBase
+from gan_models.nets.conditional import ConditionalGenerator, ProjectionDiscriminator
 from gan_models.quantize import dequantize_state_dict
 from gan_models.specs import MODELS, ModelSpec, get_spec  # noqa: F401  (re-exported: registry.MODELS is public)
 
@@ -35,11 +36,11 @@ class WeightRecord:
     Records live in `gan_models/weights/generators.json`, written by `scripts/ship_generator.py`.
     """
 
-    KEY: ClassVar[tuple[str, ...]] = ("model", "dataset")  # at most one record per key; the file is sorted by it
+    KEY: ClassVar[tuple[str, ...]] = ("model", "conditional", "dataset")  # at most one record per key; sorted by it
 
     model: str  # key of MODELS
     dataset: str  # key of gan_models.data.DATASETS
-    file: str  # file name in WEIGHTS_DIR, "<model>-<dataset>-<first 12 hex digits of sha256>.pt"
+    file: str  # file name in WEIGHTS_DIR, "<stem>-<first 12 hex digits of sha256>.pt"
     sha256: str  # full hex digest of the file
     generator_kwargs: dict = field(default_factory=dict)  # constructor keywords, e.g. {"nz": 96}
     num_params: int = 0  # parameters of the generator
@@ -60,11 +61,16 @@ class WeightRecord:
     copy_distance: float | None = None  # median RMS distance of a sample to its nearest train image (0..1 scale)
     held_out_copy_distance: float | None = None  # the same for held-out real images: memorising scores far below
     credits: tuple = ()  # licence credit lines the training images require (Emoji64: Noto and Twemoji)
+    conditional: bool = False  # a class-conditional generator G(z, labels); its class names are in generator_kwargs
+    class_accuracy: float = 0.0  # conditional: share of images generated for a class classified as it, class mean
+    per_class_accuracy: tuple = ()  # conditional: that share for each class
+    intra_class_frechet_distance: float = 0.0  # conditional: mean over classes of the class-c distance
+    real_intra_class_frechet_distance: float = 0.0  # the same for real train images and their labels: the floor
 
     @property
     def stem(self) -> str:
-        """The weight file's name before its hash: "<model>-<dataset>"."""
-        return f"{self.model}-{self.dataset}"
+        """The weight file's name before its hash (`weight_stem`)."""
+        return weight_stem(self.model, self.dataset, self.conditional)
 
 
 class NoPretrainedWeightsError(ValueError):
@@ -80,6 +86,11 @@ class RecordFileError(ValueError):
 
 
 Record = TypeVar("Record")  # a record dataclass: KEY, a `stem` property, and `file` and `sha256` fields
+
+
+def weight_stem(model: str, dataset: str, conditional: bool = False) -> str:
+    """A shipped generator's name: "<model>-<dataset>", or "c<model>-<dataset>" (cdcgan-mnist) when conditional."""
+    return f"{'c' if conditional else ''}{model}-{dataset}"
 
 
 def weight_file_name(stem: str, sha256: str) -> str:
@@ -170,33 +181,47 @@ MANIFEST = WEIGHTS_DIR / "generators.json"
 WEIGHTS: tuple[WeightRecord, ...] = read_records(MANIFEST, WeightRecord)
 
 
-def _construct(cls: type, kwargs: dict):
+def _construct(cls: type, kwargs: dict, wrapper: type | None = None):
+    """`cls(**kwargs)`, or `wrapper(cls, **kwargs)` (a conditional network around body `cls`), after checking
+    that every keyword is one they accept (TypeError naming the unknown ones otherwise)."""
     accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    if wrapper is not None:
+        accepted += [p for p, param in inspect.signature(wrapper.__init__).parameters.items()
+                     if param.kind is inspect.Parameter.KEYWORD_ONLY]
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:
         raise TypeError(f"{cls.__module__}.{cls.__qualname__} got unknown keyword(s) {unknown}; it accepts {accepted}")
-    return cls(**kwargs)
+    return cls(**kwargs) if wrapper is None else wrapper(cls, **kwargs)
 
 
-def build_generator(name: str, **kwargs) -> GeneratorBase:
-    """A freshly initialised generator of model `name`; keywords (nz, ngf, channels, ...) go to its constructor."""
-    return _construct(get_spec(name).generator, kwargs)
+def build_generator(name: str, *, conditional: bool = False, **kwargs) -> GeneratorBase:
+    """A freshly initialised generator of model `name`; keywords (nz, ngf, channels, ...) go to its constructor.
+
+    With `conditional`, the class-conditional generator G(z, labels) around it
+    (gan_models.nets.conditional.ConditionalGenerator; also takes num_classes, classes, embed_dim).
+    """
+    return _construct(get_spec(name).generator, kwargs, ConditionalGenerator if conditional else None)
 
 
-def build_discriminator(name: str, **kwargs) -> DiscriminatorBase:
-    """A freshly initialised discriminator of model `name`; keywords (ndf, channels, ...) go to its constructor."""
-    return _construct(get_spec(name).discriminator, kwargs)
+def build_discriminator(name: str, *, conditional: bool = False, **kwargs) -> DiscriminatorBase:
+    """A freshly initialised discriminator of model `name`; keywords (ndf, channels, ...) go to its constructor.
+
+    With `conditional`, the projection discriminator D(images, labels) around it
+    (gan_models.nets.conditional.ProjectionDiscriminator; also takes num_classes, classes).
+    """
+    return _construct(get_spec(name).discriminator, kwargs, ProjectionDiscriminator if conditional else None)
 
 
-def find_weights(model: str, dataset: str) -> WeightRecord:
-    """The shipped record for (model, dataset); raises NoPretrainedWeightsError listing what exists."""
+def find_weights(model: str, dataset: str, conditional: bool = False) -> WeightRecord:
+    """The shipped record for (model, dataset, conditional); raises NoPretrainedWeightsError listing what exists."""
     get_spec(model)
     for record in WEIGHTS:
-        if record.model == model and record.dataset == dataset:
+        if (record.model, record.dataset, record.conditional) == (model, dataset, conditional):
             return record
-    shipped = [f"{r.model} on {r.dataset}" for r in WEIGHTS] or ["none yet"]
+    shipped = [f"{'conditional ' if r.conditional else ''}{r.model} on {r.dataset}" for r in WEIGHTS] or ["none yet"]
+    kind = "conditional " if conditional else ""
     raise NoPretrainedWeightsError(
-        f"no pretrained weights for {model!r} on {dataset!r}; shipped: {', '.join(shipped)}. "
+        f"no pretrained weights for {kind}{model!r} on {dataset!r}; shipped: {', '.join(shipped)}. "
         "Use pretrained=False for a trainable network, or train one with `gan-models train`.")
 
 
@@ -232,20 +257,23 @@ def load_shipped_state_dict(record: Record) -> dict:
     return dequantize_state_dict(state_dict) if getattr(record, "storage", None) == "int8" else state_dict
 
 
-def load_pretrained_generator(model: str, dataset: str, **kwargs) -> GeneratorBase:
+def load_pretrained_generator(model: str, dataset: str, *, conditional: bool = False, **kwargs) -> GeneratorBase:
     """The shipped generator for (model, dataset) in eval mode, hash-checked and loaded offline on the CPU.
 
-    Keywords may only restate how the stored weights were built (the record's constructor keywords,
-    else the constructor's defaults); any other value raises ValueError naming it.
+    `conditional` picks the class-conditional generator's weights. Keywords may only restate how the
+    stored weights were built (the record's constructor keywords, else the constructor's defaults);
+    any other value raises ValueError naming it.
     """
-    record = find_weights(model, dataset)
+    record = find_weights(model, dataset, conditional)
     cls = get_spec(model).generator
-    built_with = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
+    wrapper = ConditionalGenerator if conditional else None
+    built_with = {name: p.default for c in (cls, wrapper) if c is not None
+                  for name, p in inspect.signature(c.__init__).parameters.items()
                   if p.default is not inspect.Parameter.empty} | record.generator_kwargs
     clashes = {k: v for k, v in kwargs.items() if k in built_with and built_with[k] != v}
     if clashes:
         changes = ", ".join(f"{k}={built_with[k]!r} (asked {v!r})" for k, v in sorted(clashes.items()))
         raise ValueError(f"pretrained {model} on {dataset} was built with {changes}; its weights need those values")
-    generator = _construct(cls, {**record.generator_kwargs, **kwargs})
+    generator = _construct(cls, {**record.generator_kwargs, **kwargs}, wrapper)
     generator.load_state_dict(load_shipped_state_dict(record))
     return generator.eval()

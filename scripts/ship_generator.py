@@ -13,6 +13,10 @@ grid `docs/samples/<model>-<dataset>.png` from the shipped weights, and writes i
 the same model and dataset), and rewrites README.md's table of shipped weights (between its
 `weights-table` markers). The record's command is rebuilt from the run's config.json: every field
 that differs from TrainConfig's defaults, as the `gan-models train` option that sets it.
+
+A conditional run (`--conditional`) ships as `c<model>-<dataset>` with `conditional` set in its record,
+its class names in the constructor keywords, its class accuracy (per class and averaged) and
+intra-class Frechet distance; its sample grid has one row of 8 per class.
 """
 import argparse
 import csv
@@ -31,7 +35,7 @@ from gan_models.images import save_grid
 from gan_models.quality.classifier import NUM_CLASSES, load_labelled
 from gan_models.quality.metrics import MIN_SHARE, evaluate_generator
 from gan_models.quantize import dequantize_state_dict, quantize_state_dict
-from gan_models.registry import MANIFEST, WEIGHTS_DIR, WeightRecord, save_weights, write_record
+from gan_models.registry import MANIFEST, WEIGHTS_DIR, WeightRecord, save_weights, weight_stem, write_record
 from gan_models.training.checkpoint import generator_from_state, load_checkpoint
 from gan_models.training.config import TrainConfig
 
@@ -76,13 +80,16 @@ README_START, README_END = "<!-- weights-table:start -->", "<!-- weights-table:e
 def readme_table(records: tuple[WeightRecord, ...]) -> str:
     """The README's markdown table of shipped generators, one row per record."""
     lines = ["| model | dataset | train images | storage | file size | Frechet distance | real floor | "
-             "classes >= 2% | KL to uniform | confidence | training |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "classes >= 2% | KL to uniform | confidence | class accuracy | training |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
         size = (WEIGHTS_DIR / r.file).stat().st_size / 2**20
-        lines.append(f"| `{r.model}` | {r.dataset} | {r.train_images:,} | {r.storage} | {size:.1f} MB | "
+        name = f"`{r.model}` conditional" if r.conditional else f"`{r.model}`"
+        accuracy = f"{r.class_accuracy:.1%} (min {min(r.per_class_accuracy):.1%})" if r.conditional else "-"
+        lines.append(f"| {name} | {r.dataset} | {r.train_images:,} | {r.storage} | {size:.1f} MB | "
                      f"{r.frechet_distance:.1f} | {r.real_frechet_distance:.2f} | {r.classes_covered}/10 | "
-                     f"{r.kl_from_uniform:.3f} | {r.mean_confidence:.2f} | {r.train_seconds / 60:.0f} min |")
+                     f"{r.kl_from_uniform:.3f} | {r.mean_confidence:.2f} | {accuracy} | "
+                     f"{r.train_seconds / 60:.0f} min |")
     credited = {r.dataset: r.credits for r in records if r.credits}
     for dataset, credits in sorted(credited.items()):  # the images' licences ask for these lines on every model card
         lines += ["", f"Weights trained on {dataset} credit its images:", *(f"- {line}" for line in credits)]
@@ -150,13 +157,29 @@ def main() -> None:
     storage = next(p for p in forms if changes[p] < TOLERANCE or p == "float32")
     report = reports[storage]
 
-    path, sha256 = save_weights(forms[storage][0], WEIGHTS_DIR, f"{model}-{dataset}")
-    grid = save_grid(generators[storage].sample(64, seed=0), Path("docs/samples") / f"{model}-{dataset}.png")
+    kwargs = dict(state["generator_kwargs"])
+    conditional = kwargs.pop("conditional", False)  # a field of the record, not a constructor keyword
+    stem = weight_stem(model, dataset, conditional)
+    path, sha256 = save_weights(forms[storage][0], WEIGHTS_DIR, stem)
+    shipped = generators[storage]
+    if conditional:  # one row of 8 per class
+        labels = torch.arange(shipped.num_classes).repeat_interleave(8)
+        images = shipped.sample(len(labels), seed=0, labels=labels)
+    else:
+        images = shipped.sample(64, seed=0)
+    grid = save_grid(images, Path("docs/samples") / f"{stem}.png")
 
     g = report.generated
+    classes = {}
+    if conditional:
+        mine, real = report.generated_classes, report.real_classes
+        classes = dict(conditional=True, class_accuracy=round(mine.class_accuracy, 4),
+                       per_class_accuracy=tuple(round(a, 4) for a in mine.per_class_accuracy),
+                       intra_class_frechet_distance=round(mine.intra_class_frechet_distance, 3),
+                       real_intra_class_frechet_distance=round(real.intra_class_frechet_distance, 3))
     record = WeightRecord(
         model=model, dataset=dataset, file=path.name, sha256=sha256,
-        generator_kwargs=state["generator_kwargs"],
+        generator_kwargs=kwargs,
         num_params=sum(p.numel() for p in generator.parameters()),
         train_images=state["num_images"], image_shape=tuple(generator.image_shape),
         storage=storage,
@@ -170,7 +193,7 @@ def main() -> None:
         real_class_shares=tuple(round(share, 4) for share in report.real.class_histogram),
         copy_distance=None if report.copy_check is None else round(report.copy_check.generated_median, 4),
         held_out_copy_distance=None if report.copy_check is None else round(report.copy_check.held_out_median, 4),
-        credits=dataset_credits(dataset),
+        credits=dataset_credits(dataset), **classes,
     )
     print(f"Frechet distance float32 {fp32_distance:.3f}, " + ", ".join(
           f"{p} {reports[p].generated.frechet_distance:.3f} ({changes[p]:.2%} change)" for p in ("float16", "int8"))

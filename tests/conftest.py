@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from click.testing import CliRunner
 
 from gan_models.data import DATA_ROOT_ENV
 from gan_models.training.trainer import train
@@ -90,3 +91,18 @@ def _hypothesis_profiles() -> None:
 
 
 _hypothesis_profiles()
+
+
+@pytest.fixture(scope="session")
+def conditional_checkpoint(tmp_path_factory, data_root):
+    """A one-epoch conditional DCGAN-28 run on 64 Fashion-MNIST images, trained through the CLI."""
+    from gan_models.cli import main
+
+    out = tmp_path_factory.mktemp("run")
+    result = CliRunner().invoke(main, ["train", "--model", "dcgan", "--ngf", "4", "--ndf", "4", "--conditional",
+                                       "--dataset", "fashion-mnist", "--data-root", str(data_root), "--max-images",
+                                       "64", "--batch-size", "32", "--epochs", "1", "--out", str(out),
+                                       "--no-progress"])
+    assert result.exit_code == 0, result.output
+    return out / "checkpoint.pt"
+

@@ -100,3 +100,17 @@ def test_evaluate_command_on_an_emoji_checkpoint(tmp_path, data_root):
 def test_help_says_where_the_data_is_looked_for():
     output = " ".join(CliRunner().invoke(main, ["evaluate", "--help"]).output.split())
     assert "[default: $GAN_MODELS_DATA, else ./data]" in output
+
+
+def test_evaluate_prints_and_writes_the_class_numbers(conditional_checkpoint, data_root, tmp_path):
+    result = CliRunner().invoke(main, ["evaluate", "--checkpoint", str(conditional_checkpoint), "--data-root",
+                                       str(data_root), "--samples", "200", "--json", str(tmp_path / "q.json")])
+    assert result.exit_code == 0, result.output
+    assert "class accuracy (mean over classes)" in result.output
+    assert "7 Sneaker: accuracy / FD" in result.output
+    import json
+
+    report = json.loads((tmp_path / "q.json").read_text())
+    assert len(report["generated_classes"]["per_class_accuracy"]) == 10
+    assert report["real_classes"]["class_accuracy"] > 0.85  # the Fashion-MNIST classifier on labelled train images
+

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from click.testing import CliRunner
+from PIL import Image
 
 from gan_models.cli import main
 from gan_models.sampling import generate
+from gan_models.sources import from_checkpoint
 from tests.helpers import child_env, one_error_line, run_cli
 
 
@@ -127,3 +130,45 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(args, message, tmp_path, monk
     assert message in result.output
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_sample_a_class_by_name_or_index(conditional_checkpoint, tmp_path):
+    runner = CliRunner()
+    for which in ("Sneaker", "sneaker", "7"):
+        result = runner.invoke(main, ["sample", "--checkpoint", str(conditional_checkpoint), "--class", which,
+                                      "-n", "5", "--out", str(tmp_path / f"{which}.npy")])
+        assert result.exit_code == 0, result.output
+    by_name, by_index = np.load(tmp_path / "Sneaker.npy"), np.load(tmp_path / "7.npy")
+    assert by_name.shape == (5, 1, 28, 28) and np.array_equal(by_name, by_index)
+    assert np.array_equal(np.load(tmp_path / "sneaker.npy"), by_name)
+    generator = from_checkpoint(conditional_checkpoint).generator
+    assert np.array_equal(by_name, generate(generator, 5, seed=0, labels=torch.full((5,), 7)).numpy())
+
+
+
+def test_sample_all_classes_gives_one_row_per_class(conditional_checkpoint, tmp_path):
+    result = CliRunner().invoke(main, ["sample", "--checkpoint", str(conditional_checkpoint), "--class", "all",
+                                       "-n", "30", "--out", str(tmp_path / "all.png")])
+    assert result.exit_code == 0, result.output
+    assert "wrote 30 images" in result.output  # 30 // 10 = 3 per class
+    with Image.open(tmp_path / "all.png") as grid:
+        assert grid.size == (3 * 30 + 2, 10 * 30 + 2)
+
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--class", "Hat"], "Error: unknown class 'Hat'; the classes are ['T-shirt/top', 'Trouser'"),
+    (["--class", "10"], "Error: label 10 is out of range: this network has 10 classes, 0..9"),
+])
+def test_sample_bad_classes_are_one_line(conditional_checkpoint, tmp_path, arguments, message):
+    result = CliRunner().invoke(main, ["sample", "--checkpoint", str(conditional_checkpoint), *arguments,
+                                       "--out", str(tmp_path / "x.png")])
+    assert result.exit_code == 1 and message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+
+def test_class_for_an_unconditional_generator_is_refused(tmp_path):
+    result = CliRunner().invoke(main, ["sample", "--hub", "fcgan", "--class", "7", "--out", str(tmp_path / "x.png")])
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: --class needs a conditional generator; this one is unconditional"
+

@@ -177,3 +177,13 @@ def test_unreadable_images_of_a_folder_dataset_are_one_plain_warning_line(tmp_pa
     warnings = [line for line in result.output.splitlines() if "broken.png" in line]
     assert len(warnings) == 1 and warnings[0].startswith(f"warning: skipped 1 unreadable image(s): {folder}/broken.png")
     assert "UserWarning" not in result.output and "warnings.warn" not in result.output
+
+
+def test_train_conditional_on_unlabelled_data_is_one_line(tmp_path):
+    result = CliRunner().invoke(main, ["train", "--model", "dcgan64", "--dataset", "celeba", "--conditional",
+                                       "--data-root", str(tmp_path), "--out", str(tmp_path / "run")])
+    assert result.exit_code == 1
+    assert result.output.strip() == ("Error: a conditional GAN needs labelled images, but celeba has no class "
+                                     "labels; use mnist, fashion-mnist, emoji or a folder with one subfolder of "
+                                     "images per class")
+

@@ -7,12 +7,14 @@ import pytest
 import torch
 from PIL import Image, ImageFile
 
+from gan_models.batches import ImageBatches
 from gan_models.data import (
     DATA_ROOT_ENV,
     DatasetNotFoundError,
-    ImageBatches,
     default_root,
+    load_digits,
     load_images,
+    load_labelled_images,
     to_uint8,
     to_unit_range,
 )
@@ -208,3 +210,59 @@ def test_an_image_folder_with_nothing_usable_is_one_clear_error(tmp_path):
         warnings.simplefilter("ignore")
         with pytest.raises(DatasetNotFoundError, match="no usable images in"):
             load_images("folder", tmp_path / "images")
+
+
+def test_batches_keep_each_image_with_its_label():
+    images = torch.arange(40, dtype=torch.uint8).view(40, 1, 1, 1).expand(40, 1, 4, 4).contiguous()
+    labels = torch.arange(40) * 3  # image i has pixel value i and label 3 i
+    batches = ImageBatches(images, 8, labels=labels, seed=5)
+    batches.set_epoch(2)
+    pairs = list(batches)
+    assert len(pairs) == 5
+    seen = []
+    for real, y in pairs:
+        value = ((real[:, 0, 0, 0] + 1) * 127.5).round().long()  # back from [-1, 1] to the pixel value
+        assert torch.equal(y, 3 * value)
+        seen += value.tolist()
+    assert sorted(seen) == list(range(40))
+    resumed = list(batches.iterate(start_batch=3))  # a resumed epoch replays the same pairs
+    assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(resumed, pairs[3:], strict=True))
+    with pytest.raises(ValueError, match=r"labels must be an int64 tensor \(40,\), one per image"):
+        ImageBatches(images, 8, labels=labels[:39])
+
+
+
+def test_labelled_digits_come_with_their_class_names(data_root):
+    images, labels, classes = load_labelled_images("fashion-mnist", data_root, split="test")
+    assert images.shape == (10_000, 1, 28, 28) and labels.shape == (10_000,)
+    assert classes[7] == "Sneaker" and len(classes) == 10
+    assert torch.equal(labels, load_digits("fashion-mnist", data_root, split="test")[1])
+    assert torch.bincount(labels).tolist() == [1000] * 10
+    _, mnist_labels, mnist_classes = load_labelled_images("mnist", data_root, split="train")
+    assert mnist_classes == tuple("0123456789") and len(mnist_labels) == 8000
+
+
+
+def test_a_folder_of_class_subfolders_is_labelled_and_a_flat_one_is_refused(tmp_path):
+    for name, colour in [("zebra", (0, 0, 0)), ("apple", (255, 0, 0))]:
+        (tmp_path / name).mkdir()
+        for i in range(2):
+            Image.new("RGB", (8, 8), colour).save(tmp_path / name / f"{i}.png")
+    (tmp_path / "apple" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    with pytest.warns(UserWarning, match="broken.png"):
+        images, labels, classes = load_labelled_images("folder", tmp_path, image_size=8)
+    assert classes == ("apple", "zebra")  # sorted subfolder names give the label order
+    assert labels.tolist() == [0, 0, 1, 1]  # the unreadable apple is skipped with its label
+    assert images[:, 0, 4, 4].tolist() == [255, 255, 0, 0]
+    Image.new("RGB", (8, 8)).save(tmp_path / "loose.png")
+    with pytest.raises(ValueError, match=rf"but the folder {tmp_path} has images outside class subfolders"):
+        load_labelled_images("folder", tmp_path, image_size=8)
+
+
+
+def test_unlabelled_datasets_are_refused_in_one_line(tmp_path):
+    message = (r"^a conditional GAN needs labelled images, but celeba has no class labels; "
+               r"use mnist, fashion-mnist, emoji or a folder with one subfolder of images per class$")
+    with pytest.raises(ValueError, match=message):
+        load_labelled_images("celeba", tmp_path)  # refused before looking for the files
+

@@ -7,8 +7,9 @@ from hypothesis import strategies as st
 
 import gan_models
 from gan_models.data import to_uint8
-from gan_models.noise import interpolate_latents
-from gan_models.sampling import LATENT_CHUNK, WALK_BATCH, generate, latent_walks
+from gan_models.noise import interpolate_latents, sample_noise
+from gan_models.registry import build_generator
+from gan_models.sampling import LATENT_CHUNK, WALK_BATCH, balanced_labels, generate, latent_walks
 from tests.helpers import DOCUMENTED, ODD_VALUES, SMALL_NETS
 
 
@@ -72,3 +73,36 @@ def test_sample_counts_give_documented_errors(n, batch_size, frames, which):
     except DOCUMENTED:
         return
     assert len(images) >= 1
+
+
+def test_generate_draws_each_image_of_its_label():
+    torch.manual_seed(0)
+    generator = build_generator("dcgan", conditional=True, ngf=4).eval()
+    labels = torch.tensor([3, 1, 4, 1, 5])
+    images = generate(generator, 5, seed=2, batch_size=2, labels=labels)
+    sevens = generate(generator, 5, seed=2, labels=torch.full((5,), 7))
+    assert (images.int() - sevens.int()).abs().max() > 0  # the labels were used
+    for i, label in enumerate(labels.tolist()):
+        one = generate(generator, 5, seed=2, labels=torch.full((5,), label))[i]
+        assert torch.equal(images[i], one)  # image i depends on its own label only
+    default = generate(generator, 12, seed=2)
+    assert torch.equal(default, generate(generator, 12, seed=2, labels=balanced_labels(12, 10)))
+    assert balanced_labels(12, 10).tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
+    with pytest.raises(ValueError, match=r"shape \(5,\), one class index per image, got \(4,\)"):
+        generate(generator, 5, labels=labels[:4])
+    with pytest.raises(ValueError, match="unconditional and takes no labels"):
+        generate(build_generator("dcgan", ngf=4), 5, labels=labels)
+
+
+
+def test_conditional_latent_walks_stay_in_one_class_per_row():
+    torch.manual_seed(0)
+    generator = build_generator("fcgan", conditional=True, ngf=8, nz=4).eval()
+    walks = latent_walks(generator, 3, frames=4, seed=1, labels=torch.tensor([9, 0, 9]))
+    assert walks.shape == (12, 1, 28, 28)
+    ends = sample_noise(6, 4, generator=torch.Generator().manual_seed(1))
+    z = interpolate_latents(ends[:3], ends[3:], 4).reshape(12, 4)
+    with torch.no_grad():
+        expected = generator(z, torch.tensor([9, 0, 9]).repeat_interleave(4))
+    assert (walks - expected).abs().max() < 1e-6
+

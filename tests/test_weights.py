@@ -10,12 +10,16 @@ from gan_models.quality.metrics import evaluate_generator
 from gan_models.registry import WEIGHTS, WEIGHTS_DIR, WeightsIntegrityError
 from tests.helpers import REPO
 
-RECORDS = {(r.model, r.dataset): r for r in WEIGHTS}
+RECORDS = {(r.model, r.dataset): r for r in WEIGHTS if not r.conditional}
+CONDITIONAL_RECORDS = {(r.model, r.dataset): r for r in WEIGHTS if r.conditional}
 SHIPPED = [(model, dataset) for model in ("fcgan", "lsgan", "dcgan") for dataset in ("mnist", "fashion-mnist")]
+# The goals for conditional generators: class accuracy on the project's classifier.
+CLASS_ACCURACY_GOAL = {"mnist": 0.97, "fashion-mnist": 0.88}
 
 
 def test_every_model_ships_for_both_datasets():
     assert sorted(RECORDS) == sorted(SHIPPED)
+    assert set(CONDITIONAL_RECORDS) <= {("dcgan", dataset) for dataset in CLASS_ACCURACY_GOAL}
     total = sum((WEIGHTS_DIR / r.file).stat().st_size for r in WEIGHTS)
     assert total < 25 * 2**20
 
@@ -26,10 +30,10 @@ def test_every_shipped_generator_file_is_under_2_mb():
     assert all(size < 2 * 2**20 for size in sizes.values()), sizes
 
 
-@pytest.mark.parametrize("key", SHIPPED, ids=lambda k: "-".join(k) if isinstance(k, tuple) else k)
-def test_pretrained_generator_matches_its_record(key, data_root):
-    record = RECORDS[key]
-    generator = torch.hub.load(str(REPO), record.model, source="local", pretrained=True, dataset=record.dataset)
+@pytest.mark.parametrize("record", WEIGHTS, ids=lambda r: r.stem)
+def test_pretrained_generator_matches_its_record(record, data_root):
+    generator = torch.hub.load(str(REPO), record.model, source="local", pretrained=True, dataset=record.dataset,
+                               conditional=record.conditional)
     assert not generator.training
     # Whatever the stored precision, the module computes in float32 with the weights its record's precision decodes to.
     stored = registry.load_shipped_state_dict(record)
@@ -37,13 +41,21 @@ def test_pretrained_generator_matches_its_record(key, data_root):
     assert all(torch.equal(generator.state_dict()[k], v.to(generator.state_dict()[k].dtype)) for k, v in stored.items())
     assert sum(p.numel() for p in generator.parameters()) == record.num_params
     assert tuple(generator.image_shape) == record.image_shape
-    assert record.file.startswith(f"{record.model}-{record.dataset}-{record.sha256[:12]}")
+    assert record.file.startswith(f"{'c' if record.conditional else ''}{record.model}-{record.dataset}-"
+                                  f"{record.sha256[:12]}")
     report = evaluate_generator(generator, record.dataset, data_root, n_samples=record.eval_samples)
     assert report.generated.frechet_distance == pytest.approx(record.frechet_distance, rel=0.01)
     assert report.generated.classes_covered == record.classes_covered
     assert report.generated.kl_from_uniform == pytest.approx(record.kl_from_uniform, abs=0.005)
     # The quality bar: every class covered, a balanced class histogram.
     assert record.classes_covered == 10 and record.kl_from_uniform <= 0.1
+    if record.conditional:  # and the class asked for, drawn: re-measured, and at least the goal
+        assert generator.num_classes == 10 and generator.classes == tuple(record.generator_kwargs["classes"])
+        assert report.generated_classes.class_accuracy == pytest.approx(record.class_accuracy, abs=0.005)
+        assert report.generated_classes.intra_class_frechet_distance == pytest.approx(
+            record.intra_class_frechet_distance, rel=0.01)
+        assert record.class_accuracy >= CLASS_ACCURACY_GOAL[record.dataset]
+        assert record.frechet_distance <= RECORDS[("dcgan", record.dataset)].frechet_distance
 
 
 @pytest.mark.parametrize("dataset", ["mnist", "fashion-mnist"])
@@ -67,7 +79,8 @@ def test_a_tampered_shipped_file_fails_its_hash_check(tmp_path, monkeypatch):
 def test_readme_table_matches_the_records():
     readme = (REPO / "README.md").read_text()
     for record in WEIGHTS:
-        row = re.search(rf"^\| `{record.model}` \| {record.dataset} \|.*$", readme, re.MULTILINE)
+        name = f"`{record.model}` conditional" if record.conditional else f"`{record.model}`"
+        row = re.search(rf"^\| {name} \| {record.dataset} \|.*$", readme, re.MULTILINE)
         assert row, f"README has no row for {record.model} on {record.dataset}"
         cells = [c.strip() for c in row.group(0).strip("|").split("|")]
         assert f"{record.frechet_distance:.1f}" in cells and f"{record.real_frechet_distance:.2f}" in cells

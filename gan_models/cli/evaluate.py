@@ -21,6 +21,8 @@ def evaluate_command(checkpoint: Path | None, hub: str | None, pretrained: bool,
     """Measure a generator's sample quality: classifier-feature Frechet distance and class coverage.
 
     Real training images scored the same way are printed beside it: the best a generator can hope for.
+    A conditional generator is measured on images whose labels cycle through the classes, and also
+    gets its class accuracy and intra-class Frechet distance, per class and averaged.
     For small training sets (MNIST, emoji) a copy check follows: the median distance of generated and of
     held-out real images to their nearest training image.
     """
@@ -53,6 +55,15 @@ def evaluate_command(checkpoint: Path | None, hub: str | None, pretrained: bool,
                   "held-out real"),
                  ("  median RMS to nearest train image", f"{copies.generated_median:.4f}",
                   f"{copies.held_out_median:.4f}")]
+    if report.generated_classes is not None:  # a conditional generator, with labels drawn uniformly
+        mine, theirs = report.generated_classes, report.real_classes
+        rows += [("class accuracy (mean over classes)", f"{mine.class_accuracy:.1%}", f"{theirs.class_accuracy:.1%}"),
+                 ("intra-class Frechet distance (mean)", f"{mine.intra_class_frechet_distance:.3f}",
+                  f"{theirs.intra_class_frechet_distance:.3f}")]
+        rows += [(f"  {k} {name[:14]}: accuracy / FD", f"{a:.1%} / {f:.1f}", f"{ra:.1%} / {rf:.1f}")
+                 for k, (name, a, f, ra, rf) in enumerate(zip(
+                     generator.classes, mine.per_class_accuracy, mine.per_class_frechet_distance,
+                     theirs.per_class_accuracy, theirs.per_class_frechet_distance, strict=True))]
     for name, left, right in rows:
         click.echo(f"{name:40s} {left:>12s} {right:>20s}")
     if json_path is not None:

@@ -22,7 +22,10 @@ MAX_GRID_IMAGES = 10_000
 @click.option("--interpolate", is_flag=True,
               help="Latent-space walks instead: n / 8 rows, each 8 frames from one random latent to another.")
 @click.option("--no-ema", is_flag=True, help="Use a checkpoint's raw generator even when it has an EMA one.")
-def sample_command(checkpoint, hub, pretrained, dataset, n, out, seed, nrow, interpolate, no_ema) -> None:
+@click.option("--class", "which_class", metavar="CLASS",
+              help="Conditional generators: a class name (Sneaker) or index (7), or 'all' for one row of n // K "
+                   "images per class [default: classes in turn].")
+def sample_command(checkpoint, hub, pretrained, dataset, n, out, seed, nrow, interpolate, no_ema, which_class) -> None:
     """Draw images from a generator and save them as one PNG grid, or as a .npy array.
 
     Memory stays bounded for any -n: images are generated in batches and a .npy file is written
@@ -33,7 +36,7 @@ def sample_command(checkpoint, hub, pretrained, dataset, n, out, seed, nrow, int
     import signal
 
     from gan_models.images import save_grid
-    from gan_models.sampling import generate, latent_walks, save_npy
+    from gan_models.sampling import class_labels, generate, latent_walks, save_npy
 
     check_writable(out)
     if out.suffix.lower() not in (".png", ".npy"):
@@ -49,14 +52,18 @@ def sample_command(checkpoint, hub, pretrained, dataset, n, out, seed, nrow, int
         raise ValueError(f"-n {n:,} is too many images for one PNG grid (at most {MAX_GRID_IMAGES:,}); "
                          f"write them to a .npy file instead: --out {out.with_suffix('.npy')}")
     generator = generator_source(checkpoint, hub, pretrained, dataset, use_ema=not no_ema).generator
+    labels = None if which_class is None else class_labels(generator, which_class, n // 8 if interpolate else n)
+    if labels is not None and which_class.lower() == "all" and not interpolate:
+        n, nrow = len(labels), nrow or len(labels) // generator.num_classes  # one row per class
     if to_npy:
-        path = save_npy(generator, n, out, seed=seed)
+        path = save_npy(generator, n, out, seed=seed, labels=labels)
         click.echo(f"wrote {n} images {tuple(generator.image_shape)} as uint8 (n, C, H, W) to {path}")
         return
     if interpolate:
-        images, nrow = latent_walks(generator, walks=n // 8, frames=8, seed=seed), 8
+        images, nrow = latent_walks(generator, walks=len(labels) if labels is not None else n // 8, frames=8,
+                                    seed=seed, labels=labels), 8
     else:
-        images = generate(generator, n, seed=seed)
+        images = generate(generator, n, seed=seed, labels=labels)
         nrow = nrow or math.ceil(math.sqrt(n))
     path = save_grid(images, out, nrow=nrow)
     click.echo(f"wrote {len(images)} images {tuple(images.shape[1:])} to {path}")

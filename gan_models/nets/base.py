@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from gan_models.nets.labels import refuse_labels
 from gan_models.noise import check_noise_kind, sample_noise
 
 
@@ -98,7 +99,9 @@ class _SummarisedLoading(nn.Module):
 class GeneratorBase(_SummarisedLoading):
     """Base for generators: maps z of shape (N, nz) to images (N, C, H, W) in [-1, 1].
 
-    Subclasses set `nz`, `channels`, `image_size` and `noise` and implement `generate(z)`.
+    Subclasses set `nz`, `channels`, `image_size` and `noise` and implement `generate(z)`. Conditional
+    generators (gan_models.nets.conditional) also take labels and set `num_classes` and `classes`;
+    unconditional ones have no `num_classes` (export.interface tells them apart by it).
     """
 
     nz: int
@@ -120,8 +123,9 @@ class GeneratorBase(_SummarisedLoading):
         """(C, H, W) of one generated image."""
         return (self.channels, self.image_size, self.image_size)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """(N, nz) -> (N, C, H, W) in [-1, 1]."""
+    def forward(self, z: torch.Tensor, labels: None = None) -> torch.Tensor:
+        """(N, nz) -> (N, C, H, W) in [-1, 1]. `labels` exists only to refuse them with a clear ValueError."""
+        refuse_labels(labels, "generator")
         check_input(z, ("N", self.nz), "latent z", self)
         return self.generate(z)
 
@@ -129,12 +133,20 @@ class GeneratorBase(_SummarisedLoading):
         raise NotImplementedError
 
     @torch.no_grad()
-    def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
+    def sample(self, n: int, seed: int | None = None, *, labels=None) -> torch.Tensor:
         """Generate `n` images (n, C, H, W) in [-1, 1] from fresh noise of this generator's kind.
 
         Runs in eval mode (BatchNorm uses running statistics) and restores the previous mode;
-        `seed` makes the draw reproducible without touching the global RNG.
+        `seed` makes the draw reproducible without touching the global RNG. `labels` is for
+        conditional generators, which override this; here it is refused with a ValueError.
         """
+        refuse_labels(labels, "generator")
+        z, _ = self._sample_noise(n, seed)
+        with eval_mode(self):
+            return self(z)
+
+    def _sample_noise(self, n: int, seed: int | None) -> tuple[torch.Tensor, torch.Generator]:
+        """Latents (n, nz) on the weights' device, and the generator they were drawn with (seeded by `seed`)."""
         if n < 1:
             raise ValueError(f"n must be >= 1, got {n}")
         device = next(self.parameters()).device
@@ -143,15 +155,14 @@ class GeneratorBase(_SummarisedLoading):
             rng.seed()
         else:
             rng.manual_seed(seed)
-        z = sample_noise(n, self.nz, self.noise, generator=rng, device=device)
-        with eval_mode(self):
-            return self(z)
+        return sample_noise(n, self.nz, self.noise, generator=rng, device=device), rng
 
 
 class DiscriminatorBase(_SummarisedLoading):
     """Base for discriminators: maps images (N, C, H, W) to logits (N, 1).
 
-    Subclasses set `channels` and `image_size` and implement `score(x)`.
+    Subclasses set `channels` and `image_size` and implement `score(x)`. Conditional discriminators
+    (gan_models.nets.conditional) also take labels and set `num_classes`.
     """
 
     def __init__(self, channels: int, image_size: int, **widths: int) -> None:
@@ -162,8 +173,9 @@ class DiscriminatorBase(_SummarisedLoading):
             raise ValueError(f"channels must be 1 or 3, got {channels}")
         self.channels, self.image_size = channels, image_size
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, C, H, W) images in [-1, 1] -> (N, 1) real-valued logits."""
+    def forward(self, x: torch.Tensor, labels: None = None) -> torch.Tensor:
+        """(N, C, H, W) images in [-1, 1] -> (N, 1) real-valued logits. Labels are refused (ValueError)."""
+        refuse_labels(labels, "discriminator")
         check_input(x, ("N", self.channels, self.image_size, self.image_size), "images", self)
         return self.score(x)
 

@@ -15,6 +15,14 @@ Which images are compared (`evaluate_generator`):
 - the copy check (small training sets only) compares how close generated images come to their
   nearest training image with how close held-out real images come: a generator that memorises
   its training set scores far below the held-out figure.
+
+A conditional generator is measured on n images whose labels cycle through the classes
+(`balanced_labels`: each class n / K times, the uniform label distribution). Beside the numbers
+above, computed on all of them, come the class numbers (`ClassQuality`): the class accuracy, the
+share of the images generated for class c that the classifier assigns to c, per class and
+averaged over classes; and the intra-class Frechet distance, between the images of class c and
+the test images of class c, averaged over classes. Real train images, with their own labels,
+give the floor of both.
 """
 import dataclasses
 import os
@@ -24,16 +32,17 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gan_models.data import DATASETS, load_images, to_unit_range
+from gan_models.data import DATASETS, load_labelled_images, to_unit_range
 from gan_models.nets.base import GeneratorBase
+from gan_models.quality.class_quality import ClassQuality, class_quality
 from gan_models.quality.classifier import (
-        FEATURE_LAYER,
+    FEATURE_LAYER,
     INPUT_SHAPES,
     Classifier,
     find_classifier,
     load_classifier,
 )
-from gan_models.sampling import generate
+from gan_models.sampling import balanced_labels, generate
 
 DEFAULT_SAMPLES = 10_000
 MIN_SHARE = 0.02  # a class counts as covered when it receives at least this share of the samples
@@ -182,6 +191,8 @@ class EvaluationReport:
     feature_layer: str  # the classifier layer the Frechet distance is measured in
     generated: SampleQuality  # the generator's images against the test split
     real: SampleQuality  # real train-split images against the test split: the best to hope for
+    generated_classes: ClassQuality | None = None  # a conditional generator's class numbers; None if unconditional
+    real_classes: ClassQuality | None = None  # the same for real train images and their labels: the floor
     class_names: list[str] = dataclasses.field(default_factory=list)  # of class_histogram's entries
     copy_check: CopyCheck | None = None  # for train splits of at most COPY_CHECK_MAX_TRAIN images
 
@@ -190,11 +201,11 @@ class EvaluationReport:
         return dataclasses.asdict(self)
 
 
-def _subset(images: torch.Tensor, n: int, seed: int) -> torch.Tensor:
-    """n of the uint8 images, chosen without replacement by `seed` (all of them, in order, when n is their count)."""
-    if n == len(images):
-        return images
-    return images[torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n]]
+def _subset(images: torch.Tensor, n: int, seed: int, labels: torch.Tensor) -> tuple[torch.Tensor, np.ndarray]:
+    """n of the uint8 images and their labels, chosen without replacement by `seed` (all, in order, for n = all)."""
+    shuffled = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed)) if n < len(images) else None
+    chosen = torch.arange(n) if shuffled is None else shuffled[:n]
+    return images[chosen], labels[chosen].numpy()
 
 
 def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | os.PathLike | None = None, *,
@@ -202,18 +213,20 @@ def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | 
     """Measure a generator of images in [-1, 1] against `dataset`'s test split.
 
     Deterministic given `seed`: it fixes the generator's noise and which real images are used.
+    A conditional generator (num_classes > 0) is also measured class by class (ClassQuality).
 
     Args:
         generator: any gan_models generator whose `image_shape` is the dataset classifier's input:
             (1, 28, 28) for MNIST and Fashion-MNIST, (3, 64, 64) for emoji.
-        dataset: "mnist", "fashion-mnist" or "emoji" (a classifier ships for each).
+        dataset: "mnist", "fashion-mnist" or "emoji" (a classifier ships for each); a conditional
+            generator must have as many classes as the dataset.
         data_root: folder holding the datasets; default $GAN_MODELS_DATA.
         n_samples: images per compared set; capped at the test split's size (MNIST: 2,000; emoji: 788).
         seed: seed of the noise and of the real subsets.
 
     Raises:
         TypeError: `generator` is not a gan_models generator.
-        ValueError: unknown dataset, wrong image shape, n_samples < 2, or non-finite images.
+        ValueError: unknown dataset, wrong image shape or class count, n_samples < 2, or non-finite images.
         DatasetNotFoundError: the data is not under data_root.
     """
     if not isinstance(generator, GeneratorBase):
@@ -223,17 +236,27 @@ def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | 
     if tuple(generator.image_shape) != expected:
         raise ValueError(f"the {dataset} classifier judges {' x '.join(map(str, expected))} images; this generator "
                          f"makes {' x '.join(map(str, generator.image_shape))}")
-    return evaluate_samples(lambda n: generate(generator, n, seed), dataset, data_root, n_samples=n_samples, seed=seed)
+    classes = getattr(generator, "num_classes", 0)  # unconditional generators have none
+    if classes and classes != len(DATASETS[dataset].classes):
+        raise ValueError(f"the generator has {classes} classes, the {dataset} classifier "
+                         f"{len(DATASETS[dataset].classes)}")
+
+    def draw(n: int) -> torch.Tensor:  # a conditional generator draws image i of class i % K
+        return generate(generator, n, seed, labels=balanced_labels(n, classes) if classes else None)
+
+    return evaluate_samples(draw, dataset, data_root, n_samples=n_samples, seed=seed, num_classes=classes)
 
 
 def evaluate_samples(draw: Callable[[int], torch.Tensor], dataset: str, data_root: str | os.PathLike | None = None, *,
-                     n_samples: int = DEFAULT_SAMPLES, seed: int = 0) -> EvaluationReport:
+                     n_samples: int = DEFAULT_SAMPLES, seed: int = 0, num_classes: int = 0) -> EvaluationReport:
     """Measure images from any source, e.g. an ONNX generator under onnxruntime, as evaluate_generator does.
 
     Args:
         draw: draw(n) returns n uint8 images (n, C, H, W) of the classifier's input shape, the
             8-bit images a user would save.
         dataset, data_root, n_samples, seed: as for evaluate_generator (`seed` picks the real subsets).
+        num_classes: for a conditional source, its class count: image i was drawn for class i % num_classes
+            (`balanced_labels`), and the report adds the class numbers (ClassQuality).
 
     Raises:
         ValueError: unknown dataset, n_samples < 2, images of another shape or type, or non-finite features.
@@ -243,19 +266,28 @@ def evaluate_samples(draw: Callable[[int], torch.Tensor], dataset: str, data_roo
     if n_samples < 2:
         raise ValueError(f"n_samples must be >= 2 (a covariance needs two samples), got {n_samples}")
     classifier = load_classifier(dataset)
-    test, train = load_images(dataset, data_root, split="test"), load_images(dataset, data_root, split="train")
+    test, test_labels, _ = load_labelled_images(dataset, data_root, split="test")
+    train, train_labels, _ = load_labelled_images(dataset, data_root, split="train")
     n = min(n_samples, len(test))
-    held_out = _subset(test, n, seed)
-    reference = feature_statistics(classify(classifier, to_unit_range(held_out))[0])
+    held_out, held_out_labels = _subset(test, n, seed, test_labels)
+    test_features = classify(classifier, to_unit_range(held_out))[0]
+    reference = feature_statistics(test_features)
+    classes = DATASETS[dataset].classes
     fake = draw(n)
     if tuple(fake.shape) != (n, *INPUT_SHAPES[dataset]) or fake.dtype != torch.uint8:
         raise ValueError(f"draw({n}) must return uint8 images {(n, *INPUT_SHAPES[dataset])}, got {fake.dtype} "
                          f"{tuple(fake.shape)}")
+    labels = balanced_labels(n, num_classes) if num_classes else None
+    real, real_labels = _subset(train, n, seed, train_labels)
+    fake_scores, real_scores = classify(classifier, to_unit_range(fake)), classify(classifier, to_unit_range(real))
     checked = min(n, COPY_CHECK_IMAGES)
-    return EvaluationReport(
+    report = EvaluationReport(
         dataset=dataset, samples=n, seed=seed, classifier=record.file, feature_layer=FEATURE_LAYER,
-        generated=sample_quality(*classify(classifier, to_unit_range(fake)), reference),
-        real=sample_quality(*classify(classifier, to_unit_range(_subset(train, n, seed))), reference),
-        class_names=list(DATASETS[dataset].classes),
+        generated=sample_quality(*fake_scores, reference), real=sample_quality(*real_scores, reference),
+        class_names=list(classes),
         copy_check=copy_check(fake[:checked], held_out[:checked], train) if len(train) <= COPY_CHECK_MAX_TRAIN
         else None)
+    if labels is not None:
+        report.generated_classes = class_quality(*fake_scores, labels.numpy(), test_features, held_out_labels)
+        report.real_classes = class_quality(*real_scores, real_labels, test_features, held_out_labels)
+    return report

@@ -30,6 +30,7 @@ class TrainConfig:
     model: str = "fcgan"  # which GAN: fcgan, lsgan, dcgan (28 x 28) or dcgan64 (see `gan-models models`)
     dataset: str = "mnist"  # mnist, fashion-mnist, celeba, folder or emoji (Emoji64)
     emoji_design: str = "both"  # with --dataset emoji: google (Noto), twitter (Twemoji) or both
+    conditional: bool = False  # class-conditional G(z, label) and projection D(x, label); needs a labelled dataset
     data_root: str | None = None  # data folder; default $GAN_MODELS_DATA, else ./data
     download: bool = False  # let torchvision fetch a missing dataset (needs internet)
     split: str = "train"  # train, test, or all (GANs use no labels, so merging is fine)
@@ -110,15 +111,21 @@ class TrainConfig:
                               "lr_g": self.lr_g or spec.lr_g,
                               "lr_d": self.lr_d or spec.lr_d})
 
-    def generator_kwargs(self) -> dict:
-        """Constructor keywords of the generator this (resolved) config trains."""
-        widths = {"ngf": self.ngf} if self.ngf else {}
-        return {"nz": self.nz, "channels": self.channels, "noise": self.noise, **widths}
+    def generator_kwargs(self, classes: tuple[str, ...] = ()) -> dict:
+        """Keywords of `build_generator(model, ...)` for the generator this (resolved) config trains.
 
-    def discriminator_kwargs(self) -> dict:
-        """Constructor keywords of the discriminator this (resolved) config trains."""
+        A conditional one also gets `conditional=True` and the class names of its data, `classes`.
+        """
+        widths = {"ngf": self.ngf} if self.ngf else {}
+        return {"nz": self.nz, "channels": self.channels, "noise": self.noise, **widths, **self._labels(classes)}
+
+    def discriminator_kwargs(self, classes: tuple[str, ...] = ()) -> dict:
+        """Keywords of `build_discriminator(model, ...)` for the discriminator this (resolved) config trains."""
         widths = {"ndf": self.ndf} if self.ndf else {}
-        return {"channels": self.channels, **widths}
+        return {"channels": self.channels, **widths, **self._labels(classes)}
+
+    def _labels(self, classes: tuple[str, ...]) -> dict:
+        return {"conditional": True, "classes": list(classes)} if self.conditional else {}
 
 
 def config_differences(saved: dict, current: TrainConfig) -> list[str]:

@@ -1,7 +1,7 @@
 """Where training runs: the device, and data-parallel training across processes started by `torchrun`.
 
 Every rank holds a full copy of G and D, reads its own shard of each epoch (see
-`gan_models.data.ImageBatches`), and after each backward pass the gradients are averaged across
+`gan_models.batches.ImageBatches`), and after each backward pass the gradients are averaged across
 ranks with one all_reduce per network. That is the core of DistributedDataParallel; we call it
 directly because a GAN step breaks DDP's one-forward-per-backward contract (D sees a real and a
 fake batch, and WGAN-GP differentiates D's gradient, which DDP does not support). On CPU the

@@ -9,7 +9,9 @@
   divided by the same for a batch of real images of the same size. Real data scores 1; samples
   that all look alike score near 0; a trained FC-GAN on MNIST scores 0.35-0.45, since its digits are
   smoother than real ones. Below `min_diversity` (0.2) after `warmup_steps` (1,000; samples
-  of a barely trained G are blurry and alike), we warn.
+  of a barely trained G are blurry and alike), we warn. A conditional run is judged class by class
+  (the grid's row of each class against the real images of that class), and by its worst class: a
+  G that ignores z draws one image per class, which the ratio over all classes would hide.
 """
 from collections import deque
 
@@ -84,10 +86,25 @@ class HealthMonitor:
                     "another loss")
         return None
 
-    def check_diversity(self, samples: torch.Tensor, real: torch.Tensor, step: int) -> tuple[float, str | None]:
-        """Diversity ratio of samples against real images, and a mode-collapse warning when it is too low."""
-        ratio = diversity(samples) / max(diversity(real), 1e-8)
+    def check_diversity(self, samples: torch.Tensor, real: torch.Tensor, step: int,
+                        sample_labels: torch.Tensor | None = None, real_labels: torch.Tensor | None = None,
+                        classes: tuple[str, ...] = ()) -> tuple[float, str | None]:
+        """Diversity ratio of samples against real images, and a mode-collapse warning when it is too low.
+
+        With labels (int64 (N,) for each set, and the class names), the ratio is the lowest over the
+        classes with at least 2 images in both sets, and the warning names that class.
+        """
+        if sample_labels is None:
+            ratio, what = diversity(samples) / max(diversity(real), 1e-8), "fixed-noise samples are"
+        else:
+            ratios = {c: diversity(samples[sample_labels == c]) / max(diversity(real[real_labels == c]), 1e-8)
+                      for c in sample_labels.unique().tolist()
+                      if (sample_labels == c).sum() >= 2 and (real_labels == c).sum() >= 2}
+            if not ratios:
+                return float("nan"), None
+            worst = min(ratios, key=ratios.get)
+            ratio, what = ratios[worst], f"fixed-noise samples of class {classes[worst]!r} are"
         if step >= self.warmup_steps and ratio < self.min_diversity:
-            return ratio, (f"possible mode collapse: fixed-noise samples are {ratio:.2f}x as diverse as real images "
+            return ratio, (f"possible mode collapse: {what} {ratio:.2f}x as diverse as real images "
                            f"(below {self.min_diversity}); look at the grid")
         return ratio, None

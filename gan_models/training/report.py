@@ -1,10 +1,23 @@
-"""What a person sees of a run while it trains: a progress bar, the step log and the warnings."""
+"""What a person sees of a run while it trains (a progress bar, the step log, the warnings) and once it ends."""
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
 from gan_models.training.rundir import LOSSES, save_progress_sheet
 from gan_models.training.runlog import RunLog
+
+
+@dataclass
+class TrainResult:
+    """What a finished run reports: where things are and how it ended."""
+
+    out: Path
+    step: int  # steps completed
+    checkpoint: Path
+    last: dict = field(default_factory=dict)  # the last logged row (errD, errG, D_x, D_G_z, ...)
+    diversity: float | None = None  # last epoch's fixed-noise diversity ratio (1 = as diverse as real data)
+    warnings: list[str] = field(default_factory=list)
 
 
 class StepReport:

@@ -7,7 +7,8 @@
                                 (gan_models.training.runlog; rows past the checkpoint are dropped on resume)
     <out>/losses.png            errD and errG against the step, redrawn at most every 30 s and at the end
     <out>/tensorboard/          the same scalars, when the tensorboard package is installed
-    <out>/grids/epoch_0001.png  8 x 8 grid of the fixed noise after each epoch (EMA generator if enabled)
+    <out>/grids/epoch_0001.png  8 x 8 grid of the fixed noise after each epoch (EMA generator if enabled);
+                                a conditional run's has one row of 8 per class (at most 10)
     <out>/grids/step_000100.png the same every `grid_every` steps, when asked
     <out>/progress.png          every epoch grid on one sheet, redrawn with losses.png
     <out>/.lock                 held by the training process (gan_models.training.runlock)
@@ -17,7 +18,8 @@ writes it atomically and checks its format and version on loading):
 
     format "gan-models-checkpoint", version 1,
     model, dataset: what was trained on what; num_images: how many images (fixes the step -> epoch mapping),
-    config: the resolved TrainConfig as a dict; generator_kwargs, discriminator_kwargs: constructor keywords,
+    config: the resolved TrainConfig as a dict; generator_kwargs, discriminator_kwargs: keywords of
+    build_generator / build_discriminator (for a conditional run: conditional=True and the class names, classes),
     step: steps completed (with the config, the whole RNG state: see gan_models.training.trainer),
     generator, discriminator, ema_generator (None without EMA): state dicts,
     optimizer_g, optimizer_d: Adam state dicts; fixed_noise: the (64, nz) latents of the grids,
@@ -31,8 +33,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import torch
+
 from gan_models.atomic import atomic_write
-from gan_models.images import save_sheet
+from gan_models.images import save_grid, save_sheet
+from gan_models.nets.base import eval_mode
 from gan_models.training.checkpoint import load_checkpoint, save_checkpoint
 from gan_models.training.config import TrainConfig, config_differences
 
@@ -45,6 +50,7 @@ LOG = "log.csv"
 LOSSES = "losses.png"
 TENSORBOARD = "tensorboard"
 GRIDS = "grids"
+GRID_CLASSES = 10  # a conditional run's grids show this many classes at most, one row each
 PROGRESS = "progress.png"
 
 
@@ -79,6 +85,29 @@ def step_grid(out: Path, step: int) -> Path:
     return Path(out) / GRIDS / f"step_{step:06d}.png"
 
 
+@torch.no_grad()
+def render_grid(trainer: "Trainer", path: Path) -> torch.Tensor:
+    """Save the fixed-noise grid to `path` (EMA generator if enabled) and return the samples (64, C, H, W).
+
+    A conditional run's grid has one row per class (the first GRID_CLASSES), each drawn from the same
+    first 8 fixed latents, so a column shows one latent across the classes: (8 * rows, C, H, W).
+    """
+    generator = trainer.netG_ema if trainer.netG_ema is not None else trainer.netG
+    z, labels = trainer.fixed_noise, ()
+    if trainer.config.conditional:
+        rows = min(len(trainer.classes), GRID_CLASSES)
+        z, labels = z[:8].repeat(rows, 1), (grid_labels(8 * rows).to(trainer.device),)
+    with eval_mode(generator):
+        samples = generator(z.to(trainer.device), *labels).cpu()
+    save_grid(samples, path)
+    return samples
+
+
+def grid_labels(n: int) -> torch.Tensor:
+    """The labels of a conditional grid of n images: 8 of class 0, 8 of class 1, ... (one row each), int64 (n,)."""
+    return torch.arange(n // 8).repeat_interleave(8)
+
+
 def save_progress_sheet(out: Path, epochs: int) -> Path:
     """Put the epoch grids 1..`epochs` that exist on one sheet, `out/progress.png`."""
     existing = [grid for grid in (epoch_grid(out, e) for e in range(1, epochs + 1)) if grid.exists()]
@@ -99,8 +128,8 @@ def save_training_state(trainer: "Trainer", path: Path) -> Path:
         "model": config.model,
         "dataset": config.dataset,
         "num_images": len(trainer.images),
-        "generator_kwargs": config.generator_kwargs(),
-        "discriminator_kwargs": config.discriminator_kwargs(),
+        "generator_kwargs": config.generator_kwargs(trainer.classes),
+        "discriminator_kwargs": config.discriminator_kwargs(trainer.classes),
         "config": asdict(config),
         "step": trainer.step,
         "generator": trainer.netG.state_dict(),
@@ -122,6 +151,10 @@ def load_training_state(trainer: "Trainer", path: Path) -> None:
     if state["num_images"] != len(trainer.images):  # the step -> (epoch, batch) mapping depends on it
         raise ValueError(f"cannot resume {path}: the checkpoint was trained on {state['num_images']} images, "
                          f"this run has {len(trainer.images)}; resume on the same data, or choose another --out")
+    saved_classes = tuple(state["generator_kwargs"].get("classes", ()))
+    if saved_classes != trainer.classes:  # a folder whose class subfolders changed would relabel every image
+        raise ValueError(f"cannot resume {path}: the checkpoint was trained on classes {list(saved_classes)}, "
+                         f"this data has {list(trainer.classes)}")
     trainer.netG.load_state_dict(state["generator"])
     trainer.netD.load_state_dict(state["discriminator"])
     if trainer.netG_ema is not None:

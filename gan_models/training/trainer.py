@@ -6,6 +6,10 @@ Every epoch it renders the fixed noise batch to a grid, checks the run's health 
 checkpoint; Ctrl-C (or SIGTERM) saves one too. What goes where in the run folder, and what a
 checkpoint holds, is gan_models.training.rundir's; the config is gan_models.training.config's.
 
+With `conditional`, it trains the class-conditional networks (gan_models.nets.conditional) on
+(image, label) batches of a labelled dataset: D sees each real image with its label and each fake
+with the label G drew it for (drawn uniformly), and the grid shows one row per class.
+
 Randomness is a function of (seed, step, rank): each step reseeds the noise generator and the
 global RNG (dropout) from those, and the data order depends only on (seed, epoch). So a run
 resumed from any checkpoint replays exactly the steps an uninterrupted run takes, and the step
@@ -13,15 +17,12 @@ counter is the whole RNG state a checkpoint needs.
 """
 import copy
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from gan_models.data import ImageBatches, load_images
-from gan_models.images import save_grid
+from gan_models.data import dataset_classes
 from gan_models.losses import get_loss, gradient_penalty
-from gan_models.nets.base import eval_mode
 from gan_models.noise import as_seed, sample_noise
 from gan_models.registry import build_discriminator, build_generator
 from gan_models.training import distributed, rundir
@@ -29,21 +30,10 @@ from gan_models.training.checkpoint import remove_partial_writes
 from gan_models.training.config import TrainConfig
 from gan_models.training.ema import ema_update
 from gan_models.training.monitor import HealthMonitor, NonFiniteLossError, non_finite
-from gan_models.training.report import StepReport
+from gan_models.training.report import StepReport, TrainResult
 from gan_models.training.runlock import RunLock
 from gan_models.training.signals import StopSignals, TrainingInterrupted
-
-
-@dataclass
-class TrainResult:
-    """What a finished run reports: where things are and how it ended."""
-
-    out: Path
-    step: int  # steps completed
-    checkpoint: Path
-    last: dict = field(default_factory=dict)  # the last logged row (errD, errG, D_x, D_G_z, ...)
-    diversity: float | None = None  # last epoch's fixed-noise diversity ratio (1 = as diverse as real data)
-    warnings: list[str] = field(default_factory=list)
+from gan_models.training.trainset import load_trainset
 
 
 class Trainer:
@@ -63,9 +53,11 @@ class Trainer:
         cfg = self.config
         self.loss = get_loss(cfg.loss)
 
+        # A conditional network's size depends on the number of classes; an unlabelled dataset stops here.
+        self.classes = dataset_classes(cfg.dataset, cfg.data_root) if cfg.conditional else ()
         torch.manual_seed(cfg.seed)  # same initial weights on every rank
-        self.netG = build_generator(cfg.model, **cfg.generator_kwargs()).to(self.device)
-        self.netD = build_discriminator(cfg.model, **cfg.discriminator_kwargs()).to(self.device)
+        self.netG = build_generator(cfg.model, **cfg.generator_kwargs(self.classes)).to(self.device)
+        self.netD = build_discriminator(cfg.model, **cfg.discriminator_kwargs(self.classes)).to(self.device)
         # Convolutional nets run faster on CPU in NHWC (oneDNN's native layout); the math is the same.
         convolutional = any(isinstance(m, torch.nn.Conv2d) for m in self.netD.modules())
         self.memory_format = torch.channels_last if convolutional else torch.contiguous_format
@@ -82,17 +74,10 @@ class Trainer:
         self.optD = torch.optim.Adam(self.netD.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2), fused=True)
         self.fixed_noise = sample_noise(64, cfg.nz, cfg.noise, generator=torch.Generator().manual_seed(cfg.seed))
 
-        if images is None:
-            images = load_images(cfg.dataset, cfg.data_root, split=cfg.split, download=cfg.download,
-                                 image_size=self.netG.image_size, channels=cfg.channels,
-                                 emoji_design=cfg.emoji_design)
-        expected = (cfg.channels, self.netG.image_size, self.netG.image_size)
-        if images.dim() != 4 or tuple(images.shape[1:]) != expected:
-            raise ValueError(f"training images must be (N, {', '.join(map(str, expected))}), got {tuple(images.shape)}")
-        self.images = images[:cfg.max_images] if cfg.max_images else images
-        self.batches = ImageBatches(self.images, cfg.batch_size, seed=cfg.seed,
-                                    rank=self.group.rank, world_size=self.group.world_size)
-        self.real_reference = next(self.batches.iterate())[:64]  # for the diversity ratio
+        self.images, self.labels, self.batches = load_trainset(cfg, self.netG.image_shape, self.classes, images,
+                                                               self.group.rank, self.group.world_size)
+        first = next(self.batches.iterate())  # real images (and labels) for the diversity ratio
+        self.real_reference, self.real_labels = (first[0], first[1]) if cfg.conditional else (first[:64], None)
         self.rng = torch.Generator(device=self.device)
         self.step = 0
         self.monitor = HealthMonitor()
@@ -133,11 +118,22 @@ class Trainer:
                                      f"{rundir.last_checkpoint_note(self.out)}")
         rundir.save_training_state(self, self.out / rundir.CHECKPOINT)
 
-    def train_step(self, real: torch.Tensor) -> dict:
-        """One D step and, every n_critic steps, one G step on a real batch (B, C, H, W) in [-1, 1]."""
+    def _fake_labels(self, n: int) -> tuple[torch.Tensor, ...]:
+        """The labels G draws a fake batch for, uniform over the classes: (labels (n,),); () if unconditional."""
+        if not self.config.conditional:
+            return ()
+        return (torch.randint(len(self.classes), (n,), generator=self.rng, device=self.device),)
+
+    def train_step(self, real: torch.Tensor, labels: torch.Tensor | None = None) -> dict:
+        """One D step and, every n_critic steps, one G step on a real batch (B, C, H, W) in [-1, 1].
+
+        A conditional run passes the real images' labels, int64 (B,); they reach D as (labels,) in
+        `real_y`, and the labels each fake was drawn for as `fake_y` (both () when unconditional).
+        """
         cfg, loss = self.config, self.loss
         self._seed_step()
         real = real.to(self.device, memory_format=self.memory_format, non_blocking=True)
+        real_y = () if labels is None else (labels.to(self.device, non_blocking=True),)
         g_step = (self.step + 1) % cfg.n_critic == 0
         reuse_fake = g_step and not cfg.fresh_noise
 
@@ -145,18 +141,23 @@ class Trainer:
         # if the G step below reuses this fake batch. Losses are computed in float32 in any compute dtype.
         with self._autocast():
             with torch.set_grad_enabled(reuse_fake):
-                fake = self.netG(self._noise(real.shape[0]))
+                z = self._noise(real.shape[0])
+                fake_y = self._fake_labels(real.shape[0])
+                fake = self.netG(z, *fake_y)
             if self.batchnorm_in_d:  # batch statistics must not mix real and fake images
-                real_logits, fake_logits = self.netD(real), self.netD(fake.detach())
+                real_logits, fake_logits = self.netD(real, *real_y), self.netD(fake.detach(), *fake_y)
             else:  # one pass over both batches: the same logits, fewer and larger matrix products
-                real_logits, fake_logits = self.netD(torch.cat([real, fake.detach()])).split(real.shape[0])
+                both_y = tuple(torch.cat(pair) for pair in zip(real_y, fake_y, strict=True))
+                real_logits, fake_logits = self.netD(torch.cat([real, fake.detach()]), *both_y).split(real.shape[0])
         real_logits, fake_logits = real_logits.float(), fake_logits.float()
         if cfg.label_flip and torch.rand((), generator=self.rng, device=self.device).item() < cfg.label_flip:
             errD = loss.d_loss(fake_logits, real_logits, 1.0 - cfg.label_smoothing)  # flipped labels
         else:
             errD = loss.d_loss(real_logits, fake_logits, 1.0 - cfg.label_smoothing)
         if loss.gradient_penalty:
-            errD = errD + cfg.gp_weight * gradient_penalty(self.netD, real, fake, generator=self.rng)
+            # A conditional critic scores each interpolate under its real image's label.
+            critic = (lambda x: self.netD(x, *real_y)) if real_y else self.netD
+            errD = errD + cfg.gp_weight * gradient_penalty(critic, real, fake, generator=self.rng)
         self._check_finite(errD, "errD")
         self.optD.zero_grad(set_to_none=True)
         errD.backward()
@@ -168,9 +169,11 @@ class Trainer:
             # G step against the updated D: non-saturating by default, -log D(G(z)). D gets no gradient here.
             with self._autocast():
                 if cfg.fresh_noise:
-                    fake = self.netG(self._noise(real.shape[0]))
+                    z = self._noise(real.shape[0])
+                    fake_y = self._fake_labels(real.shape[0])
+                    fake = self.netG(z, *fake_y)
                 self.netD.requires_grad_(False)
-                fake_logits_g = self.netD(fake).float()
+                fake_logits_g = self.netD(fake, *fake_y).float()
             self.netD.requires_grad_(True)
             errG = loss.g_loss(fake_logits_g)
             self._check_finite(errG, "errG")
@@ -246,11 +249,12 @@ class Trainer:
         self.batches.set_epoch(epoch)
         self.report.start_epoch(epoch + 1, len(self.batches), start_batch)
         tick = time.perf_counter()
-        for real in self.batches.iterate(start_batch):
-            row = self.train_step(real)
+        for batch in self.batches.iterate(start_batch):
+            batch = batch if self.config.conditional else (batch,)  # (images,) or (images, labels)
+            row = self.train_step(*batch)
             # images/s of the step itself: fetching its batch and the D and G updates (since `tick`).
             row.update(step=self.step, epoch=epoch + 1,
-                       images_per_s=real.shape[0] * self.group.world_size / (time.perf_counter() - tick))
+                       images_per_s=len(batch[0]) * self.group.world_size / (time.perf_counter() - tick))
             if self.group.is_main:
                 self._after_step(row)
             # On an epoch's last step, end the epoch first: a resumed run starts the next one and
@@ -266,26 +270,19 @@ class Trainer:
         if self.loss.nonnegative:  # the collapse check watches D's loss fall to 0
             self.report.warn(self.monitor.check_losses(row["errD"], row["errG"]))
         if self.config.grid_every and self.step % self.config.grid_every == 0:
-            self._render(rundir.step_grid(self.out, self.step))
+            rundir.render_grid(self, rundir.step_grid(self.out, self.step))
         if self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
             self._save_checkpoint()
 
     def _end_epoch(self, epoch: int, final: bool) -> None:
         """Render the epoch's grid, check diversity, redraw the loss curve and sheet (now and then), checkpoint."""
-        samples = self._render(rundir.epoch_grid(self.out, epoch))
-        self.diversity, warning = self.monitor.check_diversity(samples, self.real_reference, self.step)
+        samples = rundir.render_grid(self, rundir.epoch_grid(self.out, epoch))
+        grid_labels = rundir.grid_labels(len(samples)) if self.config.conditional else None
+        self.diversity, warning = self.monitor.check_diversity(samples, self.real_reference, self.step, grid_labels,
+                                                               self.real_labels, self.classes)
         self.report.warn(warning)
         self.report.redraw(epoch, force=final)
         self._save_checkpoint()
-
-    @torch.no_grad()
-    def _render(self, path: Path) -> torch.Tensor:
-        """Save the fixed-noise grid (EMA generator if enabled) and return the samples (64, C, H, W)."""
-        generator = self.netG_ema if self.netG_ema is not None else self.netG
-        with eval_mode(generator):
-            samples = generator(self.fixed_noise.to(self.device)).cpu()
-        save_grid(samples, path)
-        return samples
 
 
 def train(config: TrainConfig, out: str | Path, resume: bool = False,

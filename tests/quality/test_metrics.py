@@ -11,6 +11,7 @@ from gan_models.nets.base import GeneratorBase
 from gan_models.quality.classifier import CLASSIFIERS, load_classifier
 from gan_models.quality.metrics import (
     class_coverage,
+    class_quality,
     classify,
     copy_check,
     evaluate_generator,
@@ -168,3 +169,41 @@ def test_the_copy_check_runs_for_small_training_sets_only(data_root):
     assert (mnist.copy_check.images, mnist.copy_check.train_images) == (50, 8000)
     assert mnist.copy_check.generated_median > mnist.copy_check.held_out_median  # noise is far from any digit
     assert evaluate_generator(generator, "fashion-mnist", data_root, n_samples=50).copy_check is None  # 60,000
+
+
+def test_class_quality_by_hand():
+    rng = np.random.default_rng(0)
+    reference = rng.normal(size=(40, 3))
+    reference_labels = np.repeat([0, 1], 20)
+    # Class 0's images are predicted right 3 times in 4, class 1's always; features equal the reference's.
+    probabilities = np.array([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.2, 0.8]] + [[0.1, 0.9]] * 4)
+    features = np.concatenate([reference[:4], reference[20:24]])
+    labels = np.array([0] * 4 + [1] * 4)
+    quality = class_quality(features, probabilities, labels, reference, reference_labels)
+    assert quality.per_class_accuracy == [0.75, 1.0]
+    assert quality.class_accuracy == pytest.approx(0.875)
+    assert quality.per_class_frechet_distance[0] > 0
+    same = class_quality(reference, np.eye(2)[reference_labels], reference_labels, reference, reference_labels)
+    assert same.per_class_frechet_distance == pytest.approx([0.0, 0.0], abs=1e-9)
+    assert same.class_accuracy == 1.0
+    with pytest.raises(ValueError, match="class 1 has 1 images and 20 reference images"):
+        class_quality(features[:5], probabilities[:5], labels[:5], reference, reference_labels)
+
+
+def test_evaluate_measures_a_conditional_generator_class_by_class(data_root):
+    torch.manual_seed(0)
+    generator = build_generator("fcgan", conditional=True, ngf=8)
+    report = evaluate_generator(generator, "mnist", data_root, n_samples=200, seed=0)
+    assert report.samples == 200
+    assert len(report.generated_classes.per_class_accuracy) == 10
+    # Real train images with their own labels: the classifier's own accuracy, far above an untrained generator's.
+    assert report.real_classes.class_accuracy > 0.95
+    assert report.generated_classes.class_accuracy < 0.5
+    assert report.real_classes.intra_class_frechet_distance < report.generated_classes.intra_class_frechet_distance
+    unconditional = evaluate_generator(build_generator("fcgan", ngf=8), "mnist", data_root, n_samples=200, seed=0)
+    assert unconditional.generated_classes is None
+    assert unconditional.real == report.real  # the floor does not depend on the generator
+    with pytest.raises(ValueError, match="the generator has 3 classes, the mnist classifier 10"):
+        evaluate_generator(build_generator("fcgan", conditional=True, num_classes=3, ngf=8), "mnist", data_root,
+                           n_samples=20)
+

@@ -12,10 +12,11 @@ HERE = Path(__file__).parent
 
 
 @pytest.mark.slow
-def test_two_process_training_keeps_ranks_in_sync(tmp_path, data_root):
+@pytest.mark.parametrize("mode", ["unconditional", "conditional"])
+def test_two_process_training_keeps_ranks_in_sync(tmp_path, data_root, mode):
     env = {**os.environ, "GAN_MODELS_DATA": str(data_root), "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-               str(HERE / "ddp_worker.py"), str(tmp_path)]
+               str(HERE / "ddp_worker.py"), str(tmp_path), mode]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     # 512 images split over 2 ranks, 32 per rank per step: 8 steps per epoch, 2 epochs.
@@ -28,7 +29,11 @@ def test_two_process_training_keeps_ranks_in_sync(tmp_path, data_root):
     assert [int(r["step"]) for r in rows] == list(range(1, 17))  # rank 0 alone logs
     state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert state["step"] == 16 and state["num_images"] == 512
-    assert torch.equal(state["generator"]["net.0.weight"], rank0["net.0.weight"])
+    weight = "body.net.0.weight" if mode == "conditional" else "net.0.weight"
+    assert torch.equal(state["generator"][weight], rank0[weight])
+    if mode == "conditional":  # the label embeddings are averaged and trained like every other weight
+        assert torch.equal(rank0["embed.weight"], rank1["embed.weight"])
+        assert state["generator_kwargs"]["classes"] == list("0123456789")
 
 
 @pytest.mark.slow

@@ -21,6 +21,23 @@ def test_monitor_flags_discriminator_collapse_and_low_diversity():
     assert diversity(torch.tensor([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5.0)
 
 
+def test_a_conditional_grid_is_judged_by_its_least_diverse_class():
+    """One class drawn as a single image is mode collapse, however varied the other classes are."""
+    torch.manual_seed(0)
+    monitor = HealthMonitor()
+    real, real_labels = torch.randn(30, 1, 4, 4), torch.arange(30) % 3
+    samples, labels = torch.randn(24, 1, 4, 4), torch.arange(3).repeat_interleave(8)
+    samples[8:16] = samples[8]  # class 1: one image, eight times
+    ratio, warning = monitor.check_diversity(samples, real, 5000, labels, real_labels, ("a", "b", "c"))
+    assert ratio == 0.0
+    assert warning == ("possible mode collapse: fixed-noise samples of class 'b' are 0.00x as diverse as real images "
+                       "(below 0.2); look at the grid")
+    overall, none = monitor.check_diversity(samples, real, 5000)  # the ratio over all images would not see it
+    assert overall > 0.8 and none is None
+    healthy = torch.randn(24, 1, 4, 4)
+    assert monitor.check_diversity(healthy, real, 5000, labels, real_labels, ("a", "b", "c"))[1] is None
+
+
 @pytest.mark.slow
 def test_nan_batch_stops_the_cli_cleanly_and_keeps_the_last_good_checkpoint(tmp_path, worker, data_root):
     out, log = tmp_path / "run", tmp_path / "nan.log"

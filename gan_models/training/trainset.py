@@ -1,0 +1,42 @@
+"""The images a run trains on: loaded once (with their labels for a conditional run), cut to
+`max_images`, checked against the generator's image shape, and batched for this process."""
+import torch
+
+from gan_models.batches import ImageBatches
+from gan_models.data import load_images, load_labelled_images
+from gan_models.training.config import TrainConfig
+
+
+def load_trainset(config: TrainConfig, image_shape: tuple[int, int, int], classes: tuple[str, ...],
+                  images: torch.Tensor | None = None, rank: int = 0,
+                  world_size: int = 1) -> tuple[torch.Tensor, torch.Tensor | None, ImageBatches]:
+    """The run's images uint8 (N, C, H, W), their labels int64 (N,) (None unless conditional) and this rank's batches.
+
+    Args:
+        config: the resolved run config (dataset, split, max_images, batch_size, seed, conditional).
+        image_shape: (C, H, W) of the generator's images; the data is loaded at that size.
+        classes: a conditional run's class names (`gan_models.data.dataset_classes`), which the data must have.
+        images: uint8 training images to use instead of loading the dataset (unconditional runs only).
+        rank, world_size: this process's share of every epoch.
+
+    Raises:
+        ValueError: images of another shape, images given to a conditional run, or as the loaders.
+    """
+    labels = None
+    if config.conditional:
+        if images is not None:
+            raise ValueError("a conditional run loads its labelled dataset itself; pass no images")
+        images, labels, found = load_labelled_images(config.dataset, config.data_root, split=config.split,
+                                                     download=config.download, image_size=image_shape[-1],
+                                                     channels=config.channels, emoji_design=config.emoji_design)
+        assert found == classes, "dataset_classes and load_labelled_images disagree"
+    elif images is None:
+        images = load_images(config.dataset, config.data_root, split=config.split, download=config.download,
+                             image_size=image_shape[-1], channels=config.channels, emoji_design=config.emoji_design)
+    if images.dim() != 4 or tuple(images.shape[1:]) != tuple(image_shape):
+        raise ValueError(f"training images must be (N, {', '.join(map(str, image_shape))}), got {tuple(images.shape)}")
+    if config.max_images:
+        images = images[:config.max_images]
+        labels = None if labels is None else labels[:config.max_images]
+    batches = ImageBatches(images, config.batch_size, labels=labels, seed=config.seed, rank=rank, world_size=world_size)
+    return images, labels, batches

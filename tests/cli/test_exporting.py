@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -102,7 +103,7 @@ def test_bad_input_gives_one_line_and_non_zero_exit(tmp_path, checkpoint):
 
 def test_importing_hubconf_does_not_import_onnx():
     code = "import sys, hubconf, gan_models.cli; print('onnx' in sys.modules, 'onnxruntime' in sys.modules)"
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = str(Path(__file__).resolve().parents[2])
     result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True,
                             env={**os.environ, "PYTHONPATH": root})
     assert result.stdout.split() == ["False", "False"]

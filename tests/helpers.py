@@ -3,6 +3,7 @@ warm process that forks real training processes (tests/training/fork_worker.py).
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -70,22 +71,27 @@ class ForkWorker:
         worker = REPO / "tests" / "training" / "fork_worker.py"
         self.proc = subprocess.Popen([sys.executable, str(worker)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, env=child_env(), cwd=REPO)
+        self.running: int | None = None  # the PID of a started child not yet waited for
 
     def _reply(self) -> dict:
         line = self.proc.stdout.readline()
         assert line, f"fork_worker exited with {self.proc.poll()}"
         return json.loads(line)
 
-    def start(self, args: list, log: Path, nan_at_step: int | None = None) -> int:
-        """Start `gan-models ARGS` in a child (output to `log`); returns its PID."""
-        self.proc.stdin.write(json.dumps({"args": [str(a) for a in args], "log": str(log),
-                                          "nan_at_step": nan_at_step}) + "\n")
+    def start(self, args: list, log: Path, nan_at_step: int | None = None,
+              stall_write_at_step: int | None = None) -> int:
+        """Start `gan-models ARGS` in a child (output to `log`); returns its PID (see fork_worker.py for the rest)."""
+        self.proc.stdin.write(json.dumps({"args": [str(a) for a in args], "log": str(log), "nan_at_step": nan_at_step,
+                                          "stall_write_at_step": stall_write_at_step}) + "\n")
         self.proc.stdin.flush()
-        return self._reply()["pid"]
+        self.running = self._reply()["pid"]
+        return self.running
 
     def wait(self) -> int:
         """The last child's exit code (-9 when SIGKILLed), once the worker has reaped it."""
-        return self._reply()["status"]
+        status = self._reply()["status"]
+        self.running = None
+        return status
 
     def finished(self) -> bool:
         """Whether the last child has exited (its status is waiting to be read), so its PID must not be signalled."""
@@ -94,6 +100,13 @@ class ForkWorker:
     def run(self, args: list, log: Path, **kwargs) -> int:
         self.start(args, log, **kwargs)
         return self.wait()
+
+    def reap(self) -> None:
+        """SIGKILL and reap a child a failed test left running, so the next test starts with none."""
+        if self.running is not None:
+            if not self.finished():
+                os.kill(self.running, signal.SIGKILL)
+            self.wait()
 
     def close(self) -> None:
         self.proc.stdin.close()

@@ -88,8 +88,9 @@ def test_sigkill_at_20_random_moments_then_resume_equals_uninterrupted_run(tmp_p
     reference_s = time.monotonic() - began
 
     out, rng = tmp_path / "killed", random.Random(6)
-    # At least 30 steps (each with an fsynced checkpoint) are left after every target, far longer than the 0.25 s a
-    # start-up kill waits, so every kill hits a live run however fast the steps are.
+    # Every child stalls half-way through a checkpoint write (the last one at the latest), so none can finish before
+    # its kill however fast the steps are; a "write" kill stalls at a random step, where polling for the short-lived
+    # temporary file used to race the run.
     targets = iter(sorted(rng.sample(range(2, total - 30), 20)))
     kinds, last_step, mid_write = [], 0, 0
     began = time.monotonic()
@@ -97,21 +98,23 @@ def test_sigkill_at_20_random_moments_then_resume_equals_uninterrupted_run(tmp_p
         kind = rng.choice(["startup", "step", "write"])
         log = tmp_path / f"attempt{attempt}.log"
         resume = ["--resume"] if (out / "checkpoint.pt").exists() else []
-        pid = worker.start(args + ["--out", out] + resume, log)
+        target = next(targets) if kind != "startup" else total
+        stall_at = target if kind == "write" else total
+        pid = worker.start(args + ["--out", out] + resume, log, stall_write_at_step=stall_at)
         if kind == "startup":
             time.sleep(rng.uniform(0.0, 0.25))
-        else:
-            target = next(targets)
+        elif kind == "step":
             wait_for(lambda target=target: logged_step(out) >= target, log)
-            if kind == "write":
-                wait_for(lambda: partial_writes(out), log)
-            else:
-                time.sleep(rng.uniform(0.0, 0.02))
+            time.sleep(rng.uniform(0.0, 0.02))
+        else:
+            wait_for(lambda log=log: log.exists() and "stalled writing step" in log.read_text(), log)
         assert not worker.finished(), f"attempt {attempt} ended before its kill:\n{log.read_text()}"
         os.kill(pid, signal.SIGKILL)
         assert worker.wait() == -signal.SIGKILL, log.read_text()
         kinds.append(kind)
-        mid_write += bool(partial_writes(out))
+        if kind == "write":
+            assert partial_writes(out), f"attempt {attempt}: no half-written temporary file after a kill inside a write"
+            mid_write += 1
         if (out / "checkpoint.pt").exists():
             step = load_checkpoint(out / "checkpoint.pt")["step"]  # a whole checkpoint, never a partial one
             assert step >= last_step

@@ -41,8 +41,10 @@ def from_checkpoint(path: str | os.PathLike, use_ema: bool = True) -> GeneratorS
                            dataset=state.get("dataset"), sha256=sha256)
 
 
-def from_hub(name: str, *, pretrained: bool = False, dataset: str | None = None, **kwargs) -> GeneratorSource:
-    """The generator of hub entry point `name` ("fcgan", "lsgan", "dcgan", "dcgan64").
+def from_hub(name: str, *, pretrained: bool = False, dataset: str | None = None, conditional: bool = False,
+             **kwargs) -> GeneratorSource:
+    """The generator of hub entry point `name` ("fcgan", "lsgan", "dcgan", "dcgan64"), class-conditional with
+    `conditional`.
 
     With `pretrained`, the shipped weights for `dataset` (the entry point's default if None);
     raises NoPretrainedWeightsError (a ValueError) when none ship. Without it, a fresh generator
@@ -55,14 +57,14 @@ def from_hub(name: str, *, pretrained: bool = False, dataset: str | None = None,
     entry_point = getattr(hub, name)
     if pretrained:
         options = {} if dataset is None else {"dataset": dataset}
-        generator = entry_point(pretrained=True, **options, **kwargs)
-        record = find_weights(name, dataset or _default_dataset(entry_point))
+        generator = entry_point(pretrained=True, conditional=conditional, **options, **kwargs)
+        record = find_weights(name, dataset or _default_dataset(entry_point), conditional)
         return GeneratorSource(generator.eval(), name, record.dataset, record.sha256)
     if dataset is not None:
         raise ValueError(f"dataset {dataset!r} applies only to pretrained weights; add pretrained=True (--pretrained)")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(UNTRAINED_SEED)
-        generator = entry_point(pretrained=False, **kwargs)
+        generator = entry_point(pretrained=False, conditional=conditional, **kwargs)
     return GeneratorSource(generator.eval(), name, None, None)
 
 

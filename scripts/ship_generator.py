@@ -96,12 +96,34 @@ def readme_table(records: tuple[WeightRecord, ...]) -> str:
     return "\n".join(lines)
 
 
+SAMPLES_START, SAMPLES_END = "<!-- samples-table:start -->", "<!-- samples-table:end -->"
+DATASET_ORDER = {"mnist": 0, "fashion-mnist": 1, "emoji": 2}  # the samples table's columns, left to right
+
+
+def readme_samples(records: tuple[WeightRecord, ...]) -> str:
+    """The README's table of sample grids (docs/samples/<stem>.png): a row per model, a column per dataset."""
+    datasets = list(dict.fromkeys(r.dataset for r in sorted(records, key=lambda r: DATASET_ORDER.get(r.dataset, 9))))
+    rows = {}
+    for r in records:
+        name = f"`{r.model}` conditional" if r.conditional else f"`{r.model}`"
+        rows.setdefault(name, {})[r.dataset] = f"![{r.stem}](docs/samples/{r.stem}.png)"
+    lines = ["Samples, seed 0: `G.sample(64, seed=0)`; a conditional generator's grid has a row of 8 per class "
+             "(`labels=torch.arange(10).repeat_interleave(8)`).", "",
+             "| | " + " | ".join(datasets) + " |", "|---" * (len(datasets) + 1) + "|"]
+    for name, cells in rows.items():
+        lines.append(f"| {name} | " + " | ".join(cells.get(d, "") for d in datasets) + " |")
+    return "\n".join(lines)
+
+
 def update_readme(records: tuple[WeightRecord, ...], readme: Path = Path("README.md")) -> None:
-    """Replace the table between README's weights-table markers."""
+    """Replace the weights table and the sample grids' table between their README markers."""
     text = readme.read_text()
-    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    for start_marker, end_marker, body in ((README_START, README_END, readme_table(records)),
+                                           (SAMPLES_START, SAMPLES_END, readme_samples(records))):
+        start, end = text.index(start_marker) + len(start_marker), text.index(end_marker)
+        text = text[:start] + "\n" + body + "\n" + text[end:]
     with atomic_write(readme) as tmp:
-        tmp.write_text(text[:start] + "\n" + readme_table(records) + "\n" + text[end:])
+        tmp.write_text(text)
 
 
 def class_share_failures(report, data_shares, factor: float = 2.0) -> list[str]:

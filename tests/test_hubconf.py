@@ -40,10 +40,10 @@ for name in entries:
 pretrained = {}
 for record in registry.WEIGHTS:
     generator = torch.hub.load(repo, record.model, pretrained=True, dataset=record.dataset,
-                               trust_repo=True, skip_validation=True, verbose=False)
+                               conditional=record.conditional, trust_repo=True, skip_validation=True, verbose=False)
     images = generator.sample(4, seed=0)
-    torch.save(images, Path(out).with_name(f"{record.model}-{record.dataset}.pt"))
-    pretrained[f"{record.model}-{record.dataset}"] = str(Path(registry.WEIGHTS_DIR, record.file))
+    torch.save(images, Path(out).with_name(f"{record.stem}.pt"))
+    pretrained[record.stem] = str(Path(registry.WEIGHTS_DIR, record.file))
 Path(out).write_text(json.dumps({"downloads": downloads, "entries": entries, "params": samples,
                                  "pretrained": pretrained, "gan_models": gan_models.__file__}))
 """
@@ -95,7 +95,8 @@ def test_every_pretrained_generator_loads_from_the_archive_with_the_local_weight
         assert weight_file.is_relative_to(hub_dir) and weight_file.read_bytes() == (
             registry.WEIGHTS_DIR / record.file).read_bytes()
         from_archive = torch.load(Path(report["samples"]) / f"{record.stem}.pt", weights_only=True)
-        local = torch.hub.load(str(REPO), record.model, source="local", pretrained=True, dataset=record.dataset)
+        local = torch.hub.load(str(REPO), record.model, source="local", pretrained=True, dataset=record.dataset,
+                               conditional=record.conditional)
         assert torch.equal(from_archive, local.sample(4, seed=0)), record.stem
 
 

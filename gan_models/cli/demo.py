@@ -21,8 +21,8 @@ def demo_command(out: Path, data_root: Path | None, download: bool, epochs: int,
 
     \b
     1. Builds each model's generator and discriminator (parameter counts, shapes).
-    2. For every shipped generator (loaded offline, hash-checked): an 8 x 8 sample grid, and an
-       ONNX export validated against PyTorch at batch sizes 1, 7 and 64.
+    2. For every shipped generator (loaded offline, hash-checked): an 8 x 8 sample grid (a conditional
+       one: a row of 8 per class), and an ONNX export validated against PyTorch at batch sizes 1, 7 and 64.
     3. If MNIST is found (or --download), trains the FC-GAN for 40 epochs (2,480 steps, about 70 s
        on 2 idle CPU cores; digits take shape from about epoch 15), writes its grids and loss
        curve, and exports and validates that generator too. A finished demo run is trained afresh.
@@ -45,9 +45,11 @@ def demo_command(out: Path, data_root: Path | None, download: bool, epochs: int,
                    f"(N, {', '.join(map(str, generator.image_shape))}) -> D logits (N, {logits.shape[1]})")
 
     for record in WEIGHTS:
-        source = from_hub(record.model, pretrained=True, dataset=record.dataset)
-        stem = out / "pretrained" / f"{record.model}-{record.dataset}"
-        grid = save_grid(source.generator.sample(64, seed=seed), stem.with_suffix(".png"))
+        source = from_hub(record.model, pretrained=True, dataset=record.dataset, conditional=record.conditional)
+        stem = out / "pretrained" / record.stem
+        labels = torch.arange(source.generator.num_classes).repeat_interleave(8) if record.conditional else None
+        images = source.generator.sample(64 if labels is None else len(labels), seed=seed, labels=labels)
+        grid = save_grid(images, stem.with_suffix(".png"))
         report = export_and_validate(source.generator, stem.with_suffix(".onnx"), **source.export_kwargs())
         worst = max(b.max_abs_diff for b in report.providers[0].batches)
         click.echo(f"pretrained {stem.name:20s} grid {grid}; ONNX {stem.with_suffix('.onnx')} validated "

@@ -17,7 +17,8 @@ from gan_models.cli.options import SEED, generator_source, source_options
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=None,
               help="Also write the numbers as JSON to this file ('-' for standard output).")
 def evaluate_command(checkpoint: Path | None, hub: str | None, pretrained: bool, dataset: str | None,
-             data_root: Path | None, samples: int, seed: int, json_path: Path | None) -> None:
+                     conditional: bool, data_root: Path | None, samples: int, seed: int,
+                     json_path: Path | None) -> None:
     """Measure a generator's sample quality: classifier-feature Frechet distance and class coverage.
 
     Real training images scored the same way are printed beside it: the best a generator can hope for.
@@ -33,7 +34,7 @@ def evaluate_command(checkpoint: Path | None, hub: str | None, pretrained: bool,
     if json_path is not None and str(json_path) != "-":
         check_writable(json_path)  # before the minutes of measuring
     # --dataset picks the shipped weights (with --pretrained) and the data compared with.
-    source = generator_source(checkpoint, hub, pretrained, dataset if pretrained else None)
+    source = generator_source(checkpoint, hub, pretrained, dataset if pretrained else None, conditional)
     generator, dataset = source.generator, dataset or source.dataset or "mnist"
     label = f"checkpoint {checkpoint}" if checkpoint else f"{hub} ({'pretrained' if pretrained else 'untrained'})"
     report = evaluate_generator(generator, dataset, data_root, n_samples=samples, seed=seed)

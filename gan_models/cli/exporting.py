@@ -25,8 +25,9 @@ from gan_models.cli.options import export_source, generator_source, source_optio
 @click.option("--web", "web_folder", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write a static web page running the generator with onnxruntime-web into this folder; "
                    "serve it with `python -m http.server -d DIR`.")
-def export_command(checkpoint: Path | None, hub: str | None, pretrained: bool, dataset: str | None, out: Path,
-                   exporter: str, opset: int | None, fp16: bool, int8: bool, web_folder: Path | None) -> None:
+def export_command(checkpoint: Path | None, hub: str | None, pretrained: bool, dataset: str | None,
+                   conditional: bool, out: Path, exporter: str, opset: int | None, fp16: bool, int8: bool,
+                   web_folder: Path | None) -> None:
     """Export a generator to ONNX, then validate it against PyTorch (non-zero exit on mismatch)."""
     from export.onnx import DEFAULT_OPSET, check_opset
     from export.web import find_onnxruntime_web, write_web_page
@@ -35,7 +36,7 @@ def export_command(checkpoint: Path | None, hub: str | None, pretrained: bool, d
     if int8 and fp16:
         raise ValueError("--int8 quantizes the float32 export; drop --fp16")
     runtime = find_onnxruntime_web() if web_folder else None
-    source = generator_source(checkpoint, hub, pretrained, dataset)
+    source = generator_source(checkpoint, hub, pretrained, dataset, conditional)
     if int8:
         from export.int8 import export_int8_and_validate
 
@@ -55,12 +56,12 @@ def export_command(checkpoint: Path | None, hub: str | None, pretrained: bool, d
 @click.argument("model_onnx", metavar="MODEL.onnx", type=click.Path(dir_okay=False, path_type=Path))
 @source_options
 def validate_command(model_onnx: Path, checkpoint: Path | None, hub: str | None, pretrained: bool,
-                     dataset: str | None) -> None:
+                     dataset: str | None, conditional: bool) -> None:
     """Validate an existing ONNX file against the generator it came from (non-zero exit on mismatch)."""
     from export.checks import load_onnx
     from export.validate import validate_onnx
 
     load_onnx(model_onnx)  # a bad file is reported before the generator is loaded
-    source = generator_source(checkpoint, hub, pretrained, dataset)
+    source = generator_source(checkpoint, hub, pretrained, dataset, conditional)
     click.echo(validate_onnx(model_onnx, source.generator))
     click.echo(f"{model_onnx}: validation passed")

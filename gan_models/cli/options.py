@@ -11,13 +11,16 @@ SEED = click.IntRange(0, MAX_SEED)  # what torch.Generator.manual_seed accepts
 
 
 def source_options(command):
-    """The --checkpoint / --hub / --pretrained / --dataset options shared by sample, export, validate and evaluate."""
+    """The --checkpoint, --hub, --pretrained, --dataset and --conditional options of sample, export, validate and
+    evaluate."""
     options = [
         click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path),
                      help="Training checkpoint; its EMA generator is used when it has one."),
         click.option("--hub", metavar="NAME", help=f"Hub generator entry point: {', '.join(MODELS)}."),
         click.option("--pretrained", is_flag=True, help="With --hub: the shipped weights (else fresh ones, seed 0)."),
         click.option("--dataset", help="With --hub --pretrained: which shipped weights."),
+        click.option("--conditional", is_flag=True,
+                     help="With --hub: the class-conditional generator (with --pretrained, its shipped weights)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -25,17 +28,18 @@ def source_options(command):
 
 
 def generator_source(checkpoint: Path | None, hub: str | None, pretrained: bool, dataset: str | None,
-                     use_ema: bool = True):
+                     conditional: bool = False, use_ema: bool = True):
     """The generator named by exactly one of --checkpoint / --hub (a gan_models.sources.GeneratorSource)."""
     from gan_models.sources import from_checkpoint, from_hub
 
     if (checkpoint is None) == (hub is None):
         raise ValueError("give exactly one of --checkpoint CKPT or --hub NAME")
     if checkpoint is not None:
-        if pretrained or dataset is not None:
-            raise ValueError("--pretrained and --dataset go with --hub, not --checkpoint")
+        if pretrained or dataset is not None or conditional:
+            raise ValueError("--pretrained, --dataset and --conditional go with --hub, not --checkpoint "
+                             "(a checkpoint knows its dataset and whether it is conditional)")
         return from_checkpoint(checkpoint, use_ema=use_ema)
-    return from_hub(hub, pretrained=pretrained, dataset=dataset)
+    return from_hub(hub, pretrained=pretrained, dataset=dataset, conditional=conditional)
 
 
 def export_source(source, path: Path, **options) -> None:

@@ -25,7 +25,8 @@ MAX_GRID_IMAGES = 10_000
 @click.option("--class", "which_class", metavar="CLASS",
               help="Conditional generators: a class name (Sneaker) or index (7), or 'all' for one row of n // K "
                    "images per class [default: classes in turn].")
-def sample_command(checkpoint, hub, pretrained, dataset, n, out, seed, nrow, interpolate, no_ema, which_class) -> None:
+def sample_command(checkpoint, hub, pretrained, dataset, conditional, n, out, seed, nrow, interpolate, no_ema,
+                   which_class) -> None:
     """Draw images from a generator and save them as one PNG grid, or as a .npy array.
 
     Memory stays bounded for any -n: images are generated in batches and a .npy file is written
@@ -51,7 +52,7 @@ def sample_command(checkpoint, hub, pretrained, dataset, n, out, seed, nrow, int
     if n > MAX_GRID_IMAGES and not to_npy:
         raise ValueError(f"-n {n:,} is too many images for one PNG grid (at most {MAX_GRID_IMAGES:,}); "
                          f"write them to a .npy file instead: --out {out.with_suffix('.npy')}")
-    generator = generator_source(checkpoint, hub, pretrained, dataset, use_ema=not no_ema).generator
+    generator = generator_source(checkpoint, hub, pretrained, dataset, conditional, use_ema=not no_ema).generator
     labels = None if which_class is None else class_labels(generator, which_class, n // 8 if interpolate else n)
     if labels is not None and which_class.lower() == "all" and not interpolate:
         n, nrow = len(labels), nrow or len(labels) // generator.num_classes  # one row per class

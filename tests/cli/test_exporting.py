@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from export import read_metadata
 from gan_models.cli import main
-from gan_models.registry import build_generator
+from gan_models.registry import build_generator, find_weights
 from gan_models.training.checkpoint import save_checkpoint
 from tests.helpers import one_error_line
 
@@ -60,6 +60,22 @@ def test_export_from_hub_with_opset_and_fp16_then_validate(tmp_path):
     assert "(fp16, opset 18, dynamo exporter)" in result.output and read_metadata(out)["precision"] == "fp16"
     result = run("validate", out, "--hub", "fcgan")  # the fresh hub generator is seeded: same weights again
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion-mnist"])
+def test_the_shipped_conditional_generator_exports_with_labels_and_validates(tmp_path, dataset):
+    out = tmp_path / f"c{dataset}.onnx"
+    source = ("--hub", "dcgan", "--pretrained", "--dataset", dataset)
+    result = run("export", *source, "--conditional", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert f"exported dcgan to {out}: validation passed" in result.output
+    meta = read_metadata(out)
+    record = find_weights("dcgan", dataset, conditional=True)
+    assert (meta["dataset"], meta["source_sha256"]) == (dataset, record.sha256)
+    assert json.loads(meta["classes"]) == list(record.generator_kwargs["classes"])
+    assert run("validate", out, *source, "--conditional").exit_code == 0
+    # The unconditional weights of the same dataset take only z: the file's two inputs do not fit them.
+    assert_one_line_error(run("validate", out, *source), "labels")
 
 
 def test_validate_fails_on_other_weights(tmp_path, checkpoint):

@@ -14,7 +14,7 @@ from PIL import Image
 from gan_models.cli import main
 from gan_models.sampling import generate
 from gan_models.sources import from_checkpoint
-from tests.helpers import child_env, one_error_line, run_cli
+from tests.helpers import REPO, child_env, one_error_line, run_cli
 
 
 def test_sample_from_a_fresh_hub_generator(tmp_path):
@@ -72,7 +72,12 @@ SAMPLE_CASES = [
     (["sample", "--checkpoint", "{missing}"], "checkpoint not found"),
     (["sample", "--checkpoint", "{dir}"], "is a directory"),
     (["sample", "--checkpoint", "{text}"], "cannot read checkpoint"),
-    (["sample", "--checkpoint", "{ckpt}", "--dataset", "mnist"], "--pretrained and --dataset go with --hub"),
+    (["sample", "--checkpoint", "{ckpt}", "--dataset", "mnist"],
+     "--pretrained, --dataset and --conditional go with --hub"),
+    (["sample", "--checkpoint", "{ckpt}", "--conditional"],
+     "a checkpoint knows its dataset and whether it is conditional"),
+    (["sample", "--hub", "lsgan", "--pretrained", "--conditional"],
+     "no pretrained weights for conditional 'lsgan' on 'mnist'"),
     (["sample", "--hub", "biggan"], "unknown generator 'biggan'"),
     (["sample", "--hub", "fcgan_discriminator"], "unknown generator 'fcgan_discriminator'"),
     (["sample", "--hub", "fcgan", "--pretrained", "--dataset", "celeba"],
@@ -144,6 +149,17 @@ def test_sample_a_class_by_name_or_index(conditional_checkpoint, tmp_path):
     generator = from_checkpoint(conditional_checkpoint).generator
     assert np.array_equal(by_name, generate(generator, 5, seed=0, labels=torch.full((5,), 7)).numpy())
 
+
+def test_sample_a_class_from_the_shipped_conditional_generator(tmp_path):
+    args = ["sample", "--hub", "dcgan", "--pretrained", "--dataset", "fashion-mnist", "--conditional", "--class",
+            "Sneaker", "-n", "6", "--seed", "3", "--out", str(tmp_path / "sneakers.npy")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    generator = torch.hub.load(str(REPO), "dcgan", source="local", pretrained=True, dataset="fashion-mnist",
+                               conditional=True)
+    expected = generate(generator, 6, seed=3, labels=torch.full((6,), 7))
+    assert np.array_equal(np.load(tmp_path / "sneakers.npy"), expected.numpy())
+    assert generator.classes[7] == "Sneaker"
 
 
 def test_sample_all_classes_gives_one_row_per_class(conditional_checkpoint, tmp_path):

@@ -1,4 +1,5 @@
-"""scripts/ship_generator.py: README's weight table and the credits it prints for emoji weights."""
+"""scripts/ship_generator.py: README's weight and sample tables, regenerated from the records, and the credits
+it prints for emoji weights."""
 import dataclasses
 
 from gan_models import registry
@@ -31,3 +32,33 @@ def test_class_share_failures_by_hand(monkeypatch):
                              real=SimpleNamespace(class_histogram=[0.20, 0.20, 0.10, 0.10, 0.40]))
     assert class_share_failures(report, [0.3, 0.3, 0.2, 0.19, 0.01]) == [
         "b: 45.0% of samples, 20.0% of real images", "c: 4.0% of samples, 10.0% of real images"]
+
+
+def test_readme_samples_table_has_a_row_per_model_and_a_column_per_dataset(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / "scripts"))
+    from ship_generator import readme_samples
+
+    dcgan = registry.find_weights("dcgan", "fashion-mnist")
+    conditional = dataclasses.replace(dcgan, dataset="mnist", conditional=True)
+    emoji = dataclasses.replace(dcgan, model="dcgan64", dataset="emoji")
+    lines = readme_samples((emoji, conditional, dcgan)).splitlines()
+    assert lines[2:] == [
+        "| | mnist | fashion-mnist | emoji |",
+        "|---|---|---|---|",
+        "| `dcgan64` |  |  | ![dcgan64-emoji](docs/samples/dcgan64-emoji.png) |",
+        "| `dcgan` conditional | ![cdcgan-mnist](docs/samples/cdcgan-mnist.png) |  |  |",
+        "| `dcgan` |  | ![dcgan-fashion-mnist](docs/samples/dcgan-fashion-mnist.png) |  |",
+    ]
+
+
+def test_readme_tables_are_the_ones_the_records_give(monkeypatch):
+    """README's weights and samples tables are exactly what ship_generator writes for the shipped records."""
+    monkeypatch.syspath_prepend(str(REPO / "scripts"))
+    from ship_generator import README_END, README_START, SAMPLES_END, SAMPLES_START, readme_samples, readme_table
+
+    readme = (REPO / "README.md").read_text()
+    for start, end, body in ((README_START, README_END, readme_table(registry.WEIGHTS)),
+                             (SAMPLES_START, SAMPLES_END, readme_samples(registry.WEIGHTS))):
+        assert readme[readme.index(start) + len(start):readme.index(end)] == f"\n{body}\n"
+    for record in registry.WEIGHTS:
+        assert (REPO / "docs" / "samples" / f"{record.stem}.png").is_file(), record.stem

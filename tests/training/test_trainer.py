@@ -5,6 +5,7 @@ import signal
 import statistics
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from gan_models.emoji import EMOJI_CATEGORIES, load_emoji
 from gan_models.nets.conditional import ConditionalGenerator
 from gan_models.sources import from_checkpoint
 from gan_models.training import rundir
-from gan_models.training.checkpoint import load_checkpoint
+from gan_models.training.checkpoint import generator_from_state, load_checkpoint
 from gan_models.training.config import config_differences
 from gan_models.training.monitor import HealthMonitor, NonFiniteLossError
 from gan_models.training.trainer import TrainConfig, Trainer, TrainingInterrupted, ema_update, train
@@ -386,19 +387,38 @@ def test_wgan_gp_on_a_batchnorm_critic_warns(tmp_path, capsys, tiny_images):
     assert no_batchnorm.report.warnings == []
 
 
-def test_the_trainer_reads_the_chosen_design(tmp_path):
+def _fake_emoji64(root: Path) -> None:
+    """Emoji64's layout with 3 flat-colour images per category and design: pixel (category, index, len(design))."""
     for design in ("google", "twitter"):
         for c, category in enumerate(EMOJI_CATEGORIES):
-            (tmp_path / "Emoji64" / design / category).mkdir(parents=True)
+            (root / "Emoji64" / design / category).mkdir(parents=True)
             for i in range(3):
                 pixels = np.full((64, 64, 4), (c, i, len(design), 255), dtype=np.uint8)
-                Image.fromarray(pixels, "RGBA").save(tmp_path / "Emoji64" / design / category / f"{i}.png")
+                Image.fromarray(pixels, "RGBA").save(root / "Emoji64" / design / category / f"{i}.png")
+
+
+def test_the_trainer_reads_the_chosen_design(tmp_path):
+    _fake_emoji64(tmp_path)
     config = TrainConfig(model="dcgan64", dataset="emoji", emoji_design="twitter", data_root=str(tmp_path),
                          ngf=4, ndf=4, batch_size=4, progress=False)
     trainer = Trainer(config, tmp_path / "run")
     expected, _ = load_emoji(tmp_path, split="train", design="twitter")
     assert trainer.images.shape == (20, 3, 64, 64)  # 2 of 3 per category train (1 held out), 10 categories
     assert torch.equal(trainer.images, expected) and trainer.images[:, 2].eq(len("twitter")).all()
+
+
+def test_a_conditional_dcgan64_trains_on_the_emoji_categories(tmp_path):
+    _fake_emoji64(tmp_path)
+    config = TrainConfig(model="dcgan64", dataset="emoji", conditional=True, data_root=str(tmp_path), ngf=4, ndf=4,
+                         batch_size=8, epochs=1, progress=False)
+    result = train(config, tmp_path / "run")
+    state = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    _, labels = load_emoji(tmp_path, split="train")
+    assert result.step == 40 // 8 and state["generator_kwargs"]["classes"] == list(EMOJI_CATEGORIES)
+    trainer = Trainer(config, tmp_path / "again")
+    assert torch.equal(trainer.labels, labels) and trainer.images[:, 0].eq(labels[:, None, None]).all()  # red = category
+    generator = generator_from_state(state)
+    assert generator.sample(2, seed=0, labels="animals-nature").shape == (2, 3, 64, 64)
 
 
 # Conditional runs: the smallest DCGAN-28 on 64 labelled MNIST images.

@@ -139,12 +139,24 @@ def class_share_failures(report, data_shares, factor: float = 2.0) -> list[str]:
             if data >= MIN_SHARE and not real / factor <= generated <= real * factor]
 
 
-def training_seconds(run: Path) -> float:
-    """Seconds spent in training steps, from log.csv's per-step images/s (per-epoch work excluded)."""
+def step_seconds(run: Path) -> dict[int, float]:
+    """{step: seconds spent in training steps up to and including it}, from log.csv's per-step images/s.
+
+    Per-epoch work (grids, checkpoints) is excluded, so runs on a loaded machine still compare by their steps.
+    """
     with open(run / "log.csv", newline="") as file:
         rows = list(csv.DictReader(file))
     batch = json.loads((run / "config.json").read_text())["batch_size"]
-    return sum(batch / float(row["images_per_s"]) for row in rows)
+    total, seconds = 0.0, {}
+    for row in rows:
+        total += batch / float(row["images_per_s"])
+        seconds[int(row["step"])] = total
+    return seconds
+
+
+def training_seconds(run: Path) -> float:
+    """Seconds spent in training steps over the whole run (see step_seconds)."""
+    return max(step_seconds(run).values())
 
 
 def cpu_name() -> str:

@@ -416,7 +416,8 @@ def test_a_conditional_dcgan64_trains_on_the_emoji_categories(tmp_path):
     _, labels = load_emoji(tmp_path, split="train")
     assert result.step == 40 // 8 and state["generator_kwargs"]["classes"] == list(EMOJI_CATEGORIES)
     trainer = Trainer(config, tmp_path / "again")
-    assert torch.equal(trainer.labels, labels) and trainer.images[:, 0].eq(labels[:, None, None]).all()  # red = category
+    assert torch.equal(trainer.labels, labels)
+    assert trainer.images[:, 0].eq(labels[:, None, None]).all()  # the red channel holds the category
     generator = generator_from_state(state)
     assert generator.sample(2, seed=0, labels="animals-nature").shape == (2, 3, 64, 64)
 

@@ -1,0 +1,53 @@
+"""scripts/fd_curve.py: training time per step from log.csv, measured checkpoints, and the plotted points."""
+import json
+
+import pytest
+
+from gan_models.quality.metrics import evaluate_generator
+from gan_models.training.checkpoint import generator_from_state, load_checkpoint
+from gan_models.training.trainer import train
+from tests.helpers import REPO, tiny_config
+
+
+@pytest.fixture
+def fd_curve(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / "scripts"))
+    import fd_curve
+
+    return fd_curve
+
+
+def fake_run(folder, rates, distances):
+    """A run folder: batch 4, one log.csv row per images/s in `rates`, and fd/<step>.json per {step: distance}."""
+    (folder / "fd").mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps({"batch_size": 4}))
+    rows = [f"{step},1,0.5,0.5,0.5,0.5,{rate}" for step, rate in enumerate(rates, start=1)]
+    (folder / "log.csv").write_text("\n".join(["step,epoch,errD,errG,D_x,D_G_z,images_per_s", *rows]) + "\n")
+    for step, distance in distances.items():
+        (folder / "fd" / f"{step}.json").write_text(json.dumps({"generated": {"frechet_distance": distance}}))
+    return folder
+
+
+def test_training_time_adds_each_steps_batch_over_its_rate(tmp_path, fd_curve):
+    run = fake_run(tmp_path / "run", rates=[2, 4, 8], distances={3: 5.0, 2: 7.0, 9: 1.0})  # step 9 was never logged
+    assert fd_curve.step_seconds(run) == {1: 2.0, 2: 3.0, 3: 3.5}  # 4/2, + 4/4, + 4/8
+    assert fd_curve.curve(run) == [(3.0, 2, 7.0), (3.5, 3, 5.0)]
+
+
+def test_plot_writes_the_chart_and_its_points(tmp_path, fd_curve):
+    run = fake_run(tmp_path / "dcgan-mnist", rates=[1, 1], distances={1: 40.0, 2: 20.0})
+    fd_curve.plot({run: 13.4}, tmp_path / "docs" / "fd.png")
+    assert (tmp_path / "docs" / "fd.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((tmp_path / "docs" / "fd.json").read_text()) == {"dcgan-mnist": [
+        {"seconds": 4, "step": 1, "frechet_distance": 40.0}, {"seconds": 8, "step": 2, "frechet_distance": 20.0}]}
+
+
+def test_measure_evaluates_a_checkpoint_once_per_step(tmp_path, data_root, fd_curve):
+    run = tmp_path / "run"
+    train(tiny_config(dataset="mnist", data_root=str(data_root), max_images=64, epochs=1), run)
+    state = load_checkpoint(run / "checkpoint.pt")
+    path = fd_curve.measure(run, str(data_root))
+    assert path == run / "fd" / f"{state['step']}.json" and state["step"] == 4
+    expected = evaluate_generator(generator_from_state(state), "mnist", data_root)
+    assert json.loads(path.read_text()) == json.loads(json.dumps(expected.to_dict()))
+    assert fd_curve.measure(run, str(data_root)) is None  # that step is measured already

@@ -79,11 +79,13 @@ def default_root() -> Path:
     return Path(os.environ.get(DATA_ROOT_ENV) or "data")
 
 
-def _resolve_root(root: str | os.PathLike | None) -> Path:
+def resolve_root(root: str | os.PathLike | None) -> Path:
+    """`root` as a Path, or `default_root()` when it is None."""
     return Path(root) if root is not None else default_root()
 
 
-def _fix_hint(download_possible: bool) -> str:
+def missing_data_hint(download_possible: bool) -> str:
+    """The end of a "dataset not found" error: how to point gan-models at the data (or fetch it, if it can)."""
     hint = f"pass --data-root (or set {DATA_ROOT_ENV}) to the folder that holds it"
     return f"{hint}, or pass --download to fetch it" if download_possible else hint
 
@@ -97,7 +99,7 @@ def load_digits(name: str, root: str | os.PathLike | None = None, *, split: str 
     """
     import torch
 
-    root = _resolve_root(root)
+    root = resolve_root(root)
     files = idx.split_files(root / ("MNIST" if name == "mnist" else "FashionMNIST") / "raw", split)
     if all(path.is_file() for pair in files for path in pair):  # read without torchvision (see gan_models.idx)
         return (torch.cat([idx.read_idx(images) for images, _ in files]).unsqueeze(1),
@@ -113,7 +115,7 @@ def load_digits(name: str, root: str | os.PathLike | None = None, *, split: str 
             if "not found" not in str(err):
                 raise
             where = root / cls.__name__ / "raw"
-            raise DatasetNotFoundError(f"{name} not found: looked in {where}; {_fix_hint(True)}") from None
+            raise DatasetNotFoundError(f"{name} not found: looked in {where}; {missing_data_hint(True)}") from None
         images.append(digits.data)
         labels.append(digits.targets)
     return torch.cat(images).unsqueeze(1), torch.cat(labels).long()
@@ -122,7 +124,7 @@ def load_digits(name: str, root: str | os.PathLike | None = None, *, split: str 
 def _image_paths(root: Path) -> list[Path]:
     """The image files below `root`, recursively, sorted; DatasetNotFoundError if `root` is no folder."""
     if not root.is_dir():
-        raise DatasetNotFoundError(f"image folder not found: {root} is not a directory; {_fix_hint(False)}")
+        raise DatasetNotFoundError(f"image folder not found: {root} is not a directory; {missing_data_hint(False)}")
     return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
 
 
@@ -179,7 +181,8 @@ def _load_celeba(root: Path, split: str, download: bool, image_size: int, channe
     except RuntimeError as err:
         if "not found" not in str(err).lower() and "corrupted" not in str(err).lower():
             raise
-        raise DatasetNotFoundError(f"celeba not found: looked in {root / 'celeba'}; {_fix_hint(True)}") from None
+        raise DatasetNotFoundError(
+            f"celeba not found: looked in {root / 'celeba'}; {missing_data_hint(True)}") from None
     images = []
     for index in range(len(celeba)):
         image, _ = celeba[index]
@@ -225,7 +228,7 @@ def dataset_classes(name: str, root: str | os.PathLike | None = None) -> tuple[s
     """
     info = get_dataset(name)
     if name == "folder":
-        root = _resolve_root(root)
+        root = resolve_root(root)
         classes = _folder_classes(root, _image_paths(root))
         why = f"the folder {root} has images outside class subfolders"
     else:
@@ -262,7 +265,7 @@ def _load(name: str, root: str | os.PathLike | None, split: str, download: bool,
         raise ValueError(f"channels must be 1 or 3, got {channels}")
     if image_size < 4:
         raise ValueError(f"image_size must be >= 4, got {image_size}")
-    root = _resolve_root(root)
+    root = resolve_root(root)
     if name == "folder":
         return _load_folder(root, image_size, channels)
     if name == "emoji":

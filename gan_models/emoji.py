@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gan_models.data import DATASETS, SPLITS, DatasetNotFoundError, _fix_hint, _resolve_root
+from gan_models.data import DATASETS, SPLITS, DatasetNotFoundError, missing_data_hint, resolve_root
 from gan_models.image_decoding import decode_image
 
 if TYPE_CHECKING:
@@ -84,14 +84,14 @@ def load_emoji(root: str | os.PathLike | None = None, *, split: str = "train", d
         raise ValueError(f"unknown split {split!r}; choose one of {list(SPLITS)}")
     if design not in EMOJI_DESIGNS:
         raise ValueError(f"unknown emoji design {design!r}; choose one of {list(EMOJI_DESIGNS)}")
-    folder = _resolve_root(root) / "Emoji64"
+    folder = resolve_root(root) / "Emoji64"
     held_out = _emoji_held_out(folder) if split != "all" else set()
     images, labels = [], []
     for name in (EMOJI_DESIGNS[1:] if design == "both" else (design,)):
         for label, category in enumerate(EMOJI_CATEGORIES):
             where = folder / name / category
             if not where.is_dir():
-                raise DatasetNotFoundError(f"emoji not found: {where} is not a directory; {_fix_hint(False)}")
+                raise DatasetNotFoundError(f"emoji not found: {where} is not a directory; {missing_data_hint(False)}")
             for path in sorted(where.glob("*.png")):
                 if split == "all" or ((category, path.name) in held_out) == (split == "test"):
                     images.append(decode_image(path, image_size, channels))

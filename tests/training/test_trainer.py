@@ -23,6 +23,19 @@ from gan_models.training.trainer import TrainConfig, Trainer, TrainingInterrupte
 from tests.helpers import assert_same_checkpoint, assert_same_state, read_log, tiny_config, weights
 
 
+def signal_after_step(trainer: Trainer, step: int, monkeypatch) -> None:
+    """Make `trainer` receive a SIGINT (as Ctrl-C delivers it) right after its training step `step`."""
+    original_step = trainer.train_step
+
+    def step_then_signal(*args):
+        row = original_step(*args)
+        if trainer.step == step:
+            trainer.stop.received = signal.SIGINT
+        return row
+
+    monkeypatch.setattr(trainer, "train_step", step_then_signal)
+
+
 def test_same_seed_same_losses_and_weights(tmp_path, tiny_images):
     first = train(tiny_config(ema_decay=0.9), tmp_path / "a", images=tiny_images)
     second = train(tiny_config(ema_decay=0.9), tmp_path / "b", images=tiny_images)
@@ -47,15 +60,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, tiny_images, op
 
     # Interrupt mid-epoch (after step 6 of 12) as Ctrl-C would, then resume.
     trainer = Trainer(config, tmp_path / "split", images=tiny_images)
-    original_step = trainer.train_step
-
-    def step_then_signal(real):
-        row = original_step(real)
-        if trainer.step == 6:
-            trainer.stop.received = signal.SIGINT
-        return row
-
-    monkeypatch.setattr(trainer, "train_step", step_then_signal)
+    signal_after_step(trainer, 6, monkeypatch)
     with pytest.raises(TrainingInterrupted, match="interrupted at step 6; checkpoint saved"):
         trainer.fit()
     assert load_checkpoint(tmp_path / "split" / "checkpoint.pt")["step"] == 6
@@ -440,15 +445,7 @@ def test_conditional_run_interrupted_then_resumed_equals_uninterrupted(tmp_path,
     whole = train(config, tmp_path / "whole")
 
     trainer = Trainer(config, tmp_path / "split")
-    original_step = trainer.train_step
-
-    def step_then_signal(*args):
-        row = original_step(*args)
-        if trainer.step == 6:
-            trainer.stop.received = signal.SIGINT
-        return row
-
-    monkeypatch.setattr(trainer, "train_step", step_then_signal)
+    signal_after_step(trainer, 6, monkeypatch)
     with pytest.raises(TrainingInterrupted, match="interrupted at step 6"):
         trainer.fit()
     resumed = train(config, tmp_path / "split", resume=True)

@@ -11,8 +11,6 @@ same seed, thread count and torch version the file is byte-identical, so its has
 import argparse
 import dataclasses
 import json
-import shlex
-import sys
 import time
 from pathlib import Path
 
@@ -84,7 +82,20 @@ def train(images: torch.Tensor, labels: torch.Tensor, epochs: int, batch_size: i
     return classifier.eval()
 
 
-def main() -> None:
+def reproducing_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
+    """The command that retrains this classifier: the dataset, the data root as the project keeps it
+    (../shared/data), and every other option that differs from its default; --out only says where files go."""
+    parts = ["python scripts/train_classifier.py", f"--dataset {args.dataset}", "--data-root ../shared/data"]
+    for name, value in vars(args).items():
+        if name in ("dataset", "data_root", "out") or value == parser.get_default(name):
+            continue
+        flag = "--" + name.replace("_", "-")
+        parts.append(flag if value is True else f"{flag} {value}")
+    return " ".join(parts)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=sorted(INPUT_SHAPES), required=True)
     parser.add_argument("--data-root", type=Path, default=None, help="default: $GAN_MODELS_DATA")
@@ -97,6 +108,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads; the hash depends on it")
     parser.add_argument("--out", type=Path, default=WEIGHTS_DIR,
                         help=f"folder for the weight file and its {MANIFEST.name} record")
+    return parser
+
+
+def main() -> None:
+    parser = build_parser()
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -111,7 +127,7 @@ def main() -> None:
     record = ClassifierRecord(
         dataset=args.dataset, file=path.name, sha256=sha256, train_images=len(train_images),
         test_images=len(test_images), test_accuracy=round(test_accuracy, 4),
-        command=shlex.join(["python", *sys.argv]), credits=dataset_credits(args.dataset))
+        command=reproducing_command(parser, args), credits=dataset_credits(args.dataset))
     print(f"test accuracy {test_accuracy:.4f} on {len(test_images):,} images -> {path} "
           f"({path.stat().st_size:,} bytes)")
     write_record(args.out / MANIFEST.name, record)

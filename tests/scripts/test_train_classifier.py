@@ -29,9 +29,23 @@ def test_a_run_replaces_its_datasets_record_and_keeps_the_others(tmp_path, data_
 
     other, new = read_records(tmp_path / MANIFEST.name, ClassifierRecord)
     assert other == kept
-    assert new.dataset == "mnist" and new.command == " ".join(["python", *command])
+    assert new.dataset == "mnist" and new.command == (  # --out and this machine's data root are not part of it
+        "python scripts/train_classifier.py --dataset mnist --data-root ../shared/data --epochs 1")
     assert (new.train_images, new.test_images) == (8000, 2000) and 0.5 < new.test_accuracy < 1
     assert hashlib.sha256((tmp_path / new.file).read_bytes()).hexdigest() == new.sha256
     assert f'"sha256": "{new.sha256}"' in done.stdout  # the record is printed too
     assert not (tmp_path / stale.file).exists()  # the replaced record's file is deleted
     assert MANIFEST.read_bytes() == shipped  # --out leaves the shipped records alone
+
+
+def test_the_recorded_command_is_the_one_that_retrains_the_shipped_emoji_classifier(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / "scripts"))
+    from train_classifier import build_parser, reproducing_command
+
+    parser = build_parser()
+    args = parser.parse_args(["--dataset", "emoji", "--data-root", "/somewhere/data", "--epochs", "15",
+                              "--max-shift", "4", "--flip", "--out", "/tmp/elsewhere"])
+    shipped = next(r for r in read_records(MANIFEST, ClassifierRecord) if r.dataset == "emoji")
+    assert reproducing_command(parser, args) == shipped.command == (
+        "python scripts/train_classifier.py --dataset emoji --data-root ../shared/data --epochs 15 --max-shift 4 "
+        "--flip")

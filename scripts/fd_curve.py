@@ -5,13 +5,17 @@
 
 `watch` evaluates each run's checkpoint whenever it has moved on, as `gan-models evaluate` does (seed 0,
 up to 10,000 images per set, the run's EMA generator), on one thread, and writes the report as
-`<run>/fd/<step>.json`, named after the checkpoint's own step. `plot` draws every run's Frechet distance
+`<run>/fd/<step>.json`, named after the checkpoint's own step; a checkpoint that scores lower than every
+earlier one of its run is kept as `<run>/best-checkpoint.pt` (GANs' quality swings as they train: ship the
+best with `scripts/ship_generator.py RUN --checkpoint best-checkpoint.pt`). `plot` draws every run's Frechet distance
 against its training time on one chart (log scale), a run's goal as a dashed line when given as
 RUN=GOAL, and writes the points as JSON beside the PNG. Training time is the seconds spent in training
 steps up to that step, from log.csv, as the weight records count it (scripts/ship_generator.py).
 """
 import argparse
 import json
+import os
+import shutil
 import time
 from pathlib import Path
 
@@ -24,20 +28,32 @@ from gan_models.training.checkpoint import CheckpointError, generator_from_state
 
 
 def measure(run: Path, data_root: str | None) -> Path | None:
-    """Evaluate the run's checkpoint into <run>/fd/<step>.json unless that step is measured; returns the file."""
+    """Evaluate the run's checkpoint into <run>/fd/<step>.json unless that step is measured; returns the file.
+
+    The checkpoint is copied first, so the file measured is the file kept as best-checkpoint.pt when it is the best.
+    """
+    copy = run / "fd" / "measuring.pt"
+    copy.parent.mkdir(exist_ok=True)
+    shutil.copyfile(run / "checkpoint.pt", copy)  # the trainer may replace checkpoint.pt meanwhile
     try:
-        state = load_checkpoint(run / "checkpoint.pt")  # read whole at once: a checkpoint replaced meanwhile is fine
+        state = load_checkpoint(copy)
+        path = run / "fd" / f"{state['step']}.json"
+        if path.exists():
+            return None
+        best = min((fd for _, _, fd in curve(run)), default=float("inf"))
+        report = evaluate_generator(generator_from_state(state), state["dataset"], data_root)
+        if report.generated.frechet_distance < best:
+            os.replace(copy, run / "best-checkpoint.pt")
+        with atomic_write(path) as tmp:
+            tmp.write_text(json.dumps(report.to_dict(), indent=2))
+        print(f"{run}: step {state['step']}, Frechet distance {report.generated.frechet_distance:.2f}"
+              f"{' (the best so far)' if report.generated.frechet_distance < best else ''}", flush=True)
+        return path
     except CheckpointError as err:
         print(f"{run}: {err}")
         return None
-    path = run / "fd" / f"{state['step']}.json"
-    if path.exists():
-        return None
-    report = evaluate_generator(generator_from_state(state), state["dataset"], data_root)
-    with atomic_write(path) as tmp:
-        tmp.write_text(json.dumps(report.to_dict(), indent=2))
-    print(f"{run}: step {state['step']}, Frechet distance {report.generated.frechet_distance:.2f}", flush=True)
-    return path
+    finally:
+        copy.unlink(missing_ok=True)
 
 
 def curve(run: Path) -> list[tuple[float, int, float]]:

@@ -154,11 +154,6 @@ def step_seconds(run: Path) -> dict[int, float]:
     return seconds
 
 
-def training_seconds(run: Path) -> float:
-    """Seconds spent in training steps over the whole run (see step_seconds)."""
-    return max(step_seconds(run).values())
-
-
 def cpu_name() -> str:
     """The CPU's model name from /proc/cpuinfo, else the platform's machine type."""
     try:
@@ -171,6 +166,9 @@ def cpu_name() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, help="Run folder written by `gan-models train`.")
+    parser.add_argument("--checkpoint", default="checkpoint.pt",
+                        help="Which checkpoint of the run, e.g. best-checkpoint.pt (scripts/fd_curve.py) "
+                             "[default: checkpoint.pt, the last].")
     parser.add_argument("--data-root", default=None, help="Datasets folder [default: $GAN_MODELS_DATA].")
     parser.add_argument("--samples", type=int, default=10_000,
                         help="Images per compared set (capped at the test split).")
@@ -178,7 +176,7 @@ def main() -> None:
                         help="Where the run trained [default: this machine's CPU model and core count, torch version].")
     args = parser.parse_args()
 
-    state = load_checkpoint(args.run / "checkpoint.pt")
+    state = load_checkpoint(args.run / args.checkpoint)
     model, dataset = state["model"], state["dataset"]
     generator = generator_from_state(state)
     forms = stored_forms(generator.state_dict())
@@ -218,7 +216,7 @@ def main() -> None:
         train_images=state["num_images"], image_shape=tuple(generator.image_shape),
         storage=storage,
         command=train_command(state["config"]),
-        train_seconds=round(training_seconds(args.run)),
+        train_seconds=round(step_seconds(args.run)[state["step"]]),
         hardware=args.hardware or f"{cpu_name()} ({os.cpu_count()} cores), torch {torch.__version__}",
         frechet_distance=round(g.frechet_distance, 3), real_frechet_distance=round(report.real.frechet_distance, 3),
         classes_covered=g.classes_covered, kl_from_uniform=round(g.kl_from_uniform, 4),

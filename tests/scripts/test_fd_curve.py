@@ -1,5 +1,6 @@
 """scripts/fd_curve.py: training time per step from log.csv, measured checkpoints, and the plotted points."""
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -42,12 +43,20 @@ def test_plot_writes_the_chart_and_its_points(tmp_path, fd_curve):
         {"seconds": 4, "step": 1, "frechet_distance": 40.0}, {"seconds": 8, "step": 2, "frechet_distance": 20.0}]}
 
 
-def test_measure_evaluates_a_checkpoint_once_per_step(tmp_path, data_root, fd_curve):
+def test_measure_evaluates_a_checkpoint_once_per_step_and_keeps_the_best(tmp_path, data_root, fd_curve):
     run = tmp_path / "run"
-    train(tiny_config(dataset="mnist", data_root=str(data_root), max_images=64, epochs=1), run)
+    config = tiny_config(dataset="mnist", data_root=str(data_root), max_images=64, epochs=1)
+    train(config, run)
     state = load_checkpoint(run / "checkpoint.pt")
     path = fd_curve.measure(run, str(data_root))
     assert path == run / "fd" / f"{state['step']}.json" and state["step"] == 4
     expected = evaluate_generator(generator_from_state(state), "mnist", data_root)
     assert json.loads(path.read_text()) == json.loads(json.dumps(expected.to_dict()))
+    assert (run / "best-checkpoint.pt").read_bytes() == (run / "checkpoint.pt").read_bytes()  # the first is the best
     assert fd_curve.measure(run, str(data_root)) is None  # that step is measured already
+    assert sorted(p.name for p in (run / "fd").iterdir()) == ["4.json"]  # no copy left behind
+
+    (run / "fd" / "1.json").write_text(json.dumps({"generated": {"frechet_distance": 0.0}}))  # a better one before
+    train(replace(config, epochs=2), run, resume=True)
+    assert fd_curve.measure(run, str(data_root)) == run / "fd" / "8.json"
+    assert load_checkpoint(run / "best-checkpoint.pt")["step"] == 4  # step 8 scored worse than 0.0: not the best

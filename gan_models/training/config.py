@@ -52,8 +52,9 @@ class TrainConfig:
     label_smoothing: float = 0.0  # one-sided: real target 1 - this (0.1 is common)
     label_flip: float = 0.0  # probability that a D step swaps the real and fake labels
     fresh_noise: bool = False  # G step draws new noise instead of reusing the D step's fake batch
+    diffaugment: str = ""  # DiffAugment for every image D sees, real and fake: any of color,translation,cutout
     ema_decay: float = 0.0  # EMA of G's parameters and buffers (e.g. 0.999, warmed up); 0 disables
-    compute_dtype: str = "float32"  # float32, or bfloat16: autocast forward passes (about 2x faster with AVX512-BF16)
+    compute_dtype: str = "float32"  # float32, or bfloat16: autocast forward passes (about 2x faster with AMX or a GPU)
     seed: int = 0  # seeds initialisation, noise, data order: same seed, same run
     device: str = "auto"  # cpu, cuda, cuda:N, or auto (CUDA when available)
     grid_every: int = 0  # also render the fixed-noise grid every N steps; 0: per epoch only
@@ -81,6 +82,9 @@ class TrainConfig:
         spec = get_spec(self.model)
         loss = get_loss(self.loss or spec.loss)
         check_noise_kind(self.noise)
+        from gan_models.training.augment import parse_policy  # imports torch: only once a run is being set up
+
+        parse_policy(self.diffaugment)
         if not loss.labels and (self.label_smoothing or self.label_flip):
             # Smoothing would be ignored, and flipping would train the critic backwards on those steps.
             raise ValueError(f"label_smoothing and label_flip act on real/fake labels, which the {loss.name} "

@@ -26,6 +26,7 @@ from gan_models.losses import get_loss, gradient_penalty
 from gan_models.noise import as_seed, sample_noise
 from gan_models.registry import build_discriminator, build_generator
 from gan_models.training import distributed, rundir
+from gan_models.training.augment import diff_augment, parse_policy
 from gan_models.training.checkpoint import remove_partial_writes
 from gan_models.training.config import TrainConfig
 from gan_models.training.ema import ema_update
@@ -52,6 +53,7 @@ class Trainer:
         self.group = distributed.init_from_env(self.device)
         cfg = self.config
         self.loss = get_loss(cfg.loss)
+        self.augment = parse_policy(cfg.diffaugment)
 
         # A conditional network's size depends on the number of classes; an unlabelled dataset stops here.
         self.classes = dataset_classes(cfg.dataset, cfg.data_root) if cfg.conditional else ()
@@ -124,6 +126,10 @@ class Trainer:
             return ()
         return (torch.randint(len(self.classes), (n,), generator=self.rng, device=self.device),)
 
+    def _discriminate(self, images: torch.Tensor, *labels: torch.Tensor) -> torch.Tensor:
+        """D's logits for `images` (and labels), seen through the run's DiffAugment policy if it has one."""
+        return self.netD(diff_augment(images, self.augment, self.rng) if self.augment else images, *labels)
+
     def train_step(self, real: torch.Tensor, labels: torch.Tensor | None = None) -> dict:
         """One D step and, every n_critic steps, one G step on a real batch (B, C, H, W) in [-1, 1].
 
@@ -145,19 +151,19 @@ class Trainer:
                 fake_y = self._fake_labels(real.shape[0])
                 fake = self.netG(z, *fake_y)
             if self.batchnorm_in_d:  # batch statistics must not mix real and fake images
-                real_logits, fake_logits = self.netD(real, *real_y), self.netD(fake.detach(), *fake_y)
+                real_logits, fake_logits = self._discriminate(real, *real_y), self._discriminate(fake.detach(), *fake_y)
             else:  # one pass over both batches: the same logits, fewer and larger matrix products
                 both_y = tuple(torch.cat(pair) for pair in zip(real_y, fake_y, strict=True))
-                real_logits, fake_logits = self.netD(torch.cat([real, fake.detach()]), *both_y).split(real.shape[0])
+                both = self._discriminate(torch.cat([real, fake.detach()]), *both_y)
+                real_logits, fake_logits = both.split(real.shape[0])
         real_logits, fake_logits = real_logits.float(), fake_logits.float()
         if cfg.label_flip and torch.rand((), generator=self.rng, device=self.device).item() < cfg.label_flip:
             errD = loss.d_loss(fake_logits, real_logits, 1.0 - cfg.label_smoothing)  # flipped labels
         else:
             errD = loss.d_loss(real_logits, fake_logits, 1.0 - cfg.label_smoothing)
-        if loss.gradient_penalty:
-            # A conditional critic scores each interpolate under its real image's label.
-            critic = (lambda x: self.netD(x, *real_y)) if real_y else self.netD
-            errD = errD + cfg.gp_weight * gradient_penalty(critic, real, fake, generator=self.rng)
+        if loss.gradient_penalty:  # a conditional critic scores each interpolate under its real image's label
+            penalty = gradient_penalty(lambda x: self._discriminate(x, *real_y), real, fake, generator=self.rng)
+            errD = errD + cfg.gp_weight * penalty
         self._check_finite(errD, "errD")
         self.optD.zero_grad(set_to_none=True)
         errD.backward()
@@ -173,7 +179,7 @@ class Trainer:
                     fake_y = self._fake_labels(real.shape[0])
                     fake = self.netG(z, *fake_y)
                 self.netD.requires_grad_(False)
-                fake_logits_g = self.netD(fake, *fake_y).float()
+                fake_logits_g = self._discriminate(fake, *fake_y).float()
             self.netD.requires_grad_(True)
             errG = loss.g_loss(fake_logits_g)
             self._check_finite(errG, "errG")

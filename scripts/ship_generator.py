@@ -33,7 +33,7 @@ from gan_models.atomic import atomic_write
 from gan_models.emoji import dataset_credits
 from gan_models.images import save_grid
 from gan_models.quality.classifier import NUM_CLASSES, load_labelled
-from gan_models.quality.metrics import MIN_SHARE, evaluate_generator
+from gan_models.quality.metrics import class_share_failures, evaluate_generator
 from gan_models.quantize import dequantize_state_dict, quantize_state_dict
 from gan_models.registry import MANIFEST, WEIGHTS_DIR, WeightRecord, save_weights, weight_stem, write_record
 from gan_models.training.checkpoint import generator_from_state, load_checkpoint
@@ -124,19 +124,6 @@ def update_readme(records: tuple[WeightRecord, ...], readme: Path = Path("README
         text = text[:start] + "\n" + body + "\n" + text[end:]
     with atomic_write(readme) as tmp:
         tmp.write_text(text)
-
-
-def class_share_failures(report, data_shares, factor: float = 2.0) -> list[str]:
-    """The classes holding at least MIN_SHARE of the training data whose share of the generated images is not
-    within `factor` of their share of the real images (both as the classifier predicts them: one measuring stick).
-
-    `report` is an EvaluationReport; `data_shares` the classes' shares of the training labels. Issue 13's
-    bar for the emoji weights: none may fail.
-    """
-    rows = zip(report.class_names, report.generated.class_histogram, report.real.class_histogram, data_shares,
-               strict=True)
-    return [f"{name}: {generated:.1%} of samples, {real:.1%} of real images" for name, generated, real, data in rows
-            if data >= MIN_SHARE and not real / factor <= generated <= real * factor]
 
 
 def step_seconds(run: Path) -> dict[int, float]:

@@ -123,6 +123,19 @@ def class_coverage(histogram, min_share: float = MIN_SHARE) -> tuple[int, float]
     return int((shares >= min_share).sum()), float(np.sum(present * np.log(present * len(shares))))
 
 
+def class_share_failures(report, data_shares, factor: float = 2.0) -> list[str]:
+    """The classes holding at least MIN_SHARE of the training data whose share of the generated images is not
+    within `factor` of their share of the real images (both as the classifier predicts them: one measuring stick).
+
+    `report` is an EvaluationReport; `data_shares` the classes' shares of the training labels. The bar for
+    weights on an unbalanced dataset (emoji): none may fail.
+    """
+    rows = zip(report.class_names, report.generated.class_histogram, report.real.class_histogram, data_shares,
+               strict=True)
+    return [f"{name}: {generated:.1%} of samples, {real:.1%} of real images" for name, generated, real, data in rows
+            if data >= MIN_SHARE and not real / factor <= generated <= real * factor]
+
+
 @dataclass
 class SampleQuality:
     """The sample-quality numbers of one set of images against the reference (test split)."""

@@ -207,3 +207,16 @@ def test_evaluate_measures_a_conditional_generator_class_by_class(data_root):
         evaluate_generator(build_generator("fcgan", conditional=True, num_classes=3, ngf=8), "mnist", data_root,
                            n_samples=20)
 
+
+def test_class_share_failures_by_hand():
+    from types import SimpleNamespace
+
+    from gan_models.quality.metrics import class_share_failures
+
+    # generated vs real shares: a within 2x (0.30 vs 0.20), b over (0.45 vs 0.20), c under (0.04 vs 0.10),
+    # d exactly half (0.05 vs 0.10) passes; e is 1% of the data, so its 0.16 vs 0.40 is not judged
+    report = SimpleNamespace(class_names=["a", "b", "c", "d", "e"],
+                             generated=SimpleNamespace(class_histogram=[0.30, 0.45, 0.04, 0.05, 0.16]),
+                             real=SimpleNamespace(class_histogram=[0.20, 0.20, 0.10, 0.10, 0.40]))
+    assert class_share_failures(report, [0.3, 0.3, 0.2, 0.19, 0.01]) == [
+        "b: 45.0% of samples, 20.0% of real images", "c: 4.0% of samples, 10.0% of real images"]

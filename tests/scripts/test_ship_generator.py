@@ -19,21 +19,6 @@ def test_readme_table_prints_the_credits_of_emoji_weights(monkeypatch):
     assert "credit" not in readme_table((mnist,))
 
 
-def test_class_share_failures_by_hand(monkeypatch):
-    from types import SimpleNamespace
-
-    monkeypatch.syspath_prepend(str(REPO / "scripts"))
-    from ship_generator import class_share_failures
-
-    # generated vs real shares: a within 2x (0.30 vs 0.20), b over (0.45 vs 0.20), c under (0.04 vs 0.10),
-    # d exactly half (0.05 vs 0.10) passes; e is 1% of the data, so its 0.16 vs 0.40 is not judged
-    report = SimpleNamespace(class_names=["a", "b", "c", "d", "e"],
-                             generated=SimpleNamespace(class_histogram=[0.30, 0.45, 0.04, 0.05, 0.16]),
-                             real=SimpleNamespace(class_histogram=[0.20, 0.20, 0.10, 0.10, 0.40]))
-    assert class_share_failures(report, [0.3, 0.3, 0.2, 0.19, 0.01]) == [
-        "b: 45.0% of samples, 20.0% of real images", "c: 4.0% of samples, 10.0% of real images"]
-
-
 def test_readme_samples_table_has_a_row_per_model_and_a_column_per_dataset(monkeypatch):
     monkeypatch.syspath_prepend(str(REPO / "scripts"))
     from ship_generator import readme_samples

@@ -24,15 +24,16 @@ def test_demo_samples_every_pretrained_generator_trains_and_exports(tmp_path, da
     assert result.exit_code == 0, result.output
     assert "fcgan    G 1,952,528 params  D   267,009 params" in result.output
     assert "z (N, 100) -> images (N, 3, 64, 64)" in result.output  # dcgan64 as torch.hub builds it
-    assert len(WEIGHTS) == 8 and sum(r.conditional for r in WEIGHTS) == 2
+    assert len(WEIGHTS) == 9 and sum(r.conditional for r in WEIGHTS) == 2
     for record in WEIGHTS:
         stem = tmp_path / "pretrained" / record.stem
         rows = 10 if record.conditional else 8  # a conditional generator: a row of 8 per class
+        tile = record.image_shape[-1]  # 28, or 64 for emoji
         with Image.open(stem.with_suffix(".png")) as grid:
-            assert grid.size == (8 * 28 + 9 * 2, rows * 28 + (rows + 1) * 2)  # 28 x 28 tiles with 2-pixel padding
+            assert grid.size == (8 * tile + 9 * 2, rows * tile + (rows + 1) * 2)  # tiles with 2-pixel padding
         assert stem.with_suffix(".onnx").stat().st_size > 1_000_000
         assert f"pretrained {stem.name}" in result.output
-    assert result.output.count(" validated (max |diff| ") == 8
+    assert result.output.count(" validated (max |diff| ") == 9
     assert "done: 62 steps; errD " in result.output  # 8,000 images / 128
     assert (tmp_path / "trained-fcgan-mnist" / "grids" / "epoch_0001.png").exists()
     assert "exported fcgan to " in result.output and "validation passed" in result.output

@@ -24,7 +24,7 @@ def demo_command(out: Path, data_root: Path | None, download: bool, epochs: int,
     2. For every shipped generator (loaded offline, hash-checked): an 8 x 8 sample grid (a conditional
        one: a row of 8 per class), and an ONNX export validated against PyTorch at batch sizes 1, 7 and 64.
     3. If MNIST is found (or --download), trains the FC-GAN for 40 epochs (2,480 steps; the whole
-       demo takes about a minute on 2 CPU cores; digits take shape from about epoch 15), writes its
+       demo takes one to two minutes on 2 CPU cores; digits take shape from about epoch 15), writes its
        grids and loss curve, and exports and validates that generator too. A finished demo run is
        trained afresh.
     """

@@ -2,6 +2,8 @@
 it prints for emoji weights."""
 import dataclasses
 
+import pytest
+
 from gan_models import registry
 from gan_models.emoji import EMOJI_CREDITS
 from tests.helpers import REPO
@@ -47,3 +49,18 @@ def test_readme_tables_are_the_ones_the_records_give(monkeypatch):
         assert readme[readme.index(start) + len(start):readme.index(end)] == f"\n{body}\n"
     for record in registry.WEIGHTS:
         assert (REPO / "docs" / "samples" / f"{record.stem}.png").is_file(), record.stem
+
+
+@pytest.mark.parametrize(("changes", "failures", "expected"), [
+    ({"int8": 0.003, "float16": 0.0003}, {}, "int8"),  # the smallest within 1%
+    ({"int8": 0.012, "float16": 0.0003}, {}, "float16"),  # int8 moved the distance by more than 1%
+    ({"int8": 0.003, "float16": 0.0003}, {"int8": ["food-drink: 8.2% of samples, 4.1% of real images"]}, "float16"),
+    ({"int8": 0.012, "float16": 0.011}, {}, "float32"),
+])
+def test_pick_storage_keeps_the_distance_within_1_percent_and_the_share_bar(monkeypatch, changes, failures,
+                                                                             expected):
+    monkeypatch.syspath_prepend(str(REPO / "scripts"))
+    from ship_generator import pick_storage
+
+    failures = {"int8": [], "float16": [], "float32": [], **failures}
+    assert pick_storage({**changes, "float32": 0.0}, failures) == expected

@@ -1,5 +1,5 @@
-"""scripts/ship_generator.py: README's weight and sample tables, regenerated from the records, and the credits
-it prints for emoji weights."""
+"""scripts/ship_generator.py: README's weight and sample tables, regenerated from the records, the credits it
+prints for emoji weights, and the storage it picks."""
 import dataclasses
 
 import pytest

@@ -76,6 +76,19 @@ def train_command(config: dict) -> str:
     return " ".join(parts)
 
 
+def checkpoint_command(state: dict) -> str:
+    """The train command that ends exactly at this checkpoint: the run's, with --epochs cut to the checkpoint's
+    epoch when it is an earlier one (e.g. best-checkpoint.pt). Training has no schedule that looks ahead, so a
+    run stopped after E epochs equals the longer run at epoch E. ValueError for a checkpoint taken mid-epoch."""
+    config = dict(state["config"])
+    steps_per_epoch = state["num_images"] // config["batch_size"]  # the trainer drops the last partial batch
+    epochs, rest = divmod(state["step"], steps_per_epoch)
+    if rest:
+        raise ValueError(f"step {state['step']} is not the end of an epoch ({steps_per_epoch} steps each): ship a "
+                         "checkpoint written at an epoch's end, which one command reproduces")
+    return train_command({**config, "epochs": epochs})
+
+
 README_START, README_END = "<!-- weights-table:start -->", "<!-- weights-table:end -->"
 
 
@@ -215,7 +228,7 @@ def main() -> None:
         num_params=sum(p.numel() for p in generator.parameters()),
         train_images=state["num_images"], image_shape=tuple(generator.image_shape),
         storage=storage,
-        command=train_command(state["config"]),
+        command=checkpoint_command(state),
         train_seconds=round(step_seconds(args.run)[state["step"]]),
         hardware=args.hardware or f"{cpu_name()} ({os.cpu_count()} cores), torch {torch.__version__}",
         frechet_distance=round(g.frechet_distance, 3), real_frechet_distance=round(report.real.frechet_distance, 3),

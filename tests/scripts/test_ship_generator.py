@@ -64,3 +64,19 @@ def test_pick_storage_keeps_the_distance_within_1_percent_and_the_share_bar(monk
 
     failures = {"int8": [], "float16": [], "float32": [], **failures}
     assert pick_storage({**changes, "float32": 0.0}, failures) == expected
+
+
+def test_the_command_of_an_earlier_checkpoint_stops_at_its_epoch(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / "scripts"))
+    from ship_generator import checkpoint_command
+
+    from gan_models.training.config import TrainConfig
+
+    config = dataclasses.asdict(TrainConfig(model="fcgan", dataset="fashion-mnist", epochs=150, ema_decay=0.999)
+                                .resolved())  # as a run folder saves it
+    state = {"config": config, "num_images": 60_000, "step": 113 * 468}  # 60,000 // 128 = 468 steps an epoch
+    assert checkpoint_command(state) == ("gan-models train --model fcgan --dataset fashion-mnist --data-root "
+                                         "../shared/data --epochs 113 --ema-decay 0.999")
+    assert "--epochs 150" in checkpoint_command({**state, "step": 150 * 468})
+    with pytest.raises(ValueError, match="step 52885 is not the end of an epoch"):
+        checkpoint_command({**state, "step": 52_885})

@@ -64,6 +64,14 @@ def one_error_line(result) -> str:
     return errors[0]
 
 
+def assert_refused(result, message: str) -> None:
+    """Assert a CLI result failed, said `message`, and let no exception (or traceback) escape click."""
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
 class ForkWorker:
     """Client of tests/training/fork_worker.py: each command runs in a fresh forked child, a real process."""
 

@@ -114,9 +114,12 @@ def main() -> None:
         plot(runs, args.out)
         return
     torch.set_num_threads(1)  # beside trainings that each use one
+    seen = {}  # run -> the checkpoint's modification time when last looked at: unchanged, nothing to copy or load
     while True:
         for run in args.runs:
-            if (run / "checkpoint.pt").exists():
+            checkpoint = run / "checkpoint.pt"
+            if checkpoint.exists() and seen.get(run) != checkpoint.stat().st_mtime_ns:
+                seen[run] = checkpoint.stat().st_mtime_ns
                 measure(run, args.data_root)
         time.sleep(args.every)
 

@@ -8,6 +8,7 @@ lecture), so logits of 0 give the vanilla l_D = 2 log 2 and l_G = log 2.
 - lsgan: Mao et al., arXiv 1611.04076, eq. 9 (targets a=0, b=1, c=1).
 - wgan-gp: Gulrajani et al., arXiv 1704.00028 (critic loss plus `gradient_penalty`).
 - hinge: Lim & Ye, arXiv 1705.02894; Miyato et al., arXiv 1802.05957.
+- mode seeking (a term added to any G loss): Mao et al., arXiv 1903.05628.
 
 The table of losses (`LOSSES`) imports no torch, so the command line can offer their names
 before loading it; the functions import torch when called.
@@ -99,6 +100,22 @@ def gradient_penalty(discriminator: nn.Module, real: torch.Tensor, fake: torch.T
     scores = discriminator(mixed)
     (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
     return (grad.flatten(1).norm(2, dim=1) - 1).pow(2).mean()
+
+
+def mode_seeking_penalty(fake: torch.Tensor, z: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """The mode-seeking term of MSGAN (Mao et al. 2019, arXiv 1903.05628, eq. 3), to add to G's loss.
+
+    Pairs the first n // 2 samples of a batch with its last n // 2 (sample i with i + ceil(n / 2)),
+    drawn from different noise (and, for a conditional G, the same labels), and returns
+    1 / (mean |G(z1) - G(z2)| / mean |z1 - z2| + eps): large when different noise gives the
+    same image (mode collapse). `fake` is (n, ...) and `z` (n, nz), n >= 2; a scalar, weighted
+    by the run's `mode_seeking` (1 in the paper).
+    """
+    half = fake.shape[0] // 2
+    if half == 0:
+        raise ValueError(f"mode seeking compares pairs of samples: a batch of {fake.shape[0]} has none")
+    image_distance = (fake[:half] - fake[-half:]).abs().mean()
+    return 1 / (image_distance / (z[:half] - z[-half:]).abs().mean() + eps)
 
 
 @dataclass(frozen=True)

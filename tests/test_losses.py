@@ -90,3 +90,16 @@ def test_unknown_loss_lists_choices():
     with pytest.raises(ValueError, match=expected):
         get_loss("wgan")
     assert get_loss("wgan-gp").gradient_penalty and not get_loss("vanilla").gradient_penalty
+
+
+def test_mode_seeking_penalty_by_hand():
+    # Batch of 5: sample 0 pairs with 3 and 1 with 4 (2 is left out). Image distance (|0-2| + 0 + 0 + |1-3|) / 4 = 1,
+    # noise distance (|0-4| + |0+4|) / 2 = 4: the ratio is 1/4 and the penalty its inverse, 4.
+    fake = torch.tensor([[0.0, 0.0], [1.0, 1.0], [9.0, 9.0], [2.0, 0.0], [1.0, 3.0]]).view(5, 1, 1, 2)
+    z = torch.tensor([[0.0], [0.0], [7.0], [4.0], [-4.0]])
+    assert losses.mode_seeking_penalty(fake, z, eps=0.0).item() == pytest.approx(4.0)
+    assert losses.mode_seeking_penalty(fake, z).item() == pytest.approx(1 / (0.25 + 1e-5))
+    collapsed = torch.ones(4, 1, 2, 2)  # different noise, one image: the penalty is 1 / eps
+    assert losses.mode_seeking_penalty(collapsed, torch.randn(4, 8)).item() == pytest.approx(1e5)
+    with pytest.raises(ValueError, match="a batch of 1 has none"):
+        losses.mode_seeking_penalty(fake[:1], z[:1])

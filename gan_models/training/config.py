@@ -53,6 +53,7 @@ class TrainConfig:
     label_flip: float = 0.0  # probability that a D step swaps the real and fake labels
     fresh_noise: bool = False  # G step draws new noise instead of reusing the D step's fake batch
     diffaugment: str = ""  # DiffAugment for every image D sees, real and fake: any of color,translation,cutout
+    mode_seeking: float = 0.0  # weight of MSGAN's mode-seeking term in G's loss (1 in the paper); 0 disables
     ema_decay: float = 0.0  # EMA of G's parameters and buffers (e.g. 0.999, warmed up); 0 disables
     compute_dtype: str = "float32"  # float32, or bfloat16: autocast forward passes (about 2x faster with AMX or a GPU)
     seed: int = 0  # seeds initialisation, noise, data order: same seed, same run
@@ -95,6 +96,7 @@ class TrainConfig:
                   "batch_size": self.batch_size >= 1, "n_critic": self.n_critic >= 1,
                   "label_smoothing": 0 <= self.label_smoothing < 1, "label_flip": 0 <= self.label_flip < 1,
                   "ema_decay": 0 <= self.ema_decay < 1, "gp_weight": 0 <= self.gp_weight < math.inf,
+                  "mode_seeking": 0 <= self.mode_seeking < math.inf,
                   "grid_every": self.grid_every >= 0, "checkpoint_every": self.checkpoint_every >= 0,
                   "max_images": self.max_images is None or self.max_images >= 1,
                   "seed": 0 <= self.seed <= MAX_SEED, "emoji_design": self.emoji_design in EMOJI_DESIGNS,

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from gan_models.data import dataset_classes
-from gan_models.losses import get_loss, gradient_penalty
+from gan_models.losses import get_loss, gradient_penalty, mode_seeking_penalty
 from gan_models.noise import as_seed, sample_noise
 from gan_models.registry import build_discriminator, build_generator
 from gan_models.training import distributed, rundir
@@ -121,10 +121,16 @@ class Trainer:
         rundir.save_training_state(self, self.out / rundir.CHECKPOINT)
 
     def _fake_labels(self, n: int) -> tuple[torch.Tensor, ...]:
-        """The labels G draws a fake batch for, uniform over the classes: (labels (n,),); () if unconditional."""
+        """The labels G draws a fake batch for, uniform over the classes: (labels (n,),); () if unconditional.
+
+        With mode seeking, the batch's second half repeats its first half's labels (sample i + ceil(n / 2)
+        has sample i's), so that the pairs `mode_seeking_penalty` compares differ only in their noise.
+        """
         if not self.config.conditional:
             return ()
-        return (torch.randint(len(self.classes), (n,), generator=self.rng, device=self.device),)
+        drawn = n - n // 2 if self.config.mode_seeking else n
+        labels = torch.randint(len(self.classes), (drawn,), generator=self.rng, device=self.device)
+        return (labels.repeat(2)[:n] if self.config.mode_seeking else labels,)
 
     def _discriminate(self, images: torch.Tensor, *labels: torch.Tensor) -> torch.Tensor:
         """D's logits for `images` (and labels), seen through the run's DiffAugment policy if it has one."""
@@ -182,6 +188,8 @@ class Trainer:
                 fake_logits_g = self._discriminate(fake, *fake_y).float()
             self.netD.requires_grad_(True)
             errG = loss.g_loss(fake_logits_g)
+            if cfg.mode_seeking:
+                errG = errG + cfg.mode_seeking * mode_seeking_penalty(fake.float(), z)
             self._check_finite(errG, "errG")
             self.optG.zero_grad(set_to_none=True)
             errG.backward()

@@ -190,7 +190,8 @@ def test_d_step_leaves_g_alone_and_g_step_leaves_d_alone(tmp_path, tiny_images):
 
 @pytest.mark.parametrize("bad, field", [({"epochs": 0}, "epochs=0"), ({"batch_size": -1}, "batch_size=-1"),
                                         ({"label_smoothing": 1.0}, "label_smoothing=1.0"),
-                                        ({"ema_decay": 1.5}, "ema_decay=1.5")])
+                                        ({"ema_decay": 1.5}, "ema_decay=1.5"),
+                                        ({"mode_seeking": -1.0}, "mode_seeking=-1.0")])
 def test_invalid_config_names_the_field(bad, field):
     with pytest.raises(ValueError, match=f"invalid training config: {field}"):
         TrainConfig(**bad).resolved()
@@ -439,6 +440,7 @@ def conditional_config(data_root, **changes) -> TrainConfig:
     {"ema_decay": 0.9, "fresh_noise": True},
     {"model": "fcgan", "ngf": 16, "ndf": 16, "loss": "wgan-gp", "n_critic": 2},
     {"compute_dtype": "bfloat16", "ema_decay": 0.9, "dataset": "fashion-mnist"},
+    {"mode_seeking": 1.0, "ema_decay": 0.9},
 ])
 def test_conditional_run_interrupted_then_resumed_equals_uninterrupted(tmp_path, data_root, options, monkeypatch):
     config = conditional_config(data_root, **options)
@@ -506,3 +508,18 @@ def test_a_folder_of_class_subfolders_trains_and_a_changed_one_does_not_resume(t
     with pytest.raises(ValueError, match=r"trained on classes \['blue', 'red'\], this data has \['blue', 'green'"):
         train(TrainConfig(**{**config.__dict__, "epochs": 2}), tmp_path / "run", resume=True)
 
+
+
+def test_mode_seeking_pairs_the_labels_and_adds_its_weighted_term_to_g_loss(tmp_path, data_root, tiny_images):
+    # A conditional batch's pairs share their labels: sample i + ceil(n / 2) has sample i's.
+    trainer = Trainer(conditional_config(data_root, mode_seeking=1.0), tmp_path / "conditional")
+    for n in (16, 7):
+        (labels,) = trainer._fake_labels(n)
+        assert labels.shape == (n,) and torch.equal(labels[: n // 2], labels[n - n // 2:])
+    # Unconditional runs draw the same numbers whatever the weight, so G's first loss differs by weight x the term.
+    errG = {}
+    for weight in (0.0, 1.0, 3.0):
+        trainer = Trainer(tiny_config(mode_seeking=weight), tmp_path / str(weight), images=tiny_images)
+        errG[weight] = trainer.train_step(next(iter(trainer.batches)))["errG"]
+    term = errG[1.0] - errG[0.0]
+    assert term > 0 and errG[3.0] - errG[0.0] == pytest.approx(3 * term, rel=1e-4)

@@ -45,6 +45,7 @@ class TrainConfig:
     batch_size: int = 128  # real images per step (per process when distributed)
     lr_g: float | None = None  # generator Adam learning rate; default: the model's
     lr_d: float | None = None  # discriminator Adam learning rate; default: the model's
+    lr_decay: bool = False  # decay both learning rates linearly to 0 over the run's --epochs (SN-GAN's schedule)
     beta1: float = 0.5  # Adam beta1 for both networks (0.5 as in DCGAN and the assignment)
     beta2: float = 0.999  # Adam beta2 for both networks
     n_critic: int = 1  # D steps per G step (5 is usual for WGAN-GP)

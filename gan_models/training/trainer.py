@@ -99,6 +99,13 @@ class Trainer:
         self.rng.manual_seed(seed)
         torch.manual_seed(seed)
 
+    def _decay_learning_rates(self) -> None:
+        """Linear decay (as SN-GAN, Miyato et al. 2018): both rates times 1 - step / the run's steps, 0 at its end."""
+        left = 1 - self.step / (self.config.epochs * len(self.batches))
+        for optimizer, lr in ((self.optG, self.config.lr_g), (self.optD, self.config.lr_d)):
+            for group in optimizer.param_groups:
+                group["lr"] = lr * left
+
     def _noise(self, n: int) -> torch.Tensor:
         return sample_noise(n, self.config.nz, self.config.noise, generator=self.rng, device=self.device)
 
@@ -144,6 +151,8 @@ class Trainer:
         """
         cfg, loss = self.config, self.loss
         self._seed_step()
+        if cfg.lr_decay:
+            self._decay_learning_rates()
         real = real.to(self.device, memory_format=self.memory_format, non_blocking=True)
         real_y = () if labels is None else (labels.to(self.device, non_blocking=True),)
         g_step = (self.step + 1) % cfg.n_critic == 0

@@ -440,7 +440,7 @@ def conditional_config(data_root, **changes) -> TrainConfig:
     {"ema_decay": 0.9, "fresh_noise": True},
     {"model": "fcgan", "ngf": 16, "ndf": 16, "loss": "wgan-gp", "n_critic": 2},
     {"compute_dtype": "bfloat16", "ema_decay": 0.9, "dataset": "fashion-mnist"},
-    {"mode_seeking": 1.0, "ema_decay": 0.9},
+    {"mode_seeking": 1.0, "ema_decay": 0.9, "lr_decay": True},
 ])
 def test_conditional_run_interrupted_then_resumed_equals_uninterrupted(tmp_path, data_root, options, monkeypatch):
     config = conditional_config(data_root, **options)
@@ -523,3 +523,16 @@ def test_mode_seeking_pairs_the_labels_and_adds_its_weighted_term_to_g_loss(tmp_
         errG[weight] = trainer.train_step(next(iter(trainer.batches)))["errG"]
     term = errG[1.0] - errG[0.0]
     assert term > 0 and errG[3.0] - errG[0.0] == pytest.approx(3 * term, rel=1e-4)
+
+
+def test_lr_decay_lowers_both_rates_linearly_to_zero_at_the_run_end(tmp_path, tiny_images):
+    trainer = Trainer(tiny_config(lr_decay=True, lr_g=2e-3, lr_d=1e-3), tmp_path, images=tiny_images)
+    total = trainer.config.epochs * len(trainer.batches)
+    batch = next(iter(trainer.batches))
+    for step in range(3):
+        trainer.train_step(batch)  # step `step` trains at 1 - step / total of each rate
+        assert trainer.optG.param_groups[0]["lr"] == pytest.approx(2e-3 * (1 - step / total))
+        assert trainer.optD.param_groups[0]["lr"] == pytest.approx(1e-3 * (1 - step / total))
+    result = train(trainer.config, tmp_path / "whole", images=tiny_images)  # the last step trains at 1 / total
+    assert result.step == total
+    assert load_checkpoint(result.checkpoint)["optimizer_g"]["param_groups"][0]["lr"] == pytest.approx(2e-3 / total)

@@ -8,7 +8,7 @@ up to 10,000 images per set, the run's EMA generator), on one thread, and writes
 `<run>/fd/<step>.json`, named after the checkpoint's own step; a checkpoint that scores lower than every
 earlier one of its run is kept as `<run>/best-checkpoint.pt` (GANs' quality swings as they train: ship the
 best with `scripts/ship_generator.py RUN --checkpoint best-checkpoint.pt`). `plot` draws every run's Frechet distance
-against its training time on one chart (log scale), a run's goal as a dashed line when given as
+against its training time (log scale), a panel per model and dataset, a run's goal as a dashed line when given as
 RUN=GOAL, and writes the points as JSON beside the PNG. Training time is the seconds spent in training
 steps up to that step, from log.csv, as the weight records count it (scripts/ship_generator.py).
 """
@@ -67,32 +67,47 @@ def curve(run: Path) -> list[tuple[float, int, float]]:
     return sorted(points, key=lambda point: point[1])
 
 
-def plot(runs: dict[Path, float | None], out: Path) -> None:
-    """One chart of every run's curve (minutes of training vs Frechet distance), and its points as JSON."""
+def plot(runs: dict[Path, float | None], out: Path) -> list[str]:
+    """A panel per (model, dataset) with its runs' curves (minutes of training vs Frechet distance), and the points as JSON.
+
+    A run's panel comes from its config.json ("c" before the model for a conditional run); its goal, when
+    given, is drawn dashed in the run's colour. Returns the panels' titles, in drawing order.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(8, 5))
+    panels: dict[str, list[Path]] = {}
+    for run in runs:
+        config = json.loads((run / "config.json").read_text())
+        panels.setdefault(f"{'c' if config.get('conditional') else ''}{config['model']} {config['dataset']}", []).append(run)
+    columns = min(3, len(panels))
+    rows = -(-len(panels) // columns)
+    figure, grid = plt.subplots(rows, columns, figsize=(5 * columns, 3.8 * rows), squeeze=False)
     points = {}
-    for run, goal in runs.items():
-        points[run.name] = curve(run)
-        minutes = [s / 60 for s, _, _ in points[run.name]]
-        line, = axes.plot(minutes, [fd for _, _, fd in points[run.name]], marker="o", markersize=3, label=run.name)
-        if goal is not None:
-            axes.axhline(goal, color=line.get_color(), linestyle="--", linewidth=1)
-    axes.set(xlabel="training time (minutes in training steps)", ylabel="Frechet distance (classifier features)",
-             yscale="log", title="Frechet distance during training (dashed: each run's goal)")
-    axes.legend(fontsize=8)
-    axes.grid(True, which="both", alpha=0.3)
+    for axes, (title, panel_runs) in zip(grid.flat, sorted(panels.items()), strict=False):
+        for run in panel_runs:
+            points[run.name] = curve(run)
+            minutes = [s / 60 for s, _, _ in points[run.name]]
+            line, = axes.plot(minutes, [fd for _, _, fd in points[run.name]], marker="o", markersize=3, label=run.name)
+            if runs[run] is not None:
+                axes.axhline(runs[run], color=line.get_color(), linestyle="--", linewidth=1)
+        axes.set(title=title, xlabel="minutes in training steps", ylabel="Frechet distance", yscale="log")
+        axes.legend(fontsize=7)
+        axes.grid(True, which="both", alpha=0.3)
+    for axes in list(grid.flat)[len(panels):]:
+        axes.set_visible(False)
+    figure.suptitle("Frechet distance during training (dashed: the goal)")
+    figure.tight_layout()
     with atomic_write(out) as tmp:
-        figure.savefig(tmp, format="png", dpi=100)
+        figure.savefig(tmp, format="png", dpi=90)
     with atomic_write(out.with_suffix(".json")) as tmp:
         tmp.write_text(json.dumps({name: [{"seconds": round(s), "step": step, "frechet_distance": round(fd, 3)}
                                           for s, step, fd in run_points] for name, run_points in points.items()},
                                   indent=2) + "\n")
     print(f"wrote {out} and {out.with_suffix('.json')}")
+    return sorted(panels)
 
 
 def main() -> None:

@@ -18,10 +18,11 @@ def fd_curve(monkeypatch):
     return fd_curve
 
 
-def fake_run(folder, rates, distances):
+def fake_run(folder, rates, distances, model="dcgan", dataset="mnist"):
     """A run folder: batch 4, one log.csv row per images/s in `rates`, and fd/<step>.json per {step: distance}."""
     (folder / "fd").mkdir(parents=True)
-    (folder / "config.json").write_text(json.dumps({"batch_size": 4}))
+    (folder / "config.json").write_text(json.dumps({"batch_size": 4, "model": model, "dataset": dataset,
+                                                    "conditional": False}))
     rows = [f"{step},1,0.5,0.5,0.5,0.5,{rate}" for step, rate in enumerate(rates, start=1)]
     (folder / "log.csv").write_text("\n".join(["step,epoch,errD,errG,D_x,D_G_z,images_per_s", *rows]) + "\n")
     for step, distance in distances.items():
@@ -35,12 +36,19 @@ def test_training_time_adds_each_steps_batch_over_its_rate(tmp_path, fd_curve):
     assert fd_curve.curve(run) == [(3.0, 2, 7.0), (3.5, 3, 5.0)]
 
 
-def test_plot_writes_the_chart_and_its_points(tmp_path, fd_curve):
+def test_plot_draws_a_panel_per_model_and_dataset_and_writes_the_points(tmp_path, fd_curve):
     run = fake_run(tmp_path / "dcgan-mnist", rates=[1, 1], distances={1: 40.0, 2: 20.0})
-    fd_curve.plot({run: 13.4}, tmp_path / "docs" / "fd.png")
+    other = fake_run(tmp_path / "dcgan-mnist-da", rates=[2], distances={1: 30.0})
+    fashion = fake_run(tmp_path / "fcgan-fashion", rates=[4], distances={1: 50.0}, model="fcgan",
+                       dataset="fashion-mnist")
+    panels = fd_curve.plot({run: 13.4, other: None, fashion: 25.5}, tmp_path / "docs" / "fd.png")
+    assert panels == ["dcgan mnist", "fcgan fashion-mnist"]  # two mnist DCGAN runs share a panel
     assert (tmp_path / "docs" / "fd.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert json.loads((tmp_path / "docs" / "fd.json").read_text()) == {"dcgan-mnist": [
-        {"seconds": 4, "step": 1, "frechet_distance": 40.0}, {"seconds": 8, "step": 2, "frechet_distance": 20.0}]}
+    assert json.loads((tmp_path / "docs" / "fd.json").read_text()) == {
+        "dcgan-mnist": [{"seconds": 4, "step": 1, "frechet_distance": 40.0},
+                        {"seconds": 8, "step": 2, "frechet_distance": 20.0}],
+        "dcgan-mnist-da": [{"seconds": 2, "step": 1, "frechet_distance": 30.0}],
+        "fcgan-fashion": [{"seconds": 1, "step": 1, "frechet_distance": 50.0}]}
 
 
 def test_measure_evaluates_a_checkpoint_once_per_step_and_keeps_the_best(tmp_path, data_root, fd_curve):

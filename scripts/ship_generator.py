@@ -78,14 +78,18 @@ def train_command(config: dict) -> str:
 
 def checkpoint_command(state: dict) -> str:
     """The train command that ends exactly at this checkpoint: the run's, with --epochs cut to the checkpoint's
-    epoch when it is an earlier one (e.g. best-checkpoint.pt). Training has no schedule that looks ahead, so a
-    run stopped after E epochs equals the longer run at epoch E. ValueError for a checkpoint taken mid-epoch."""
+    epoch when it is an earlier one (e.g. best-checkpoint.pt). Without --lr-decay nothing in training looks
+    ahead, so a run stopped after E epochs equals the longer run at epoch E. ValueError for a checkpoint taken
+    mid-epoch, and for an earlier checkpoint of an --lr-decay run, whose rates depend on the run's --epochs."""
     config = dict(state["config"])
     steps_per_epoch = state["num_images"] // config["batch_size"]  # the trainer drops the last partial batch
     epochs, rest = divmod(state["step"], steps_per_epoch)
     if rest:
         raise ValueError(f"step {state['step']} is not the end of an epoch ({steps_per_epoch} steps each): ship a "
                          "checkpoint written at an epoch's end, which one command reproduces")
+    if config.get("lr_decay") and epochs != config["epochs"]:
+        raise ValueError(f"this checkpoint is epoch {epochs} of a {config['epochs']}-epoch --lr-decay run, whose "
+                         "learning rates follow --epochs: no command reproduces it; ship the run's last checkpoint")
     return train_command({**config, "epochs": epochs})
 
 

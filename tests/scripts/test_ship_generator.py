@@ -80,3 +80,17 @@ def test_the_command_of_an_earlier_checkpoint_stops_at_its_epoch(monkeypatch):
     assert "--epochs 150" in checkpoint_command({**state, "step": 150 * 468})
     with pytest.raises(ValueError, match="step 52885 is not the end of an epoch"):
         checkpoint_command({**state, "step": 52_885})
+
+
+def test_an_lr_decay_run_ships_only_its_last_checkpoint(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / "scripts"))
+    from ship_generator import checkpoint_command
+
+    from gan_models.training.config import TrainConfig
+
+    config = dataclasses.asdict(TrainConfig(model="lsgan", dataset="fashion-mnist", epochs=50, lr_decay=True)
+                                .resolved())
+    state = {"config": config, "num_images": 60_000, "step": 28 * 468}
+    with pytest.raises(ValueError, match="epoch 28 of a 50-epoch --lr-decay run"):
+        checkpoint_command(state)  # a 28-epoch run would decay faster: it is not this checkpoint's command
+    assert checkpoint_command({**state, "step": 50 * 468}).endswith("--epochs 50 --lr-decay")

@@ -68,7 +68,7 @@ def curve(run: Path) -> list[tuple[float, int, float]]:
 
 
 def plot(runs: dict[Path, float | None], out: Path) -> list[str]:
-    """A panel per (model, dataset) with its runs' curves (minutes of training vs Frechet distance), and the points as JSON.
+    """A panel per (model, dataset) of its runs' curves (minutes of training vs Frechet distance); the points as JSON.
 
     A run's panel comes from its config.json ("c" before the model for a conditional run); its goal, when
     given, is drawn dashed in the run's colour. Returns the panels' titles, in drawing order.
@@ -81,7 +81,8 @@ def plot(runs: dict[Path, float | None], out: Path) -> list[str]:
     panels: dict[str, list[Path]] = {}
     for run in runs:
         config = json.loads((run / "config.json").read_text())
-        panels.setdefault(f"{'c' if config.get('conditional') else ''}{config['model']} {config['dataset']}", []).append(run)
+        title = f"{'c' if config.get('conditional') else ''}{config['model']} {config['dataset']}"
+        panels.setdefault(title, []).append(run)
     columns = min(3, len(panels))
     rows = -(-len(panels) // columns)
     figure, grid = plt.subplots(rows, columns, figsize=(5 * columns, 3.8 * rows), squeeze=False)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from export import export_onnx, validate_onnx
+from gan_models.export import export_onnx, validate_onnx
 from gan_models.sources import from_hub
 
 SOURCES = (("fcgan", "fashion-mnist"), ("lsgan", "fashion-mnist"), ("dcgan", "fashion-mnist"), ("dcgan64", None))

@@ -3,7 +3,7 @@
 For each generator at its default width (fcgan, dcgan, dcgan64) and batch size (1 and 256),
 measures the latency of one call in PyTorch, in onnxruntime on the float32 export, and in
 onnxruntime on its int8 quantization (export.int8, dynamic), prints a table with the file sizes
-and writes JSON. onnxruntime sessions come from export.session.make_session, the configuration
+and writes JSON. onnxruntime sessions come from gan_models.export.session.make_session, the configuration
 validation uses too; both runtimes get torch.get_num_threads() threads.
 
 onnxruntime's idle threads spin between runs (--no-spin-wait to turn that off), as they would on a
@@ -31,9 +31,9 @@ import numpy as np
 import onnxruntime
 import torch
 
-from export.int8 import quantize_onnx
-from export.onnx import INPUT_NAME, export_onnx
-from export.session import make_session
+from gan_models.export.int8 import quantize_onnx
+from gan_models.export.onnx import INPUT_NAME, export_onnx
+from gan_models.export.session import make_session
 from gan_models.registry import build_generator
 
 MODELS = ("fcgan", "dcgan", "dcgan64")

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import torch
 
-from export import export_onnx, validate_onnx
-from export.int8 import quantize_onnx
-from export.quality import evaluate_onnx
+from gan_models.export import export_onnx, validate_onnx
+from gan_models.export.int8 import quantize_onnx
+from gan_models.export.quality import evaluate_onnx
 from gan_models.sources import from_hub
 
 SHIPPED = [(name, dataset) for dataset in ("mnist", "fashion-mnist") for name in ("fcgan", "lsgan", "dcgan")]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import onnx
 
-from export.errors import OnnxFileError, OnnxNameError, OnnxShapeError
-from export.interface import LABELS_NAME, OUTPUT_NAME, input_names, is_conditional
-from export.onnx import ONNX_PRECISIONS, PRECISION_KEY, read_metadata
 from gan_models.errors import first_line
+from gan_models.export.errors import OnnxFileError, OnnxNameError, OnnxShapeError
+from gan_models.export.interface import LABELS_NAME, OUTPUT_NAME, input_names, is_conditional
+from gan_models.export.onnx import ONNX_PRECISIONS, PRECISION_KEY, read_metadata
 
 
 def load_onnx(path: str | os.PathLike) -> onnx.ModelProto:

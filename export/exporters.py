@@ -19,7 +19,7 @@ import onnx
 import torch
 from torch import nn
 
-from export.interface import BATCH_AXIS, OUTPUT_NAME
+from gan_models.export.interface import BATCH_AXIS, OUTPUT_NAME
 
 EXPORTERS = ("dynamo", "torchscript")
 DEFAULT_EXPORTER = "dynamo"

@@ -29,13 +29,13 @@ import torch
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from export.checks import load_onnx
-from export.interface import INPUT_NAME, LABELS_NAME
-from export.onnx import PRECISION_KEY, read_metadata
-from export.quality import QualityCheck, check_int8_quality
-from export.report import ValidationReport
-from export.validate import export_and_validate, validate_onnx
 from gan_models.atomic import atomic_write
+from gan_models.export.checks import load_onnx
+from gan_models.export.interface import INPUT_NAME, LABELS_NAME
+from gan_models.export.onnx import PRECISION_KEY, read_metadata
+from gan_models.export.quality import QualityCheck, check_int8_quality
+from gan_models.export.report import ValidationReport
+from gan_models.export.validate import export_and_validate, validate_onnx
 from gan_models.noise import sample_noise
 from gan_models.quality.classifier import CLASSIFIERS, INPUT_SHAPES
 from gan_models.quality.metrics import DEFAULT_SAMPLES

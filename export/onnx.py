@@ -18,7 +18,9 @@ import onnx
 import torch
 from torch import nn
 
-from export.exporters import (
+from gan_models import __version__
+from gan_models.atomic import atomic_write
+from gan_models.export.exporters import (
     DEFAULT_EXPORTER,
     DEFAULT_OPSET,
     EXPORTERS,
@@ -27,9 +29,14 @@ from export.exporters import (
     check_opset,
     to_onnx,
 )
-from export.interface import INPUT_NAME, LABELS_NAME, OUTPUT_NAME, example_inputs, input_names, is_conditional
-from gan_models import __version__
-from gan_models.atomic import atomic_write
+from gan_models.export.interface import (
+    INPUT_NAME,
+    LABELS_NAME,
+    OUTPUT_NAME,
+    example_inputs,
+    input_names,
+    is_conditional,
+)
 from gan_models.nets.base import GeneratorBase
 
 __all__ = ["DEFAULT_EXPORTER", "DEFAULT_OPSET", "EXPORTERS", "INPUT_NAME", "LABELS_NAME", "OUTPUT_NAME",
@@ -37,7 +44,7 @@ __all__ = ["DEFAULT_EXPORTER", "DEFAULT_OPSET", "EXPORTERS", "INPUT_NAME", "LABE
            "model_metadata", "read_metadata"]
 
 VALUE_RANGE = "[-1, 1]"
-ONNX_PRECISIONS = ("fp32", "fp16", "int8")  # how the file stores and computes; "int8" files come from export.int8
+ONNX_PRECISIONS = ("fp32", "fp16", "int8")  # how the file stores and computes; int8 files come from export/int8.py
 PRECISION_KEY = "precision"  # the metadata_props key of the onnx_precision (the name files have always used)
 
 

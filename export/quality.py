@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import torch
 
-from export.errors import OnnxValidationError
-from export.interface import OUTPUT_NAME, feeds
-from export.onnx import read_metadata
-from export.session import make_session
 from gan_models.data import to_uint8
+from gan_models.export.errors import OnnxValidationError
+from gan_models.export.interface import OUTPUT_NAME, feeds
+from gan_models.export.onnx import read_metadata
+from gan_models.export.session import make_session
 from gan_models.noise import sample_noise
 from gan_models.quality.metrics import DEFAULT_SAMPLES, EvaluationReport, evaluate_samples
 

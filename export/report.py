@@ -2,7 +2,7 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from export.session import CPU, CUDA
+from gan_models.export.session import CPU, CUDA
 
 
 @dataclass

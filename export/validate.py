@@ -26,13 +26,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from export.checks import check_declared_shapes, check_names, load_onnx, opset_of, read_onnx_precision
-from export.errors import OnnxShapeError, OnnxValueError
-from export.interface import OUTPUT_NAME, feeds, random_labels, run_torch
-from export.onnx import check_generator, export_onnx, read_metadata
-from export.report import BatchResult, ProviderReport, ValidationReport
-from export.session import CUDA, cuda_available, make_session
 from gan_models.errors import first_line
+from gan_models.export.checks import check_declared_shapes, check_names, load_onnx, opset_of, read_onnx_precision
+from gan_models.export.errors import OnnxShapeError, OnnxValueError
+from gan_models.export.interface import OUTPUT_NAME, feeds, random_labels, run_torch
+from gan_models.export.onnx import check_generator, export_onnx, read_metadata
+from gan_models.export.report import BatchResult, ProviderReport, ValidationReport
+from gan_models.export.session import CUDA, cuda_available, make_session
 from gan_models.nets.base import GeneratorBase
 from gan_models.noise import sample_noise
 

@@ -16,7 +16,7 @@ import os
 import shutil
 from pathlib import Path
 
-from export.onnx import read_metadata
+from gan_models.export.onnx import read_metadata
 
 PAGE_FILES = ("index.html", "app.js")
 RUNTIME_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")

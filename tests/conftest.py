@@ -38,7 +38,7 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def onnx_nz8(tmp_path_factory, tiny_checkpoint) -> Path:
     """An ONNX export of the tiny checkpoint's generator (nz=8)."""
-    from export import export_onnx
+    from gan_models.export import export_onnx
     from gan_models.sources import from_checkpoint
 
     return export_onnx(from_checkpoint(tiny_checkpoint).generator, tmp_path_factory.mktemp("onnx") / "g.onnx")

@@ -6,7 +6,7 @@ import pathlib
 import pytest
 import torch
 
-from export import (
+from gan_models.export import (
     export_and_validate,
     from_checkpoint,
     from_hub,

@@ -30,8 +30,8 @@ def demo_command(out: Path, data_root: Path | None, download: bool, epochs: int,
     """
     import torch
 
-    from export.validate import export_and_validate
     from gan_models.data import DatasetNotFoundError, load_images
+    from gan_models.export.validate import export_and_validate
     from gan_models.images import save_grid
     from gan_models.registry import MODELS, WEIGHTS, build_discriminator, build_generator
     from gan_models.sources import from_hub

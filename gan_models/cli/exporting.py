@@ -29,8 +29,8 @@ def export_command(checkpoint: Path | None, hub: str | None, pretrained: bool, d
                    conditional: bool, out: Path, exporter: str, opset: int | None, fp16: bool, int8: bool,
                    web_folder: Path | None) -> None:
     """Export a generator to ONNX, then validate it against PyTorch (non-zero exit on mismatch)."""
-    from export.onnx import DEFAULT_OPSET, check_opset
-    from export.web import find_onnxruntime_web, write_web_page
+    from gan_models.export.onnx import DEFAULT_OPSET, check_opset
+    from gan_models.export.web import find_onnxruntime_web, write_web_page
 
     opset = check_opset(DEFAULT_OPSET if opset is None else opset, exporter)  # before any loading: fail fast
     if int8 and fp16:
@@ -38,7 +38,7 @@ def export_command(checkpoint: Path | None, hub: str | None, pretrained: bool, d
     runtime = find_onnxruntime_web() if web_folder else None
     source = generator_source(checkpoint, hub, pretrained, dataset, conditional)
     if int8:
-        from export.int8 import export_int8_and_validate
+        from gan_models.export.int8 import export_int8_and_validate
 
         options = {"exporter": exporter, "opset": opset, **source.export_kwargs()}
         _, int8_report, quality = export_int8_and_validate(source.generator, out, **options)
@@ -58,8 +58,8 @@ def export_command(checkpoint: Path | None, hub: str | None, pretrained: bool, d
 def validate_command(model_onnx: Path, checkpoint: Path | None, hub: str | None, pretrained: bool,
                      dataset: str | None, conditional: bool) -> None:
     """Validate an existing ONNX file against the generator it came from (non-zero exit on mismatch)."""
-    from export.checks import load_onnx
-    from export.validate import validate_onnx
+    from gan_models.export.checks import load_onnx
+    from gan_models.export.validate import validate_onnx
 
     load_onnx(model_onnx)  # a bad file is reported before the generator is loaded
     source = generator_source(checkpoint, hub, pretrained, dataset, conditional)

@@ -44,7 +44,7 @@ def generator_source(checkpoint: Path | None, hub: str | None, pretrained: bool,
 
 def export_source(source, path: Path, **options) -> None:
     """Export a GeneratorSource's generator to ONNX at `path` (export_onnx `options`), validate it, print the report."""
-    from export.validate import export_and_validate
+    from gan_models.export.validate import export_and_validate
 
     check_writable(path)  # the user's path in the error, before the export's work
 

@@ -84,7 +84,7 @@ def train_command(ctx: click.Context, out: Path | None, resume: bool, export_pat
     from gan_models.training.trainer import train as run_training
 
     if export_path is not None:
-        import export  # noqa: F401  fail now, not after hours of training, if onnx/onnxruntime are missing
+        import gan_models.export  # noqa: F401  fail now, not after hours of training, if onnx/onnxruntime are missing
         check_writable(export_path)  # and if the file cannot be written
     given = {name: value for name, value in fields.items()
              if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT}

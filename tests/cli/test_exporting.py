@@ -10,8 +10,8 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from export import read_metadata
 from gan_models.cli import main
+from gan_models.export import read_metadata
 from gan_models.registry import build_generator, find_weights
 from gan_models.training.checkpoint import save_checkpoint
 from tests.helpers import one_error_line

@@ -16,7 +16,7 @@ def test_train_with_export_ends_in_a_validated_onnx_file(tmp_path, data_root):
                                        "--out", str(tmp_path / "run"), "--export", str(onnx_path)])
     assert result.exit_code == 0, result.output
     assert f"exported fcgan to {onnx_path}: validation passed" in result.output
-    from export.onnx import read_metadata
+    from gan_models.export.onnx import read_metadata
 
     assert read_metadata(onnx_path)["nz"] == "8" and read_metadata(onnx_path)["dataset"] == "mnist"
 

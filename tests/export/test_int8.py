@@ -4,10 +4,10 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from export import OnnxValueError, export_onnx, read_metadata, validate_onnx
-from export.int8 import quantize_onnx
-from export.validate import MEAN_TOLERANCES, TOLERANCES
 from gan_models.cli import main
+from gan_models.export import OnnxValueError, export_onnx, read_metadata, validate_onnx
+from gan_models.export.int8 import quantize_onnx
+from gan_models.export.validate import MEAN_TOLERANCES, TOLERANCES
 from gan_models.registry import build_generator
 from tests.export.conditional_standin import trained_standin
 from tests.helpers import trained_like

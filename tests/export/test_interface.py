@@ -8,7 +8,7 @@ import onnx
 import pytest
 import torch
 
-from export import (
+from gan_models.export import (
     LABELS_NAME,
     OnnxNameError,
     OnnxShapeError,

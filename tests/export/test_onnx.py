@@ -7,7 +7,8 @@ import onnx
 import pytest
 import torch
 
-from export import (
+from gan_models import __version__
+from gan_models.export import (
     DEFAULT_OPSET,
     INPUT_NAME,
     OUTPUT_NAME,
@@ -17,7 +18,6 @@ from export import (
     read_metadata,
     validate_onnx,
 )
-from gan_models import __version__
 from gan_models.registry import MODELS, build_generator
 from tests.helpers import TINY_WIDTHS, trained_like
 

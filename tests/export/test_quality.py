@@ -1,9 +1,9 @@
 """export/quality.py: onnxruntime's samples scored with the project's metric, and the int8 Frechet-distance check."""
 import pytest
 
-from export import export_onnx
-from export.int8 import export_int8_and_validate
-from export.quality import OnnxQualityError, check_int8_quality, evaluate_onnx
+from gan_models.export import export_onnx
+from gan_models.export.int8 import export_int8_and_validate
+from gan_models.export.quality import OnnxQualityError, check_int8_quality, evaluate_onnx
 from gan_models.quality.metrics import evaluate_generator
 from gan_models.sources import from_hub
 

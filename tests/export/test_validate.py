@@ -7,7 +7,8 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from export import (
+from gan_models.cli import main
+from gan_models.export import (
     INPUT_NAME,
     OUTPUT_NAME,
     OnnxFileError,
@@ -21,9 +22,8 @@ from export import (
     read_metadata,
     validate_onnx,
 )
-from export import validate as validate_module
-from export.session import cuda_available
-from gan_models.cli import main
+from gan_models.export import validate as validate_module
+from gan_models.export.session import cuda_available
 from gan_models.registry import build_generator
 from tests.helpers import TINY_WIDTHS, one_error_line, trained_like
 
@@ -76,7 +76,7 @@ def test_perturbed_model_fails_with_the_largest_difference(tmp_path):
 
 
 def test_export_and_validate_removes_a_failing_file(tmp_path, monkeypatch):
-    import export.validate as validate_module
+    import gan_models.export.validate as validate_module
 
     def broken_export(generator, path, **kwargs):
         other = build_generator("fcgan", **TINY_WIDTHS["fcgan"])  # different weights, same shapes

@@ -19,9 +19,9 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from export import export_onnx
-from export.web import write_web_page
 from gan_models.data import to_uint8
+from gan_models.export import export_onnx
+from gan_models.export.web import write_web_page
 from gan_models.noise import sample_noise
 from gan_models.sources import from_hub
 from tests.export.conditional_standin import trained_standin

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import torch
 
+from gan_models.choices import EXPORTERS
 from gan_models.export import export_onnx, validate_onnx
 from gan_models.sources import from_hub
 
 SOURCES = (("fcgan", "fashion-mnist"), ("lsgan", "fashion-mnist"), ("dcgan", "fashion-mnist"), ("dcgan64", None))
-EXPORTERS = ("dynamo", "torchscript")
 
 
 def measure(name: str, dataset: str | None, exporter: str, folder: Path, repeats: int) -> dict:

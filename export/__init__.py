@@ -8,9 +8,9 @@
 `exporter="torchscript"` picks torch's older, deprecated exporter instead of the torch.export-based
 default. Importing this package imports onnx and onnxruntime; gan_models itself never does at import time.
 """
+from gan_models.choices import DEFAULT_EXPORTER, DEFAULT_OPSET, EXPORTERS, SUPPORTED_OPSETS
 from gan_models.export.checks import load_onnx
 from gan_models.export.errors import OnnxFileError, OnnxNameError, OnnxShapeError, OnnxValidationError, OnnxValueError
-from gan_models.export.exporters import DEFAULT_EXPORTER, DEFAULT_OPSET, EXPORTERS, SUPPORTED_OPSETS
 from gan_models.export.interface import INPUT_NAME, LABELS_NAME, OUTPUT_NAME
 from gan_models.export.onnx import export_onnx, read_metadata
 from gan_models.export.report import BatchResult, ProviderReport, ValidationReport

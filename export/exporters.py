@@ -19,29 +19,8 @@ import onnx
 import torch
 from torch import nn
 
+from gan_models.choices import check_opset
 from gan_models.export.interface import BATCH_AXIS, OUTPUT_NAME
-
-EXPORTERS = ("dynamo", "torchscript")
-DEFAULT_EXPORTER = "dynamo"
-SUPPORTED_OPSETS = {"dynamo": range(18, 21), "torchscript": range(17, 21)}
-DEFAULT_OPSET = 18  # the lowest opset the dynamo exporter implements; onnxruntime-web runs it too
-
-
-def check_exporter(exporter: str) -> str:
-    """Return `exporter` if it names one of EXPORTERS, else raise ValueError."""
-    if exporter not in EXPORTERS:
-        raise ValueError(f"unknown exporter {exporter!r}; choose one of {list(EXPORTERS)} (default {DEFAULT_EXPORTER})")
-    return exporter
-
-
-def check_opset(opset: int, exporter: str = DEFAULT_EXPORTER) -> int:
-    """Return `opset` if `exporter` writes it, else raise ValueError naming the range."""
-    supported = SUPPORTED_OPSETS[check_exporter(exporter)]
-    if isinstance(opset, bool) or not isinstance(opset, int) or opset not in supported:
-        hint = "; the torchscript exporter writes 17" if exporter == "dynamo" and opset == 17 else ""
-        raise ValueError(f"opset {opset!r} is not supported by the {exporter} exporter; choose {supported.start} to "
-                         f"{supported.stop - 1} (default {DEFAULT_OPSET}){hint}")
-    return opset
 
 
 def to_onnx(module: nn.Module, inputs: tuple[torch.Tensor, ...], names: list[str], *, exporter: str, opset: int,

@@ -20,15 +20,8 @@ from torch import nn
 
 from gan_models import __version__
 from gan_models.atomic import atomic_write
-from gan_models.export.exporters import (
-    DEFAULT_EXPORTER,
-    DEFAULT_OPSET,
-    EXPORTERS,
-    SUPPORTED_OPSETS,
-    check_exporter,
-    check_opset,
-    to_onnx,
-)
+from gan_models.choices import DEFAULT_EXPORTER, DEFAULT_OPSET, check_opset
+from gan_models.export.exporters import to_onnx
 from gan_models.export.interface import (
     INPUT_NAME,
     LABELS_NAME,
@@ -39,8 +32,7 @@ from gan_models.export.interface import (
 )
 from gan_models.nets.base import GeneratorBase
 
-__all__ = ["DEFAULT_EXPORTER", "DEFAULT_OPSET", "EXPORTERS", "INPUT_NAME", "LABELS_NAME", "OUTPUT_NAME",
-           "ONNX_PRECISIONS", "SUPPORTED_OPSETS", "check_exporter", "check_generator", "check_opset", "export_onnx",
+__all__ = ["INPUT_NAME", "LABELS_NAME", "OUTPUT_NAME", "ONNX_PRECISIONS", "check_generator", "export_onnx",
            "model_metadata", "read_metadata"]
 
 VALUE_RANGE = "[-1, 1]"
@@ -138,7 +130,7 @@ def export_onnx(generator: GeneratorBase, path: str | os.PathLike, *, exporter: 
             checkpoint and hub loaders in `gan_models.sources` already do).
         path: where to write the .onnx file; its folder is created.
         exporter: "dynamo" (torch.export-based, default) or "torchscript" (deprecated by torch).
-        opset: ONNX opset, one of SUPPORTED_OPSETS[exporter] (dynamo 18 to 20, torchscript 17 to 20).
+        opset: ONNX opset, one of gan_models.choices.SUPPORTED_OPSETS[exporter].
         batch_dynamic: declare the batch axis dynamic; otherwise it is fixed at `batch_size`.
         batch_size: batch of the example inputs used for export (and the fixed batch, if not dynamic).
         fp16: store weights and compute in float16; z and images stay float32.

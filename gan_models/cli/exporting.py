@@ -6,15 +6,16 @@ from pathlib import Path
 
 import click
 
+from gan_models.choices import DEFAULT_EXPORTER, DEFAULT_OPSET, EXPORTERS, check_opset, opset_help
 from gan_models.cli.options import export_source, generator_source, source_options
 
 
 @click.command("export")
 @source_options
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The .onnx file to write.")
-@click.option("--exporter", type=click.Choice(["dynamo", "torchscript"]), default="dynamo", show_default=True,
+@click.option("--exporter", type=click.Choice(EXPORTERS), default=DEFAULT_EXPORTER, show_default=True,
               help="torch's torch.export-based exporter, or its older TorchScript one (deprecated by torch).")
-@click.option("--opset", type=int, default=None, help="ONNX opset: 18 to 20 (torchscript: 17 to 20) [default: 18].")
+@click.option("--opset", type=int, default=None, help=opset_help())
 @click.option("--fp16", is_flag=True,
               help="Half-precision weights (half the file), computed in float16 where the provider has kernels for "
                    "it (onnxruntime's CPU provider computes in float32); z and images stay float32.")
@@ -29,7 +30,6 @@ def export_command(checkpoint: Path | None, hub: str | None, pretrained: bool, d
                    conditional: bool, out: Path, exporter: str, opset: int | None, fp16: bool, int8: bool,
                    web_folder: Path | None) -> None:
     """Export a generator to ONNX, then validate it against PyTorch (non-zero exit on mismatch)."""
-    from gan_models.export.onnx import DEFAULT_OPSET, check_opset
     from gan_models.export.web import find_onnxruntime_web, write_web_page
 
     opset = check_opset(DEFAULT_OPSET if opset is None else opset, exporter)  # before any loading: fail fast

@@ -12,6 +12,21 @@ from gan_models.data import DATA_ROOT_ENV
 from gan_models.training.trainer import train
 from tests.helpers import fcgan16_config
 
+# Fixtures whose users are marked centrally (pytest_collection_modifyitems), so the fast tier
+# `pytest -m "not slow and not data"` needs no decorator in the test files.
+DATA_FIXTURES = ("data_root",)  # any test that uses these (directly or through another fixture) reads $GAN_MODELS_DATA
+SLOW_FIXTURES = ("worker", "_fork_worker")  # real training processes forked from a warm worker (SIGKILL, Ctrl-C)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark tests `data` or `slow` by the fixtures they use (transitively), as registered in setup.cfg."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names.intersection(DATA_FIXTURES):
+            item.add_marker(pytest.mark.data)
+        if names.intersection(SLOW_FIXTURES):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def data_root() -> Path:

@@ -1,0 +1,48 @@
+"""docs/models/: the committed model cards are exactly what scripts/model_cards.py generates from the records."""
+import pytest
+
+from gan_models.registry import WEIGHTS
+from tests.helpers import REPO
+
+
+@pytest.fixture
+def model_cards(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / "scripts"))
+    import model_cards
+
+    return model_cards
+
+
+def test_every_shipped_generator_has_a_card_equal_to_the_generated_one(model_cards):
+    expected = model_cards.expected_cards()
+    assert {path.stem for path in expected} == {r.stem for r in WEIGHTS} | {"README"}
+    for path, text in expected.items():
+        assert path.exists(), f"{path.name} is missing: run python scripts/model_cards.py"
+        assert path.read_text() == text, f"{path.name} differs from its record: run python scripts/model_cards.py"
+    assert sorted(model_cards.CARDS_DIR.glob("*.md")) == sorted(expected), "a card has no shipped generator"
+
+
+def test_check_mode_fails_naming_a_card_that_differs(model_cards, monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(model_cards, "CARDS_DIR", tmp_path)
+    monkeypatch.setattr(model_cards, "REPO", tmp_path)
+    assert model_cards.main(["--check"]) == 1  # nothing written yet
+    assert model_cards.main([]) == 0 and model_cards.main(["--check"]) == 0
+    stem = WEIGHTS[0].stem
+    card = tmp_path / f"{stem}.md"
+    card.write_text(card.read_text().replace(f"{WEIGHTS[0].frechet_distance:.1f}", "0.1"))
+    (tmp_path / "gone-mnist.md").write_text("a generator that no longer ships")
+    capsys.readouterr()
+    assert model_cards.main(["--check"]) == 1
+    out = capsys.readouterr().out
+    assert f"{stem}.md differs from its record" in out and "gone-mnist.md has no shipped generator" in out
+    assert model_cards.main([]) == 0 and not (tmp_path / "gone-mnist.md").exists()
+    assert model_cards.main(["--check"]) == 0
+
+
+def test_a_card_holds_its_records_numbers_command_credits_and_grid(model_cards):
+    emoji = next(r for r in WEIGHTS if r.credits)
+    text = model_cards.card(emoji, model_cards.classifiers()[emoji.dataset])
+    assert emoji.command in text and emoji.sha256 in text and f"{emoji.train_images:,}" in text
+    assert f"{emoji.frechet_distance:.1f}" in text and emoji.hardware in text
+    assert all(line in text for line in emoji.credits)
+    assert f"../samples/{emoji.stem}.png" in text

@@ -6,6 +6,9 @@ Two Trainers on the same MNIST images, batch 128, one unconditional and one `con
 steps, so a neighbour's load on this shared machine hits both alike; each round gives a ratio,
 and the median round is reported. Warm-up steps run first.
 
+Prints the images/s of both per round, then the medians and the median per-round ratio; writes the rounds
+as JSON (--json). docs/benchmarks.md ("Conditional training throughput") shows a run of it.
+
 Usage: python benchmarks/conditional_throughput.py [--data-root DIR] [--rounds 7] [--steps 10]
        [--json benchmarks/results/conditional_throughput.json]
 """

@@ -7,6 +7,9 @@ step and a G step, batch 64, EMA on) over a few steps after one warm-up step, fo
 paper's width (ngf = ndf = 64) and at half width, in float32 and with bfloat16 autocast. On a
 shared machine single figures vary; rounds alternate the configurations and the median round is reported.
 
+Prints the loading times (wall and CPU), images/s per configuration and round, and the median per
+configuration; writes them as JSON only when --json is given.
+
 Usage: python benchmarks/emoji64.py [--data-root DIR] [--threads 1] [--json benchmarks/results/emoji64.json]
 """
 import argparse

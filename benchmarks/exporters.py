@@ -4,7 +4,8 @@ For each hub generator (fcgan, lsgan, dcgan with the shipped Fashion-MNIST weigh
 seed 0) and each exporter ("dynamo", the torch.export-based default, and "torchscript"): the wall
 time of export_onnx (median of --repeats exports after one warm-up export, which pays the
 exporter's one-off imports) and max |onnxruntime - PyTorch| from validate_onnx at batch sizes 1, 7
-and 64. Prints a table and writes JSON.
+and 64. Prints a table (first export, median export, max |diff|, file size per model and exporter) and
+writes it with the environment as JSON (--out). docs/benchmarks.md ("ONNX exporters") shows its table.
 
     python benchmarks/exporters.py [--out benchmarks/results/exporters.json] [--repeats 3]
 """

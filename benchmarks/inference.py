@@ -16,6 +16,10 @@ blocks' median latencies. On a shared machine the load changes from second to se
 within one round compares the runtimes under the same load, and the median over rounds ignores
 the rounds a neighbour disturbed. The JSON keeps every round.
 
+Prints a table per generator and batch size (PyTorch, onnxruntime float32 and int8 latencies, speed-ups,
+file sizes) and writes it with the environment and every round as JSON (--out). docs/benchmarks.md
+("Inference: PyTorch against onnxruntime" and the int8 speed table) shows its tables.
+
     python benchmarks/inference.py [--out benchmarks/results/inference.json] [--seconds 6] [--rounds 15]
 """
 import argparse

@@ -5,7 +5,9 @@ of export.int8 ("dynamic", "static" QDQ): the float32 and int8 file sizes, max a
 |int8 onnxruntime - PyTorch| over batch sizes 1, 7 and 64 (validate_onnx), and the Frechet
 distance of the float32 and int8 files measured through onnxruntime on the same latents
 (export.quality.evaluate_onnx: 10,000 samples for Fashion-MNIST, 2,000 for MNIST). Needs the
-datasets under $GAN_MODELS_DATA. Prints a table and writes JSON.
+datasets under $GAN_MODELS_DATA. Prints a table (sizes, max and mean |diff|, FD float32 and int8, FD
+change per generator and method) and writes it as JSON (--out). docs/benchmarks.md ("int8 ONNX: quality
+and speed") shows its table.
 
     python benchmarks/int8_quality.py [--out benchmarks/results/int8_quality.json]
 """

@@ -14,6 +14,10 @@ included: `gan-models train --epochs E` (default options: float32; and again wit
 bfloat16) against this script running the tutorial loop for the same E epochs on the same 8,000
 images in a process of its own.
 
+Prints a row per model (images/s of the plain loop, the trainer and the trainer in bfloat16, their ratios,
+and the whole-process seconds) and writes every round as JSON (--json). docs/benchmarks.md ("Training
+throughput") shows its table.
+
 Usage: python benchmarks/train_throughput.py [--data-root DIR] [--models fcgan dcgan] [--whole-epochs 15]
        [--rounds 3] [--json benchmarks/results/train_throughput.json]
 """

@@ -11,6 +11,10 @@ best with `scripts/ship_generator.py RUN --checkpoint best-checkpoint.pt`). `plo
 against its training time (log scale), a panel per model and dataset, a run's goal as a dashed line when given as
 RUN=GOAL, and writes the points as JSON beside the PNG. Training time is the seconds spent in training
 steps up to that step, from log.csv, as the weight records count it (scripts/ship_generator.py).
+
+Prints: `watch`, a line per measured checkpoint (run, step, Frechet distance) or error; `plot`, the files it wrote.
+Writes: `watch`, <run>/fd/<step>.json and <run>/best-checkpoint.pt; `plot`, the PNG given by --out and its
+points as JSON beside it (docs/fd-vs-time.png and .json, shown in docs/training.md).
 """
 import argparse
 import json

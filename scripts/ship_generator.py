@@ -19,6 +19,10 @@ that differs from TrainConfig's defaults, as the `gan-models train` option that 
 A conditional run (`--conditional`) ships as `c<model>-<dataset>` with `conditional` set in its record,
 its class names in the constructor keywords, its class accuracy (per class and averaged) and
 intra-class Frechet distance; its sample grid has one row of 8 per class.
+
+Prints: the Frechet distance of each storage (stdout), the files written and any class-share warning
+(stderr), then the new record as JSON (stdout). Run `python scripts/model_cards.py` afterwards to rewrite
+the model cards (docs/models/) from the records.
 """
 import argparse
 import csv

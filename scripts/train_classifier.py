@@ -7,6 +7,9 @@ accuracy on the test split, writes `gan_models/weights/classifier-<dataset>-<sha
 and writes its record into `gan_models/weights/classifiers.json` (replacing, and deleting the
 file of, an earlier record for the same dataset); `--out` puts both in another folder. With the
 same seed, thread count and torch version the file is byte-identical, so its hash is reproducible.
+
+Prints: the loss of every epoch, then the test accuracy and the file written, then the record as JSON.
+The classifiers' table in docs/benchmarks.md ("Sample-quality classifiers") comes from these records.
 """
 import argparse
 import dataclasses

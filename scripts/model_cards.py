@@ -99,7 +99,8 @@ def card(record: WeightRecord, classifier: ClassifierRecord | None) -> str:
         lines.append("labels = torch.arange(G.num_classes).repeat_interleave(8)  # a row of 8 per class")
     lines += [f"{sample:<60}# (N, {', '.join(map(str, record.image_shape))}) in [-1, 1]", "```", "",
               f"`gan-models sample --hub {record.model} --pretrained --dataset {record.dataset}"
-              f"{' --conditional --class all' if record.conditional else ''} --out grid.png` draws the same from "
+              f"{f' --conditional --class all -n {8 * len(class_names(record))}' if record.conditional else ''} "
+              f"--out grid.png` draws the same from "
               f"the command line, and `gan-models export --hub {record.model} --pretrained --dataset {record.dataset}"
               f"{' --conditional' if record.conditional else ''} --out {record.stem}.onnx` exports it.", ""]
 

@@ -77,7 +77,7 @@ def _kth_neighbour_distances(features: torch.Tensor, k: int) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class PrecisionRecall:
-    """Precision, recall, density and coverage of generated features against real ones, each in [0, 1] (density >= 0)."""
+    """Precision, recall, density and coverage of generated features against real ones; all but density in [0, 1]."""
 
     precision: float  # share of generated samples inside some real sample's k-NN ball: fidelity
     recall: float  # share of real samples inside some generated sample's k-NN ball: diversity
@@ -89,7 +89,7 @@ def precision_recall_density_coverage(real: np.ndarray, fake: np.ndarray, k: int
     """The four k-NN manifold metrics of `fake` (M, D) against `real` (N, D), as the `prdc` package computes them."""
     x, y = _as_float64(real), _as_float64(fake)
     if min(len(x), len(y)) <= k:
-        raise ValueError(f"precision/recall with k = {k} needs more than {k} samples per set, got {len(x)} and {len(y)}")
+        raise ValueError(f"precision/recall with k = {k} needs more than {k} samples a set, got {len(x)} and {len(y)}")
     real_radii, fake_radii = _kth_neighbour_distances(x, k), _kth_neighbour_distances(y, k)
     inside_real = torch.zeros(len(y), dtype=torch.float64)  # per generated sample: real balls holding it
     real_hit = torch.zeros(len(x), dtype=torch.bool)  # per real sample: inside some generated ball

@@ -1,4 +1,4 @@
-"""KID, precision/recall/density/coverage and the FD interval, checked against torchmetrics and prdc on the same features."""
+"""KID, precision/recall/density/coverage and the FD interval, against torchmetrics and prdc on the same features."""
 import numpy as np
 import prdc
 import pytest

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import onnx
 
+from gan_models.choices import ONNX_PRECISIONS
 from gan_models.errors import first_line
 from gan_models.export.errors import OnnxFileError, OnnxNameError, OnnxShapeError
-from gan_models.export.interface import LABELS_NAME, OUTPUT_NAME, input_names, is_conditional
-from gan_models.export.onnx import ONNX_PRECISIONS, PRECISION_KEY, read_metadata
+from gan_models.export.interface import LABELS_NAME, OUTPUT_NAME, input_names
+from gan_models.export.onnx import PRECISION_KEY, read_metadata
 
 
 def load_onnx(path: str | os.PathLike) -> onnx.ModelProto:
@@ -28,8 +29,8 @@ def load_onnx(path: str | os.PathLike) -> onnx.ModelProto:
 
 
 def read_onnx_precision(proto: onnx.ModelProto, path) -> str:
-    """The file's declared onnx_precision ("fp32" when the metadata has none); OnnxFileError if unknown."""
-    value = read_metadata(proto).get(PRECISION_KEY, "fp32")
+    """The declared precision, one of ONNX_PRECISIONS ("float32" when the metadata has none); else OnnxFileError."""
+    value = read_metadata(proto).get(PRECISION_KEY, "float32")
     if value not in ONNX_PRECISIONS:  # it picks the tolerance: an unknown value must not fall through
         raise OnnxFileError(f"{path} declares precision {value!r}; expected one of {list(ONNX_PRECISIONS)} "
                             "(metadata_props)")
@@ -53,7 +54,7 @@ def check_names(proto: onnx.ModelProto, path, generator) -> None:
     outputs = [o.name for o in proto.graph.output]
     expected = input_names(generator)
     if inputs != expected or outputs != [OUTPUT_NAME]:
-        kind = "a conditional" if is_conditional(generator) else "an unconditional"
+        kind = "a conditional" if generator.num_classes else "an unconditional"
         raise OnnxNameError(f"{path} has inputs {inputs} and outputs {outputs}; {kind} generator's file has "
                             f"{expected} and [{OUTPUT_NAME!r}]")
 
@@ -75,7 +76,7 @@ def _check_type(value_info, path, elem_type: int) -> None:
 def check_declared_shapes(proto: onnx.ModelProto, path, generator) -> int | None:
     """Compare the declared input and image shapes and types with the generator; return the batch if fixed.
 
-    z and images are float32 in every file (fp16 and int8 files too: only their weights and
+    z and images are float32 in every file (float16 and int8 files too: only their weights and
     compute differ); labels are int64 (batch,).
     """
     inputs = graph_inputs(proto)
@@ -91,7 +92,7 @@ def check_declared_shapes(proto: onnx.ModelProto, path, generator) -> int | None
         raise OnnxShapeError(f"{path} declares images of shape {image_dims} but the generator makes "
                              f"(batch, {', '.join(map(str, generator.image_shape))})",
                              expected=("batch", *generator.image_shape), actual=image_dims)
-    if is_conditional(generator):
+    if generator.num_classes:
         labels_info = inputs[1]
         _check_type(labels_info, path, onnx.TensorProto.INT64)
         if len(_dims(labels_info)) != 1:

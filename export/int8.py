@@ -8,6 +8,18 @@ and graph clean-up):
   (MinMax) on CALIBRATION_LATENTS latents drawn from the generator's own noise (and uniform labels
   for a conditional generator); ConvTranspose layers are quantized too.
 
+Dynamic int8 stores weights as uint8 (activations are uint8 too: U8U8). onnxruntime's default,
+int8 weights (U8S8), multiplies with `vpmaddubsw` on CPUs without VNNI (AVX2, most laptops and AMD
+servers), which adds pairs of u8 x s8 products into int16 and saturates: the conditional test
+generator's mean |int8 - PyTorch| was 0.063 at batch 1 on an AMD EPYC (AVX2) against 0.0011 in
+exact integer arithmetic, which is what AVX-512 VNNI computes. U8U8 products are widened to int16
+before they are added (and `vpdpbusd` is u8 x s8 only), so they cannot saturate on any ISA: on the
+AVX2 machine they equal exact integer arithmetic (onnx.reference) to 1e-4 and were the most accurate
+of the settings tried on every shipped generator (mean |diff| 0.0012 to 0.0117, against 0.0014 to
+0.0152 for U8S8 and 0.0023 to 0.0280 for U8S8 with reduce_range's 7-bit weights; benchmarks/
+int8_quality.py and docs/benchmarks.md, "int8 ONNX: quality and speed"). Static QDQ keeps int8
+weights and activations (its ranges are calibrated; it passes the same gates on AVX2).
+
 The default, "auto", takes whichever measured better for the graph. On the six shipped
 generators (FC-GAN, LSGAN, DCGAN-28; README, "int8 ONNX") dynamic is the more accurate (mean
 |int8 - PyTorch| 3 to 5 times smaller than static QDQ) at the same file size and about the same
@@ -43,6 +55,7 @@ from gan_models.quality.metrics import DEFAULT_SAMPLES
 INT8_METHODS = ("auto", "dynamic", "static")
 DEFAULT_INT8_METHOD = "auto"
 DYNAMIC_OPS = ("MatMul", "Gemm")  # what dynamic quantization makes int8
+DYNAMIC_WEIGHT_TYPE = QuantType.QUInt8  # U8U8: exact integer products on every x86 ISA (module docstring)
 CALIBRATION_LATENTS = 512  # in batches of CALIBRATION_BATCH; ranges settle well before that on every generator
 CALIBRATION_BATCH = 64
 
@@ -54,7 +67,7 @@ class _LatentReader(CalibrationDataReader):
         rng = torch.Generator().manual_seed(seed)
         z = sample_noise(CALIBRATION_LATENTS, int(meta["nz"]), meta["noise"], generator=rng)
         feeds = [{INPUT_NAME: z[i:i + CALIBRATION_BATCH].numpy()} for i in range(0, len(z), CALIBRATION_BATCH)]
-        if "num_classes" in meta:
+        if int(meta["num_classes"]):
             for feed in feeds:
                 feed[LABELS_NAME] = torch.randint(int(meta["num_classes"]), (len(feed[INPUT_NAME]),),
                                                   generator=rng).numpy()
@@ -84,7 +97,7 @@ def quantize_onnx(fp32_file: str | os.PathLike, out: str | os.PathLike, *, metho
     if method not in INT8_METHODS:
         raise ValueError(f"unknown int8 method {method!r}; choose one of {list(INT8_METHODS)}")
     meta = read_metadata(load_onnx(fp32_file))
-    if meta.get(PRECISION_KEY, "fp32") != "fp32" or "nz" not in meta:
+    if meta.get(PRECISION_KEY, "float32") != "float32" or "nz" not in meta:
         raise ValueError(f"{fp32_file} is not a float32 gan-models ONNX file (precision "
                          f"{meta.get(PRECISION_KEY)!r}); quantize the float32 export")
     out = Path(out)
@@ -96,7 +109,7 @@ def quantize_onnx(fp32_file: str | os.PathLike, out: str | os.PathLike, *, metho
             ops = {node.op_type for node in onnx.load(os.fspath(prepared)).graph.node}
             method = "dynamic" if ops & set(DYNAMIC_OPS) else "static"
         if method == "dynamic":
-            quantize_dynamic(prepared, quantized, weight_type=QuantType.QInt8)
+            quantize_dynamic(prepared, quantized, weight_type=DYNAMIC_WEIGHT_TYPE)
         else:
             quantize_static(prepared, quantized, _LatentReader(meta, seed), quant_format=QuantFormat.QDQ,
                             activation_type=QuantType.QInt8, weight_type=QuantType.QInt8, per_channel=True)
@@ -114,14 +127,14 @@ def export_int8_and_validate(generator, out: str | os.PathLike, *, method: str =
 
     The float32 file is an intermediate (deleted at the end); `out` only ever holds an int8 file
     that passed validation and, when a classifier ships for the weights' dataset (`dataset` in
-    `export_kwargs`), the Frechet-distance check of check_int8_quality on `quality_samples` images.
+    `export_kwargs`), check_int8_quality on `quality_samples` images: its "data" gate when the
+    dataset is under data_root, else its "self" gate, which needs no dataset (the check names it).
 
     Returns:
         The float32 and int8 validation reports, and the QualityCheck (None without a classifier).
 
     Raises:
-        everything export_and_validate and validate_onnx raise, OnnxQualityError, and
-        DatasetNotFoundError when the check needs a dataset that is not under data_root.
+        everything export_and_validate and validate_onnx raise, and OnnxQualityError (saying what to try).
     """
     dataset = export_kwargs.get("dataset")
     out = Path(out)

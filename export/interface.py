@@ -2,7 +2,7 @@
 
 A plain generator's file takes `z` float32 (batch, nz); a conditional one's takes `z` and
 `labels` int64 (batch,), class indices in [0, num_classes). Both give `images` float32
-(batch, C, H, W) in [-1, 1]. A generator is conditional when it has an int `num_classes`; its
+(batch, C, H, W) in [-1, 1]. A generator is conditional when its `num_classes` is not 0; its
 forward is `G(z, labels)` and its `classes` (names, one per index) go into the metadata.
 """
 import torch
@@ -13,27 +13,22 @@ OUTPUT_NAME = "images"  # (batch, C, H, W) float32 in [-1, 1]
 BATCH_AXIS = "batch"
 
 
-def is_conditional(generator) -> bool:
-    """Whether `generator` takes class labels beside z (it has an int `num_classes`)."""
-    return isinstance(getattr(generator, "num_classes", None), int)
-
-
 def input_names(generator) -> list[str]:
     """["z"] for a plain generator, ["z", "labels"] for a conditional one."""
-    return [INPUT_NAME, LABELS_NAME] if is_conditional(generator) else [INPUT_NAME]
+    return [INPUT_NAME, LABELS_NAME] if generator.num_classes else [INPUT_NAME]
 
 
 def example_inputs(generator, batch_size: int) -> tuple[torch.Tensor, ...]:
     """Example inputs for an exporter: zeros z (batch_size, nz), and labels 0, 1, ... for a conditional generator."""
     z = torch.zeros(batch_size, generator.nz)
-    if not is_conditional(generator):
+    if not generator.num_classes:
         return (z,)
     return z, torch.arange(batch_size, dtype=torch.int64) % generator.num_classes
 
 
 def random_labels(generator, n: int, seed: int) -> torch.Tensor | None:
     """`n` class indices (n,) int64 drawn uniformly from `seed`, or None for a plain generator."""
-    if not is_conditional(generator):
+    if not generator.num_classes:
         return None
     return torch.randint(generator.num_classes, (n,), generator=torch.Generator().manual_seed(seed))
 

@@ -12,6 +12,8 @@ through its `forward(z, labels)`, the one interface it promises.
 import copy
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import onnx
@@ -20,7 +22,7 @@ from torch import nn
 
 from gan_models import __version__
 from gan_models.atomic import atomic_write
-from gan_models.choices import DEFAULT_EXPORTER, DEFAULT_OPSET, check_opset
+from gan_models.choices import DEFAULT_EXPORTER, DEFAULT_OPSET, ONNX_PRECISIONS, check_opset
 from gan_models.export.exporters import to_onnx
 from gan_models.export.interface import (
     INPUT_NAME,
@@ -28,31 +30,31 @@ from gan_models.export.interface import (
     OUTPUT_NAME,
     example_inputs,
     input_names,
-    is_conditional,
 )
 from gan_models.nets.base import GeneratorBase
 
-__all__ = ["INPUT_NAME", "LABELS_NAME", "OUTPUT_NAME", "ONNX_PRECISIONS", "check_generator", "export_onnx",
-           "model_metadata", "read_metadata"]
+__all__ = ["INPUT_NAME", "LABELS_NAME", "OUTPUT_NAME", "check_generator", "export_onnx", "model_metadata",
+           "read_metadata"]
 
 VALUE_RANGE = "[-1, 1]"
-ONNX_PRECISIONS = ("fp32", "fp16", "int8")  # how the file stores and computes; int8 files come from export/int8.py
-PRECISION_KEY = "precision"  # the metadata_props key of the onnx_precision (the name files have always used)
+PRECISION_KEY = "precision"  # the metadata_props key holding one of choices.ONNX_PRECISIONS
+NUM_CLASSES_KEY = "num_classes"  # the metadata_props key saying whether the file takes labels: "0" when it does not
+QUANTIZED = "int8"  # the one precision export_onnx does not write: export/int8.py quantizes a float32 file to it
 
 
 class _Generate(nn.Module):
     """Wraps a plain generator so the exported graph is `generate(z)`, optionally computed in float16.
 
-    In fp16 mode the interface stays float32: z is cast to half on entry and the images back to
+    In float16 the interface stays float32: z is cast to half on entry and the images back to
     float on exit, so callers never handle half tensors and onnxruntime's CPU provider can run it.
     """
 
-    def __init__(self, generator: GeneratorBase, fp16: bool) -> None:
+    def __init__(self, generator: GeneratorBase, half: bool) -> None:
         super().__init__()
-        self.generator, self.fp16 = generator, fp16
+        self.generator, self.half = generator, half
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        if self.fp16:
+        if self.half:
             return self.generator.generate(z.half()).float()
         return self.generator.generate(z)
 
@@ -61,14 +63,18 @@ class _GenerateConditional(_Generate):
     """The same for a conditional generator: `G(z, labels)`, labels int64 class indices in every mode."""
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        if self.fp16:
+        if self.half:
             return self.generator(z.half(), labels).float()
         return self.generator(z, labels)
 
 
 def model_metadata(generator: GeneratorBase, *, model: str | None, dataset: str | None, source_sha256: str | None,
-                   onnx_precision: str = "fp32", exporter: str = DEFAULT_EXPORTER) -> dict[str, str]:
-    """The metadata_props written into the ONNX file: what a consumer needs to feed and read it, and its provenance."""
+                   precision: str = "float32", exporter: str = DEFAULT_EXPORTER) -> dict[str, str]:
+    """The metadata_props written into the ONNX file: what a consumer needs to feed and read it, and its provenance.
+
+    `num_classes` is always there ("0" for a generator of z alone); `classes`, a JSON list of names, only when
+    it is not 0.
+    """
     meta = {
         "model": model or f"{type(generator).__module__}.{type(generator).__qualname__}",
         "nz": str(generator.nz),
@@ -76,13 +82,13 @@ def model_metadata(generator: GeneratorBase, *, model: str | None, dataset: str 
         "value_range": VALUE_RANGE,
         "noise": generator.noise,
         "dataset": dataset or "unknown",
-        PRECISION_KEY: onnx_precision,
+        PRECISION_KEY: precision,
         "exporter": exporter,
         "torch_version": torch.__version__,
         "gan_models_version": __version__,
+        NUM_CLASSES_KEY: str(generator.num_classes),
     }
-    if is_conditional(generator):
-        meta["num_classes"] = str(generator.num_classes)
+    if generator.num_classes:
         meta["classes"] = json.dumps(list(generator.classes))  # a JSON list: names may hold commas
     if source_sha256:
         meta["source_sha256"] = source_sha256
@@ -107,6 +113,27 @@ def _declare_image_shape(proto: onnx.ModelProto, image_shape: tuple[int, int, in
         dim.dim_value = size
 
 
+@contextmanager
+def _naming_write_errors(path: Path) -> Iterator[None]:
+    """Re-raise an OSError that names no file (a write on a full disk: ENOSPC) as one naming `path`."""
+    try:
+        yield
+    except OSError as err:
+        if err.filename is not None:
+            raise
+        raise OSError(err.errno, f"cannot write {path}: {err.strerror or err}") from None
+
+
+def check_export_precision(precision: str) -> str:
+    """`precision` if export_onnx writes it (ONNX_PRECISIONS but int8), else ValueError saying where int8 comes from."""
+    if precision == QUANTIZED:
+        raise ValueError("int8 files are quantized from the float32 export: use "
+                         "gan_models.export.int8.export_int8_and_validate (gan-models export --precision int8)")
+    if precision not in ONNX_PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose one of {list(ONNX_PRECISIONS)}")
+    return precision
+
+
 def check_generator(generator, caller: str) -> None:
     """Raise TypeError unless `generator` is a gan-models generator (`caller` names the function in the message)."""
     if not isinstance(generator, GeneratorBase):
@@ -115,14 +142,14 @@ def check_generator(generator, caller: str) -> None:
 
 
 def export_onnx(generator: GeneratorBase, path: str | os.PathLike, *, exporter: str = DEFAULT_EXPORTER,
-                opset: int = DEFAULT_OPSET, batch_dynamic: bool = True, batch_size: int = 2, fp16: bool = False,
+                opset: int = DEFAULT_OPSET, batch_dynamic: bool = True, batch_size: int = 2, precision: str = "float32",
                 model: str | None = None, dataset: str | None = None, source_sha256: str | None = None) -> Path:
     """Write `generator` in eval mode to an ONNX file and check it with onnx.checker (full_check).
 
     The graph maps input "z" (batch, nz) float32 (and "labels" (batch,) int64 for a conditional
     generator) to output "images" (batch, C, H, W) float32 in [-1, 1]. BatchNorm uses its running
     statistics (eval mode); constants are folded. The caller's module is not modified: a CPU
-    float32 copy is exported (half precision when `fp16`). The file is written atomically: a
+    float32 copy is exported (half precision for "float16"). The file is written atomically: a
     failed export or check leaves no file at `path`.
 
     Args:
@@ -133,7 +160,8 @@ def export_onnx(generator: GeneratorBase, path: str | os.PathLike, *, exporter: 
         opset: ONNX opset, one of gan_models.choices.SUPPORTED_OPSETS[exporter].
         batch_dynamic: declare the batch axis dynamic; otherwise it is fixed at `batch_size`.
         batch_size: batch of the example inputs used for export (and the fixed batch, if not dynamic).
-        fp16: store weights and compute in float16; z and images stay float32.
+        precision: "float32", or "float16" to store weights and compute in float16 (z and images stay
+            float32). int8 files are quantized from a float32 one: gan_models.export.int8.
         model: registry name for the metadata ("fcgan", ...); defaults to the class path.
         dataset: dataset the weights were trained on, for the metadata ("unknown" if None).
         source_sha256: SHA-256 of the weights' source file, for the metadata (omitted if None).
@@ -143,30 +171,32 @@ def export_onnx(generator: GeneratorBase, path: str | os.PathLike, *, exporter: 
 
     Raises:
         TypeError: `generator` is not a gan-models generator.
-        ValueError: unknown exporter, unsupported opset or batch_size < 1.
+        ValueError: unknown exporter or precision, unsupported opset or batch_size < 1.
     """
     check_generator(generator, "export_onnx")
     check_opset(opset, exporter)
+    check_export_precision(precision)
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
 
+    half = precision == "float16"
     frozen = copy.deepcopy(generator).cpu().float().eval()
-    if fp16:
+    if half:
         frozen = frozen.half()
-    module = (_GenerateConditional if is_conditional(generator) else _Generate)(frozen, fp16).eval()
+    module = (_GenerateConditional if generator.num_classes else _Generate)(frozen, half).eval()
     # Exporting with batch >= 2 keeps the exporter from specialising anything on a batch of one.
     inputs = example_inputs(generator, batch_size)
 
-    with atomic_write(path) as tmp:
+    with atomic_write(path) as tmp, _naming_write_errors(path):
         proto = to_onnx(module, inputs, input_names(generator), exporter=exporter, opset=opset,
                         batch_dynamic=batch_dynamic, scratch=tmp)
         _declare_image_shape(proto, generator.image_shape)
         meta = model_metadata(generator, model=model, dataset=dataset, source_sha256=source_sha256,
-                              onnx_precision="fp16" if fp16 else "fp32", exporter=exporter)
+                              precision=precision, exporter=exporter)
         onnx.helper.set_model_props(proto, meta)
-        labels = ", labels (batch,)" if is_conditional(generator) else ""
+        labels = ", labels (batch,)" if generator.num_classes else ""
         proto.doc_string = f"gan-models {meta['model']} generator: z (batch, {generator.nz}){labels} -> images " \
                            f"(batch, {', '.join(meta['image_shape'].split(','))}) in {VALUE_RANGE}"
         onnx.checker.check_model(proto, full_check=True)

@@ -32,7 +32,7 @@ class ValidationReport:
     """What validate_onnx compared and found; str() gives a table."""
 
     path: Path
-    onnx_precision: str  # "fp32", "fp16" or "int8", from the file's metadata
+    onnx_precision: str  # one of choices.ONNX_PRECISIONS, from the file's metadata
     opset: int
     providers: list[ProviderReport]
     exporter: str = "unknown"  # from the file's metadata; files written before it was recorded say "unknown"

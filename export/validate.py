@@ -37,11 +37,11 @@ from gan_models.nets.base import GeneratorBase
 from gan_models.noise import sample_noise
 
 DEFAULT_BATCH_SIZES = (1, 7, 64)
-# Absolute tolerances on images in [-1, 1], per (onnx_precision, device). fp16 keeps ~3 decimal
+# Absolute tolerances on images in [-1, 1], per (precision, device). float16 keeps ~3 decimal
 # digits; int8 has its own image-space budget. Both are compared with the float32 PyTorch generator
 # they came from.
-TOLERANCES = {("fp32", "cpu"): 1e-5, ("fp32", "cuda"): 1e-4, ("fp16", "cpu"): 1e-2, ("fp16", "cuda"): 1e-2,
-              ("int8", "cpu"): 1.0, ("int8", "cuda"): 1.0}
+TOLERANCES = {("float32", "cpu"): 1e-5, ("float32", "cuda"): 1e-4, ("float16", "cpu"): 1e-2,
+              ("float16", "cuda"): 1e-2, ("int8", "cpu"): 1.0, ("int8", "cuda"): 1.0}
 # int8 also bounds the mean |diff|: single pixels may move a lot (the six shipped generators, dynamic
 # int8: max 0.04 to 0.52 at batch 64) while the image as a whole stays put (mean 0.0014 to 0.009;
 # static QDQ up to 0.033). A mis-scaled quantization moves every pixel and fails here.
@@ -62,8 +62,8 @@ def validate_onnx(path: str | os.PathLike, generator: GeneratorBase, *, batch_si
         path: the .onnx file.
         generator: the PyTorch generator it was exported from.
         batch_sizes: batch sizes to compare; a file exported with a fixed batch is compared at that batch.
-        atol: CPU absolute tolerance; default from TOLERANCES by the file's precision (1e-5 for fp32).
-        cuda_atol: CUDA absolute tolerance; default from TOLERANCES (1e-4 for fp32).
+        atol: CPU absolute tolerance; default from TOLERANCES by the file's precision (1e-5 for float32).
+        cuda_atol: CUDA absolute tolerance; default from TOLERANCES (1e-4 for float32).
         seed: seed of the latents and labels.
 
     Returns:
@@ -101,7 +101,7 @@ def export_and_validate(generator: GeneratorBase, path: str | os.PathLike, *, ba
                         atol: float | None = None, cuda_atol: float | None = None, **export_kwargs) -> ValidationReport:
     """export_onnx then validate_onnx; a file that fails validation is deleted: `path` only ever holds a proven export.
 
-    `export_kwargs` go to export_onnx (exporter, opset, fp16, batch_dynamic, model, dataset, source_sha256).
+    `export_kwargs` go to export_onnx (exporter, opset, precision, batch_dynamic, model, dataset, source_sha256).
     """
     export_onnx(generator, path, **export_kwargs)
     try:

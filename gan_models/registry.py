@@ -20,6 +20,7 @@ from typing import ClassVar, TypeVar
 import torch
 
 from gan_models.atomic import atomic_write
+from gan_models.choices import WEIGHT_PRECISIONS
 from gan_models.errors import first_line
 from gan_models.nets.base import DiscriminatorBase, GeneratorBase
 from gan_models.nets.conditional import ConditionalGenerator, ProjectionDiscriminator
@@ -42,11 +43,11 @@ class WeightRecord:
     dataset: str  # key of gan_models.data.DATASETS
     file: str  # file name in WEIGHTS_DIR, "<stem>-<first 12 hex digits of sha256>.pt"
     sha256: str  # full hex digest of the file
-    generator_kwargs: dict = field(default_factory=dict)  # constructor keywords, e.g. {"nz": 96}
+    generator_kwargs: dict = field(default_factory=dict)  # constructor keywords, e.g. {"ngf": 32}
     num_params: int = 0  # parameters of the generator
     train_images: int = 0  # images of the dataset's train split it was trained on
     image_shape: tuple = ()  # (C, H, W) of a generated image
-    storage: str = "float32"  # how the file stores tensors: float32, float16 (half the bytes) or int8 (a quarter)
+    storage: str = "float32"  # one of WEIGHT_PRECISIONS: float32, float16 (half the bytes) or int8 (a quarter)
     command: str = ""  # the exact `gan-models train` command that produced it
     train_seconds: int = 0  # time spent in training steps
     hardware: str = ""  # where it was trained
@@ -118,7 +119,7 @@ def read_records(path: Path, record_type: type[Record]) -> tuple[Record, ...]:
 
     JSON lists become tuples where the field is a tuple. Raises RecordFileError naming the file and
     entry for unknown or missing fields, a sha256 that is not 64 hex digits, a file name other than
-    `weight_file_name(record.stem, record.sha256)`, or a storage not in STORAGES.
+    `weight_file_name(record.stem, record.sha256)`, or a storage not in WEIGHT_PRECISIONS.
     """
     if not path.exists():
         return ()
@@ -138,9 +139,6 @@ def read_records(path: Path, record_type: type[Record]) -> tuple[Record, ...]:
     return tuple(records)
 
 
-STORAGES = ("float32", "float16", "int8")  # how a shipped file may store its tensors (a record's `storage`)
-
-
 def _checked(record: Record, where: str) -> Record:
     """`record`, once its sha256 is 64 lowercase hex digits, its file is named after it and its storage
     (if it has one) is known; else RecordFileError."""
@@ -149,9 +147,9 @@ def _checked(record: Record, where: str) -> Record:
     expected = weight_file_name(record.stem, record.sha256)
     if record.file != expected:
         raise RecordFileError(f"{where}: file {record.file!r} should be named {expected!r}")
-    storage = getattr(record, "storage", STORAGES[0])
-    if storage not in STORAGES:
-        raise RecordFileError(f"{where}: storage {storage!r} is not one of {list(STORAGES)}")
+    storage = getattr(record, "storage", WEIGHT_PRECISIONS[0])
+    if storage not in WEIGHT_PRECISIONS:
+        raise RecordFileError(f"{where}: storage {storage!r} is not one of {list(WEIGHT_PRECISIONS)}")
     return record
 
 

@@ -30,7 +30,7 @@ def class_labels(generator: GeneratorBase, which: str, n: int) -> torch.Tensor:
     (at least one) per class, in class order. Raises ValueError for an unknown class, or for an
     unconditional generator.
     """
-    if not getattr(generator, "num_classes", 0):
+    if not generator.num_classes:
         raise ValueError("--class needs a conditional generator; this one is unconditional")
     if which.lower() == "all":
         return torch.arange(generator.num_classes).repeat_interleave(max(1, n // generator.num_classes))
@@ -51,12 +51,18 @@ def generate_batches(generator: GeneratorBase, n: int, seed: int = 0, batch_size
     """
     if n < 1 or batch_size < 1:
         raise ValueError(f"n and batch_size must be >= 1, got n={n}, batch_size={batch_size}")
-    if getattr(generator, "num_classes", 0):
-        labels = balanced_labels(n, generator.num_classes) if labels is None else labels
-        check_labels(labels, n, generator.num_classes)
-    else:
+    return _batches(generator, n, seed, batch_size, _labels_of(generator, n, labels))
+
+
+def _labels_of(generator: GeneratorBase, n: int, labels: torch.Tensor | None) -> torch.Tensor | None:
+    """The labels (n,) of n images: `labels` checked, or `balanced_labels` when None; None for an unconditional
+    generator, which refuses labels (ValueError)."""
+    if not generator.num_classes:
         refuse_labels(labels, "generator")
-    return _batches(generator, n, seed, batch_size, labels)
+        return None
+    labels = balanced_labels(n, generator.num_classes) if labels is None else labels
+    check_labels(labels, n, generator.num_classes)
+    return labels
 
 
 @torch.no_grad()
@@ -136,12 +142,9 @@ def latent_walks(generator: GeneratorBase, walks: int, frames: int = 8, seed: in
     """
     if walks < 1:
         raise ValueError(f"walks must be >= 1, got {walks}")
-    if getattr(generator, "num_classes", 0):
-        labels = balanced_labels(walks, generator.num_classes) if labels is None else labels
-        check_labels(labels, walks, generator.num_classes)
+    labels = _labels_of(generator, walks, labels)
+    if labels is not None:
         labels = labels.repeat_interleave(frames)  # (walks * frames,), one class per walk
-    else:
-        refuse_labels(labels, "generator")
     rng = torch.Generator().manual_seed(seed)
     ends = sample_noise(2 * walks, generator.nz, generator.noise, generator=rng)
     z = interpolate_latents(ends[:walks], ends[walks:], frames, generator.noise).reshape(walks * frames, generator.nz)

@@ -6,8 +6,17 @@ from pathlib import Path
 
 import click
 
-from gan_models.choices import DEFAULT_EXPORTER, DEFAULT_OPSET, EXPORTERS, check_opset, opset_help
-from gan_models.cli.options import export_source, generator_source, source_options
+from gan_models.choices import (
+    DEFAULT_EXPORTER,
+    DEFAULT_INT8_METHOD,
+    DEFAULT_OPSET,
+    EXPORTERS,
+    INT8_METHODS,
+    ONNX_PRECISIONS,
+    check_opset,
+    opset_help,
+)
+from gan_models.cli.options import check_onnx_path, export_source, generator_source, source_options
 
 
 @click.command("export")
@@ -16,37 +25,44 @@ from gan_models.cli.options import export_source, generator_source, source_optio
 @click.option("--exporter", type=click.Choice(EXPORTERS), default=DEFAULT_EXPORTER, show_default=True,
               help="torch's torch.export-based exporter, or its older TorchScript one (deprecated by torch).")
 @click.option("--opset", type=int, default=None, help=opset_help())
-@click.option("--fp16", is_flag=True,
-              help="Half-precision weights (half the file), computed in float16 where the provider has kernels for "
-                   "it (onnxruntime's CPU provider computes in float32); z and images stay float32.")
-@click.option("--int8", is_flag=True,
-              help="Quantize to int8 with onnxruntime (about 4x smaller): --out gets the int8 file, validated against "
-                   "PyTorch and, where a quality classifier ships for the weights' dataset, held to the float32 file's "
-                   "Frechet distance (+-2%, needs the dataset under $GAN_MODELS_DATA).")
+@click.option("--precision", type=click.Choice(ONNX_PRECISIONS), default=ONNX_PRECISIONS[0], show_default=True,
+              help="float16: half-precision weights (half the file), computed in float16 where the provider has "
+                   "kernels for it (onnxruntime's CPU provider computes in float32). int8: quantized with "
+                   "onnxruntime (about 4x smaller), validated against PyTorch and, where a quality classifier ships "
+                   "for the weights' dataset, held to the float32 file's Frechet distance (+-2%, needs the dataset "
+                   "under $GAN_MODELS_DATA). z and images are float32 in every file.")
+@click.option("--int8-method", type=click.Choice(INT8_METHODS), default=None,
+              help="With --precision int8: onnxruntime's dynamic or static (QDQ, calibrated) quantization, or auto "
+                   f"(dynamic when the graph has MatMul or Gemm weights). [default: {DEFAULT_INT8_METHOD}]")
 @click.option("--web", "web_folder", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write a static web page running the generator with onnxruntime-web into this folder; "
                    "serve it with `python -m http.server -d DIR`.")
 def export_command(checkpoint: Path | None, hub: str | None, pretrained: bool, dataset: str | None,
-                   conditional: bool, out: Path, exporter: str, opset: int | None, fp16: bool, int8: bool,
-                   web_folder: Path | None) -> None:
+                   conditional: bool, out: Path, exporter: str, opset: int | None, precision: str,
+                   int8_method: str | None, web_folder: Path | None) -> None:
     """Export a generator to ONNX, then validate it against PyTorch (non-zero exit on mismatch)."""
-    from gan_models.export.web import find_onnxruntime_web, write_web_page
+    from gan_models.export.web import check_web_folder, find_onnxruntime_web, write_web_page
 
-    opset = check_opset(DEFAULT_OPSET if opset is None else opset, exporter)  # before any loading: fail fast
-    if int8 and fp16:
-        raise ValueError("--int8 quantizes the float32 export; drop --fp16")
+    # Everything the options can get wrong is said before the generator is loaded and exported.
+    opset = check_opset(DEFAULT_OPSET if opset is None else opset, exporter)
+    if int8_method is not None and precision != "int8":
+        raise ValueError(f"--int8-method goes with --precision int8, not {precision}")
+    check_onnx_path(out)
     runtime = find_onnxruntime_web() if web_folder else None
+    if web_folder:
+        check_web_folder(web_folder, out)
     source = generator_source(checkpoint, hub, pretrained, dataset, conditional)
-    if int8:
+    if precision == "int8":
         from gan_models.export.int8 import export_int8_and_validate
 
         options = {"exporter": exporter, "opset": opset, **source.export_kwargs()}
-        _, int8_report, quality = export_int8_and_validate(source.generator, out, **options)
+        _, int8_report, quality = export_int8_and_validate(source.generator, out,
+                                                           method=int8_method or DEFAULT_INT8_METHOD, **options)
         click.echo(int8_report)
         click.echo(quality or f"no sample-quality classifier for dataset {source.dataset or 'unknown'}: FD not checked")
         click.echo(f"exported {source.model} to {out} as int8: validation passed")
     else:
-        export_source(source, out, exporter=exporter, opset=opset, fp16=fp16)
+        export_source(source, out, exporter=exporter, opset=opset, precision=precision)
     if web_folder:
         page = write_web_page(out, web_folder, runtime=runtime)
         click.echo(f"wrote {page}: serve it with `python -m http.server -d {web_folder}` and open http://localhost:8000")

@@ -42,11 +42,18 @@ def generator_source(checkpoint: Path | None, hub: str | None, pretrained: bool,
     return from_hub(hub, pretrained=pretrained, dataset=dataset, conditional=conditional)
 
 
+def check_onnx_path(path: Path) -> Path:
+    """`path` if it names a .onnx file that can be written, else ValueError or the OSError writing it would raise."""
+    if path.suffix.lower() != ".onnx":
+        raise ValueError(f"--out {path} must end in .onnx (an ONNX model)")
+    return check_writable(path)  # the user's path in the error, before the export's work
+
+
 def export_source(source, path: Path, **options) -> None:
     """Export a GeneratorSource's generator to ONNX at `path` (export_onnx `options`), validate it, print the report."""
     from gan_models.export.validate import export_and_validate
 
-    check_writable(path)  # the user's path in the error, before the export's work
+    check_onnx_path(path)
 
     click.echo(export_and_validate(source.generator, path, **options, **source.export_kwargs()))
     click.echo(f"exported {source.model} to {path}: validation passed")

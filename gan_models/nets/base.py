@@ -15,7 +15,7 @@ from gan_models.noise import check_noise_kind, sample_noise
 def check_input(x: torch.Tensor, expected: tuple, what: str, module: nn.Module | None = None) -> None:
     """Raise TypeError/ValueError unless `x` is a floating tensor of shape (N, *expected[1:]).
 
-    `expected` is a shape tuple whose first entry is a label for the batch axis, e.g. ("N", 96).
+    `expected` is a shape tuple whose first entry is a label for the batch axis, e.g. ("N", nz).
     With `module`, `x` must also have the dtype (unless autocast is on, which mixes them by
     design) and device of its parameters (torch would otherwise fail deep inside a layer with a
     message that names neither).
@@ -37,7 +37,7 @@ def check_input(x: torch.Tensor, expected: tuple, what: str, module: nn.Module |
 
 
 def check_sizes(**sizes) -> None:
-    """Raise TypeError/ValueError unless every keyword (nz=96, ngf=64, ...) is an int >= 1."""
+    """Raise TypeError/ValueError unless every keyword (nz, ngf, ...) is an int >= 1."""
     for name, value in sizes.items():
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"{name} must be an int, got {value!r}")
@@ -100,14 +100,16 @@ class GeneratorBase(_SummarisedLoading):
     """Base for generators: maps z of shape (N, nz) to images (N, C, H, W) in [-1, 1].
 
     Subclasses set `nz`, `channels`, `image_size` and `noise` and implement `generate(z)`. Conditional
-    generators (gan_models.nets.conditional) also take labels and set `num_classes` and `classes`;
-    unconditional ones have no `num_classes` (export.interface tells them apart by it).
+    generators (gan_models.nets.conditional) also take labels and set `num_classes` (>= 2) and `classes`;
+    for every other generator `num_classes` is 0, the one test of whether a generator is conditional.
     """
 
     nz: int
     channels: int
     image_size: int
     noise: str
+    num_classes: int = 0  # classes G(z, labels) draws; 0 for an unconditional G(z)
+    classes: tuple[str, ...] = ()  # their names, in label order; () when unconditional
 
     def __init__(self, nz: int, channels: int, image_size: int, noise: str, **widths: int) -> None:
         """`widths` (ngf=64, ...) are checked like nz: ints >= 1."""

@@ -1,4 +1,5 @@
 """`gan-models export` and `gan-models validate`: success paths and one-line errors for bad input."""
+import errno
 import hashlib
 import json
 import os
@@ -53,11 +54,11 @@ def test_export_from_checkpoint_validates_and_reports(tmp_path, checkpoint):
     assert result.exit_code == 0 and f"{out}: validation passed" in result.output
 
 
-def test_export_from_hub_with_opset_and_fp16_then_validate(tmp_path):
+def test_export_from_hub_with_opset_and_float16_then_validate(tmp_path):
     out = tmp_path / "fc16.onnx"
-    result = run("export", "--hub", "fcgan", "--out", out, "--opset", 18, "--fp16")
+    result = run("export", "--hub", "fcgan", "--out", out, "--opset", 18, "--precision", "float16")
     assert result.exit_code == 0, result.output
-    assert "(fp16, opset 18, dynamo exporter)" in result.output and read_metadata(out)["precision"] == "fp16"
+    assert "(float16, opset 18, dynamo exporter)" in result.output and read_metadata(out)["precision"] == "float16"
     result = run("validate", out, "--hub", "fcgan")  # the fresh hub generator is seeded: same weights again
     assert result.exit_code == 0, result.output
 
@@ -151,12 +152,13 @@ def test_export_with_torchscript_and_a_web_page(tmp_path):
     out, site = tmp_path / "fc.onnx", tmp_path / "site"
     result = run("export", "--hub", "fcgan", "--out", out, "--exporter", "torchscript", "--opset", 17, "--web", site)
     assert result.exit_code == 0, result.output
-    assert "(fp32, opset 17, torchscript exporter)" in result.output and read_metadata(out)["exporter"] == "torchscript"
+    assert "(float32, opset 17, torchscript exporter)" in result.output
+    assert read_metadata(out)["exporter"] == "torchscript"
     assert f"wrote {site / 'index.html'}" in result.output
     assert (site / "model.onnx").read_bytes() == out.read_bytes()
     assert json.loads((site / "model.json").read_text()) == {
         "model": "fcgan", "dataset": "unknown", "nz": 96, "image_shape": [1, 28, 28], "noise": "normal",
-        "onnx_precision": "fp32", "exporter": "torchscript"}
+        "onnx_precision": "float32", "exporter": "torchscript"}
 
 
 def test_web_page_without_onnxruntime_web_fails_before_exporting(tmp_path, monkeypatch):
@@ -164,3 +166,90 @@ def test_web_page_without_onnxruntime_web_fails_before_exporting(tmp_path, monke
     result = run("export", "--hub", "fcgan", "--out", tmp_path / "fc.onnx", "--web", tmp_path / "site")
     assert_one_line_error(result, "onnxruntime-web is not installed")
     assert "npm ci --prefix web" in result.output and not (tmp_path / "fc.onnx").exists()
+
+
+def test_int8_export_takes_its_method_from_the_command_line(tmp_path):
+    out = tmp_path / "fc8.onnx"
+    result = run("export", "--hub", "fcgan", "--out", out, "--precision", "int8", "--int8-method", "dynamic")
+    assert result.exit_code == 0, result.output
+    meta = read_metadata(out)
+    assert (meta["precision"], meta["int8_method"], meta["num_classes"]) == ("int8", "dynamic", "0")
+    assert f"exported fcgan to {out} as int8: validation passed" in result.output
+
+
+def test_an_int8_method_without_int8_precision_is_refused_before_exporting(tmp_path):
+    out = tmp_path / "fc.onnx"
+    assert_one_line_error(run("export", "--hub", "fcgan", "--out", out, "--int8-method", "static"),
+                          "--int8-method goes with --precision int8, not float32")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["x.txt", "model", "fc.onnx.bak"])
+def test_export_refuses_an_out_path_that_is_not_onnx(tmp_path, name):
+    # as `sample` refuses an --out that is neither .png nor .npy: an ONNX model in x.txt helps nobody
+    assert_one_line_error(run("export", "--hub", "fcgan", "--out", tmp_path / name), "must end in .onnx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_names_the_file_and_leaves_nothing(tmp_path, monkeypatch):
+    import gan_models.export.onnx as onnx_module
+
+    def full_disk(proto, path, *args, **kwargs):  # what a write on a full disk raises: ENOSPC, no file name
+        Path(path).write_bytes(b"half")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(onnx_module.onnx, "save", full_disk)
+    out = tmp_path / "full" / "fc.onnx"
+    result = run("export", "--hub", "fcgan", "--out", out)
+    assert_one_line_error(result, f"[Errno 28] cannot write {out}: No space left on device")
+    assert list(out.parent.iterdir()) == []  # neither fc.onnx nor its temporary file
+
+
+@pytest.fixture
+def ort_web(tmp_path, monkeypatch):
+    """Stand-ins for onnxruntime-web's files: these tests check what is written where, not the page running."""
+    from gan_models.export.web import ORT_WEB_ENV, RUNTIME_FILES
+
+    folder = tmp_path.parent / f"{tmp_path.name}-ort-web"
+    folder.mkdir()
+    for name in RUNTIME_FILES:
+        (folder / name).write_text(f"// {name}\n")
+    monkeypatch.setenv(ORT_WEB_ENV, str(folder))
+    return folder
+
+
+def test_web_refuses_a_folder_of_someone_elses_files_before_exporting(tmp_path, ort_web):
+    site, out = tmp_path / "site", tmp_path / "fc.onnx"
+    site.mkdir()
+    (site / "index.html").write_text("my own page\n")
+    result = run("export", "--hub", "fcgan", "--out", out, "--web", site)
+    assert_one_line_error(result, f"{site} is not empty and is not a page gan-models wrote")
+    assert (site / "index.html").read_text() == "my own page\n" and sorted(p.name for p in site.iterdir()) == [
+        "index.html"]
+    assert not out.exists()  # checked before exporting
+
+
+def test_web_rewrites_a_page_it_wrote_before(tmp_path, ort_web):
+    site = tmp_path / "site"
+    assert run("export", "--hub", "fcgan", "--out", tmp_path / "fc.onnx", "--web", site).exit_code == 0
+    result = run("export", "--hub", "dcgan", "--out", tmp_path / "dc.onnx", "--web", site)
+    assert result.exit_code == 0, result.output
+    assert (site / "model.onnx").read_bytes() == (tmp_path / "dc.onnx").read_bytes()
+    assert json.loads((site / "model.json").read_text())["model"] == "dcgan"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")]  # the staging folder is gone
+
+
+@pytest.mark.parametrize("inside", ["model.onnx", "fc.onnx", "sub/fc.onnx"])
+def test_out_inside_web_is_one_clear_line_and_writes_nothing(tmp_path, ort_web, inside):
+    site = tmp_path / "site"
+    result = run("export", "--hub", "fcgan", "--out", site / inside, "--web", site)
+    assert_one_line_error(result, f"the ONNX file {site / inside} lies inside the web folder {site}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_web_path_that_is_a_file_fails_before_exporting(tmp_path, ort_web):
+    site, out = tmp_path / "site", tmp_path / "fc.onnx"
+    site.write_text("a file\n")
+    result = run("export", "--hub", "fcgan", "--out", out, "--web", site)  # click's own usage error
+    assert result.exit_code == 2 and f"Invalid value for '--web': Directory '{site}' is a file." in result.output
+    assert not out.exists() and site.read_text() == "a file\n"

@@ -1,4 +1,4 @@
-"""export/onnx.py: every generator exports, with its metadata, opsets, fp16, dynamic batch."""
+"""export/onnx.py: every generator exports, with its metadata, opsets, float16, dynamic batch."""
 import os
 import re
 
@@ -65,8 +65,8 @@ def test_metadata_describes_the_model(tmp_path):
     export_onnx(generator, tmp_path / "g.onnx", model="dcgan64", dataset="celeba", source_sha256="ab" * 32)
     assert read_metadata(tmp_path / "g.onnx") == {
         "model": "dcgan64", "nz": "100", "image_shape": "1,64,64", "value_range": "[-1, 1]", "noise": "uniform",
-        "dataset": "celeba", "precision": "fp32", "exporter": "dynamo", "torch_version": torch.__version__,
-        "gan_models_version": __version__, "source_sha256": "ab" * 32}
+        "dataset": "celeba", "precision": "float32", "exporter": "dynamo", "torch_version": torch.__version__,
+        "gan_models_version": __version__, "num_classes": "0", "source_sha256": "ab" * 32}
 
 
 def test_the_exported_file_has_the_permissions_of_any_new_file(tmp_path):
@@ -106,11 +106,11 @@ def test_highest_opset_and_fixed_batch(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["fcgan", "dcgan", "dcgan64"])
-def test_fp16_export_validates_under_its_tolerance(tmp_path, name):
+def test_float16_export_validates_under_its_tolerance(tmp_path, name):
     generator = trained_like(name, **TINY_WIDTHS[name])
-    path = export_onnx(generator, tmp_path / "g16.onnx", fp16=True)
+    path = export_onnx(generator, tmp_path / "g16.onnx", precision="float16")
     proto = onnx.load(path)
-    assert read_metadata(proto)["precision"] == "fp16"
+    assert read_metadata(proto)["precision"] == "float16"
     floats = (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16)
     stored = {init.data_type for init in proto.graph.initializer if init.data_type in floats}
     assert stored == {onnx.TensorProto.FLOAT16}

@@ -134,10 +134,10 @@ def test_a_graph_that_runs_only_at_its_traced_batch_is_a_shape_error(tmp_path):
 
 @pytest.mark.parametrize("which", ["input", "output"])
 def test_z_and_images_must_be_float32(tmp_path, which):
-    # An fp16 file edited to take or return float16 (as float16 converters do unless told to keep the
-    # interface): consumers feed and read float32, so it must fail validation, not pass under fp16's tolerance.
+    # A float16 file edited to take or return float16 (as float16 converters do unless told to keep the
+    # interface): consumers feed and read float32, so it must fail validation, not pass under float16's tolerance.
     generator = build_generator("fcgan", nz=8, ngf=8)
-    proto = onnx.load(export_onnx(generator, tmp_path / "g.onnx", fp16=True))
+    proto = onnx.load(export_onnx(generator, tmp_path / "g.onnx", precision="float16"))
     name = INPUT_NAME if which == "input" else OUTPUT_NAME
     cast = next(node for node in proto.graph.node if name in (node.input if which == "input" else node.output))
     assert cast.op_type == "Cast"
@@ -157,9 +157,9 @@ def test_z_and_images_must_be_float32(tmp_path, which):
 def test_an_unknown_precision_in_the_metadata_is_a_file_error(tmp_path):
     generator = build_generator("fcgan", nz=8, ngf=8)
     proto = onnx.load(export_onnx(generator, tmp_path / "g.onnx"))
-    onnx.helper.set_model_props(proto, {**read_metadata(proto), "precision": "float32"})
+    onnx.helper.set_model_props(proto, {**read_metadata(proto), "precision": "fp32"})
     onnx.save(proto, tmp_path / "renamed-precision.onnx")
-    with pytest.raises(OnnxFileError, match=r"precision 'float32'; expected one of \['fp32', 'fp16', 'int8'\]"):
+    with pytest.raises(OnnxFileError, match=r"precision 'fp32'; expected one of \['float32', 'float16', 'int8'\]"):
         validate_onnx(tmp_path / "renamed-precision.onnx", generator)
 
 
@@ -228,7 +228,7 @@ def test_the_cuda_comparison_turns_tf32_off_and_has_its_own_tolerance(tmp_path, 
     monkeypatch.setattr(validate_module, "cuda_available", lambda: True)
     monkeypatch.setattr(validate_module, "make_session", fake_make_session)
     tf32_allowed()
-    if offset > validate_module.TOLERANCES[("fp32", "cuda")]:
+    if offset > validate_module.TOLERANCES[("float32", "cuda")]:
         with pytest.raises(OnnxValueError) as failure:
             validate_onnx(path, generator)
         assert failure.value.provider == "CUDAExecutionProvider" and failure.value.atol == 1e-4

@@ -21,7 +21,7 @@ from selenium.webdriver.common.by import By
 
 from gan_models.data import to_uint8
 from gan_models.export import export_onnx
-from gan_models.export.web import write_web_page
+from gan_models.export.web import PAGE_MARKER, write_web_page
 from gan_models.noise import sample_noise
 from gan_models.sources import from_hub
 from tests.export.conditional_standin import trained_standin
@@ -173,4 +173,4 @@ def test_the_page_works_offline_from_its_folder(tmp_path):
     assert not re.search(r"https?://", text), "the page must not fetch anything from the network"
     assert sorted(p.name for p in site.iterdir()) == sorted([
         "index.html", "app.js", "model.onnx", "model.json", "latents.json", "ort.wasm.min.js",
-        "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"])
+        "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm", PAGE_MARKER])

@@ -5,6 +5,8 @@ line's --help) does not import torch; `from gan_models import dcgan` works as us
 """
 import importlib
 
+from gan_models.specs import ENTRY_POINTS  # torch-free
+
 __version__ = "0.1.0"
 
 # public name -> the module that defines it
@@ -12,8 +14,7 @@ _PUBLIC = {
     "MODELS": "gan_models.specs",
     "build_discriminator": "gan_models.registry",
     "build_generator": "gan_models.registry",
-    **{name: "gan_models.hub" for name in ("dcgan", "dcgan64", "dcgan64_discriminator", "dcgan_discriminator",
-                                           "fcgan", "fcgan_discriminator", "lsgan", "lsgan_discriminator")},
+    **{name: "gan_models.hub" for name in ENTRY_POINTS},
 }
 
 __all__ = sorted(_PUBLIC)

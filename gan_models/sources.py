@@ -46,7 +46,7 @@ def from_hub(name: str, *, pretrained: bool = False, dataset: str | None = None,
     """The generator of hub entry point `name` ("fcgan", "lsgan", "dcgan", "dcgan64"), class-conditional with
     `conditional`.
 
-    With `pretrained`, the shipped weights for `dataset` (the entry point's default if None);
+    With `pretrained`, the shipped weights for `dataset` (the spec's, `ModelSpec.dataset`, if None);
     raises NoPretrainedWeightsError (a ValueError) when none ship. Without it, a fresh generator
     initialised from UNTRAINED_SEED (the global RNG is left untouched), useful for testing a pipeline;
     `dataset` then must be None, since untrained weights were trained on nothing.
@@ -56,9 +56,9 @@ def from_hub(name: str, *, pretrained: bool = False, dataset: str | None = None,
                          "(only generators are exported)")
     entry_point = getattr(hub, name)
     if pretrained:
-        options = {} if dataset is None else {"dataset": dataset}
-        generator = entry_point(pretrained=True, conditional=conditional, **options, **kwargs)
-        record = find_weights(name, dataset or _default_dataset(entry_point), conditional)
+        dataset = dataset or MODELS[name].dataset
+        generator = entry_point(pretrained=True, dataset=dataset, conditional=conditional, **kwargs)
+        record = find_weights(name, dataset, conditional)
         return GeneratorSource(generator.eval(), name, record.dataset, record.sha256)
     if dataset is not None:
         raise ValueError(f"dataset {dataset!r} applies only to pretrained weights; add pretrained=True (--pretrained)")
@@ -66,7 +66,3 @@ def from_hub(name: str, *, pretrained: bool = False, dataset: str | None = None,
         torch.manual_seed(UNTRAINED_SEED)
         generator = entry_point(pretrained=False, conditional=conditional, **kwargs)
     return GeneratorSource(generator.eval(), name, None, None)
-
-
-def _default_dataset(entry_point) -> str:
-    return entry_point.__kwdefaults__["dataset"]

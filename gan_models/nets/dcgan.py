@@ -5,12 +5,13 @@ Two sizes:
   Appendix C.1) and a small convolutional classifier as discriminator. Defaults give
   G 6,580,801 parameters at nz=4 and D 1,102,721.
 - 64 x 64 (Radford et al.): all-convolutional, bias-free, BatchNorm, no pooling. With
-  ngf = ndf = 64, nz = 100 and 3 channels: G 3,576,704 and D 2,765,568 parameters.
+  ngf = ndf = 64, the default nz and 3 channels: G 3,576,704 and D 2,765,568 parameters.
 """
 import torch
 from torch import nn
 
 from gan_models.nets.base import DiscriminatorBase, GeneratorBase, init_xavier
+from gan_models.specs import NZ_28, NZ_64
 
 
 def _init_dcgan(module: nn.Module) -> None:
@@ -39,7 +40,7 @@ class Generator28(GeneratorBase):
     Shapes: (N, nz) -> (N, channels, 28, 28) in [-1, 1].
     """
 
-    def __init__(self, *, nz: int = 96, ngf: int = 64, channels: int = 1, noise: str = "normal") -> None:
+    def __init__(self, *, nz: int = NZ_28, ngf: int = 64, channels: int = 1, noise: str = "normal") -> None:
         super().__init__(nz, channels, 28, noise, ngf=ngf)
         self.project = nn.Sequential(
             nn.Linear(nz, 16 * ngf), nn.ReLU(), nn.BatchNorm1d(16 * ngf),
@@ -87,7 +88,7 @@ class Generator64(GeneratorBase):
     Widths 8*ngf, 4*ngf, 2*ngf, ngf, then C; BatchNorm and ReLU between, Tanh at the end; no biases.
 
     Args:
-        nz: latent size (100 in the paper).
+        nz: latent size (the paper's).
         ngf: base width (64 in the paper).
         channels: output channels (3 for faces, 1 for grayscale data).
         noise: latent distribution the generator is trained with ("normal" or "uniform").
@@ -95,7 +96,7 @@ class Generator64(GeneratorBase):
     Shapes: (N, nz) -> (N, channels, 64, 64) in [-1, 1].
     """
 
-    def __init__(self, *, nz: int = 100, ngf: int = 64, channels: int = 3, noise: str = "normal") -> None:
+    def __init__(self, *, nz: int = NZ_64, ngf: int = 64, channels: int = 3, noise: str = "normal") -> None:
         super().__init__(nz, channels, 64, noise, ngf=ngf)
 
         def up(c_in: int, c_out: int, stride: int, padding: int) -> list[nn.Module]:

@@ -3,12 +3,13 @@
 The architecture is the course assignment's: a three-layer MLP on flattened 28 x 28 images.
 LSGAN (Mao et al., arXiv 1611.04076) changes only the loss, so it reuses these networks.
 With the defaults, the discriminator has 267,009 parameters and the generator 1,858,320 at
-nz=4 (1,952,528 at the default nz=96).
+nz=4 (1,952,528 at the default nz).
 """
 import torch
 from torch import nn
 
 from gan_models.nets.base import DiscriminatorBase, GeneratorBase, check_dropout, init_xavier
+from gan_models.specs import NZ_28
 
 
 class Generator(GeneratorBase):
@@ -25,7 +26,7 @@ class Generator(GeneratorBase):
     Shapes: (N, nz) -> (N, channels, image_size, image_size) in [-1, 1].
     """
 
-    def __init__(self, *, nz: int = 96, ngf: int = 1024, image_size: int = 28, channels: int = 1,
+    def __init__(self, *, nz: int = NZ_28, ngf: int = 1024, image_size: int = 28, channels: int = 1,
                  dropout: float = 0.0, noise: str = "normal") -> None:
         super().__init__(nz, channels, image_size, noise, ngf=ngf)
         self.net = nn.Sequential(

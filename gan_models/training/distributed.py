@@ -6,9 +6,18 @@ ranks with one all_reduce per network. That is the core of DistributedDataParall
 directly because a GAN step breaks DDP's one-forward-per-backward contract (D sees a real and a
 fake batch, and WGAN-GP differentiates D's gradient, which DDP does not support). On CPU the
 backend is gloo, on CUDA nccl.
+
+Leaving the job is ordered on every path (see `shutdown`): all ranks meet at a barrier, then each
+destroys its process group. Without that, a rank that exits with its group alive (as
+tests/training/ddp_worker.py did) leaves gloo's threads and sockets to interpreter teardown, in no
+order with its peer's; "terminate called without an active exception" (rank 1, exit -6) is what
+C++ prints when a still-joinable thread is destroyed there. `init_from_env` registers `shutdown`
+with atexit, so code that drives a Trainer itself leaves in order too.
 """
+import atexit
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
@@ -47,7 +56,9 @@ def init_from_env(device: torch.device) -> ProcessGroup:
             # "cuda" is the current GPU, GPU 0 unless set: each process takes its own, or NCCL finds all on one.
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return ProcessGroup(rank=dist.get_rank(), world_size=dist.get_world_size())
+    group = ProcessGroup(rank=dist.get_rank(), world_size=dist.get_world_size())
+    atexit.register(shutdown, group)  # a no-op when the caller has already shut down
+    return group
 
 
 def average_gradients(module: torch.nn.Module, group: ProcessGroup) -> None:
@@ -70,7 +81,25 @@ def barrier(group: ProcessGroup) -> None:
         dist.barrier()
 
 
-def shutdown(group: ProcessGroup) -> None:
-    """Leave the process group if this process joined one."""
-    if group.world_size > 1 and dist.is_initialized():
+SHUTDOWN_TIMEOUT = timedelta(seconds=30)  # how long a leaving rank waits for the others before leaving anyway
+
+
+def shutdown(group: ProcessGroup, timeout: timedelta = SHUTDOWN_TIMEOUT) -> None:
+    """Leave the process group in order: a barrier of all ranks, then destroy_process_group (idempotent).
+
+    Called on every path (success, error, Ctrl-C). The barrier makes sure no peer is still inside a
+    collective or about to start one when the group goes; on an error path the peers may never come,
+    so it gives up after `timeout` and the group is destroyed regardless. A no-op in a single process
+    or once the group is gone.
+    """
+    if group.world_size == 1 or not dist.is_initialized():
+        return
+    try:
+        if dist.get_backend() == "gloo":
+            dist.monitored_barrier(timeout=timeout)  # raises, naming the missing ranks, after `timeout`
+        else:
+            dist.barrier(timeout=timeout)
+    except RuntimeError:  # a peer failed or left first: nothing left to wait for, leave anyway
+        pass
+    finally:
         dist.destroy_process_group()

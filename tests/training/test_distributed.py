@@ -70,3 +70,31 @@ def test_each_cuda_process_takes_its_own_gpu(monkeypatch):
     calls.clear()
     distributed.init_from_env(torch.device("cpu"))  # gloo on CPU: no GPU to pick
     assert calls == [("init", "gloo")]
+
+
+@pytest.mark.parametrize("barrier_fails", [False, True])
+def test_shutdown_waits_for_every_rank_then_destroys_the_group_on_every_path(monkeypatch, barrier_fails):
+    """The ordered exit: a barrier (gloo's, with a timeout), then destroy_process_group, even when the barrier fails.
+
+    Without it a rank left gloo's threads to interpreter teardown and now and then aborted ("terminate called
+    without an active exception", exit -6); 60 torchrun runs of the three jobs above were clean with it.
+    """
+    from gan_models.training import distributed
+
+    calls = []
+
+    def barrier(timeout):
+        calls.append(("monitored_barrier", timeout))
+        if barrier_fails:
+            raise RuntimeError("Rank 1 failed to pass monitoredBarrier in 30000 ms")
+
+    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: ("destroy", None) not in calls)
+    monkeypatch.setattr(distributed.dist, "get_backend", lambda: "gloo")
+    monkeypatch.setattr(distributed.dist, "monitored_barrier", barrier)
+    monkeypatch.setattr(distributed.dist, "destroy_process_group", lambda: calls.append(("destroy", None)))
+    group = distributed.ProcessGroup(rank=1, world_size=2)
+    distributed.shutdown(group)
+    distributed.shutdown(group)  # again, as atexit does after train(): nothing left to do
+    assert calls == [("monitored_barrier", distributed.SHUTDOWN_TIMEOUT), ("destroy", None)]
+    distributed.shutdown(distributed.ProcessGroup())  # a single process has no group to leave
+    assert len(calls) == 2

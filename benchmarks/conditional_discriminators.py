@@ -32,7 +32,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_models.batches import ImageBatches
-from gan_models.data import default_root, load_digits
+from gan_models.data import load_digits
+from gan_models.dataroot import default_root
 from gan_models.losses import get_loss
 from gan_models.nets import dcgan
 from gan_models.nets.base import check_input

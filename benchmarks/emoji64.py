@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from gan_models.data import default_root
+from gan_models.dataroot import default_root
 from gan_models.emoji import load_emoji
 from gan_models.training.config import TrainConfig
 from gan_models.training.trainer import Trainer

@@ -6,7 +6,8 @@ once the same way (centre-cropped to a square, then resized). Scaling to [-1, 1]
 batch, so memory holds one byte per pixel.
 
 The data root is the `root` argument, else the environment variable GAN_MODELS_DATA, else
-`./data`. Layouts are torchvision's: `<root>/MNIST/raw`, `<root>/FashionMNIST/raw`, `<root>/celeba`;
+`./data` (gan_models.dataroot). Layouts are torchvision's: `<root>/MNIST/raw`, `<root>/FashionMNIST/raw`,
+`<root>/celeba`;
 Emoji64 is `<root>/Emoji64/<design>/<category>/<codepoints>.png` (see gan_models.emoji).
 
 Images are decoded by gan_models.image_decoding, which composites transparency onto white.
@@ -25,6 +26,15 @@ from typing import TYPE_CHECKING
 from PIL import ImageFile
 
 from gan_models import idx
+from gan_models.dataroot import (  # noqa: F401  DATA_ROOT_ENV, default_root: for conftest.py, train_throughput.py
+    DATA_ROOT_ENV,
+    SPLITS,
+    DatasetNotFoundError,
+    default_root,
+    missing_data_hint,
+    resolve_root,
+)
+from gan_models.emoji import EMOJI_CATEGORIES, load_emoji
 from gan_models.image_decoding import center_crop_resize, decode_image, pil_to_uint8
 
 if TYPE_CHECKING:
@@ -54,17 +64,10 @@ DATASETS = {
                                              "Shirt", "Sneaker", "Bag", "Ankle boot")),
         DatasetInfo("celeba", 3, 64),  # centre-cropped and resized faces; its attributes are not classes
         DatasetInfo("folder", 3, 64),  # any image folder, centre-cropped and resized; labelled if ImageFolder-style
-        DatasetInfo("emoji", 3, 64, ("activities", "animals-nature", "component", "flags", "food-drink", "objects",
-                                     "people-body", "smileys-emotion", "symbols", "travel-places")),  # Emoji64
+        DatasetInfo("emoji", 3, 64, EMOJI_CATEGORIES),  # Emoji64
     )
 }
-DATA_ROOT_ENV = "GAN_MODELS_DATA"
-SPLITS = ("train", "test", "all")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
-
-
-class DatasetNotFoundError(FileNotFoundError):
-    """The requested images are not where we looked; the message says where and how to fix it."""
 
 
 def get_dataset(name: str) -> DatasetInfo:
@@ -72,22 +75,6 @@ def get_dataset(name: str) -> DatasetInfo:
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {list(DATASETS)}")
     return DATASETS[name]
-
-
-def default_root() -> Path:
-    """The data root: $GAN_MODELS_DATA if set, else ./data."""
-    return Path(os.environ.get(DATA_ROOT_ENV) or "data")
-
-
-def resolve_root(root: str | os.PathLike | None) -> Path:
-    """`root` as a Path, or `default_root()` when it is None."""
-    return Path(root) if root is not None else default_root()
-
-
-def missing_data_hint(download_possible: bool) -> str:
-    """The end of a "dataset not found" error: how to point gan-models at the data (or fetch it, if it can)."""
-    hint = f"pass --data-root (or set {DATA_ROOT_ENV}) to the folder that holds it"
-    return f"{hint}, or pass --download to fetch it" if download_possible else hint
 
 
 def load_digits(name: str, root: str | os.PathLike | None = None, *, split: str = "train",
@@ -269,8 +256,6 @@ def _load(name: str, root: str | os.PathLike | None, split: str, download: bool,
     if name == "folder":
         return _load_folder(root, image_size, channels)
     if name == "emoji":
-        from gan_models.emoji import load_emoji  # it decodes with this module's helpers
-
         images, labels = load_emoji(root, split=split, design=emoji_design, image_size=image_size, channels=channels)
         return images, labels, info.classes
     if name == "celeba":

@@ -13,14 +13,16 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gan_models.data import DATASETS, SPLITS, DatasetNotFoundError, missing_data_hint, resolve_root
+from gan_models.dataroot import SPLITS, DatasetNotFoundError, missing_data_hint, resolve_root
 from gan_models.image_decoding import decode_image
 
 if TYPE_CHECKING:
     import torch
 
 EMOJI_DESIGNS = ("both", "google", "twitter")  # Noto Emoji (google), Twemoji (twitter), or both
-EMOJI_CATEGORIES = DATASETS["emoji"].classes  # the ten category folders, sorted: the class names of the labels
+# The ten category folders, sorted: the class names of the labels (gan_models.data.DATASETS["emoji"].classes).
+EMOJI_CATEGORIES = ("activities", "animals-nature", "component", "flags", "food-drink", "objects", "people-body",
+                    "smileys-emotion", "symbols", "travel-places")
 EMOJI_TEST_FRACTION = 0.1  # emoji held out per category for the test split
 SKIN_TONES = ("1f3fb", "1f3fc", "1f3fd", "1f3fe", "1f3ff")  # the Fitzpatrick modifiers in file names
 EMOJI_SPLIT_SEED = 0  # fixes which emoji are held out; never changes, so classifiers and runs agree on it

@@ -36,9 +36,10 @@ from pathlib import Path
 import torch
 
 from gan_models.atomic import atomic_write
+from gan_models.data import load_labelled_images
 from gan_models.emoji import dataset_credits
 from gan_models.images import save_grid
-from gan_models.quality.classifier import NUM_CLASSES, load_labelled
+from gan_models.quality.classifier import NUM_CLASSES
 from gan_models.quality.metrics import class_share_failures, evaluate_generator
 from gan_models.quantize import dequantize_state_dict, quantize_state_dict
 from gan_models.registry import MANIFEST, WEIGHTS_DIR, WeightRecord, save_weights, weight_stem, write_record
@@ -204,7 +205,7 @@ def main() -> None:
         reports[storage] = evaluate_generator(generators[storage], dataset, args.data_root, n_samples=args.samples)
     fp32_distance = reports["float32"].generated.frechet_distance
     changes = {p: abs(r.generated.frechet_distance - fp32_distance) / fp32_distance for p, r in reports.items()}
-    labels = load_labelled(dataset, args.data_root, split="train")[1]
+    labels = load_labelled_images(dataset, args.data_root, split="train")[1]
     data_shares = (labels.bincount(minlength=NUM_CLASSES) / len(labels)).tolist()
     failures = {p: class_share_failures(r, data_shares) for p, r in reports.items()}
     storage = pick_storage(changes, failures)

@@ -20,9 +20,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from gan_models.data import to_unit_range
+from gan_models.data import load_labelled_images, to_unit_range
 from gan_models.emoji import dataset_credits
-from gan_models.quality.classifier import INPUT_SHAPES, MANIFEST, Classifier, ClassifierRecord, load_labelled
+from gan_models.quality.classifier import INPUT_SHAPES, MANIFEST, Classifier, ClassifierRecord
 from gan_models.registry import WEIGHTS_DIR, save_weights, write_record
 
 
@@ -119,8 +119,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    train_images, train_labels = load_labelled(args.dataset, args.data_root, split="train")
-    test_images, test_labels = load_labelled(args.dataset, args.data_root, split="test")
+    train_images, train_labels, _ = load_labelled_images(args.dataset, args.data_root, split="train")
+    test_images, test_labels, _ = load_labelled_images(args.dataset, args.data_root, split="test")
     fill = 1.0 if args.dataset == "emoji" else -1.0  # the background: white emoji, black digits and clothes
     classifier = train(train_images, train_labels, args.epochs, args.batch_size, args.lr, args.seed,
                        args.max_shift, args.flip, fill)

@@ -4,7 +4,8 @@ import pytest
 import torch
 from PIL import Image
 
-from gan_models.data import DatasetNotFoundError, load_images
+from gan_models.data import load_images
+from gan_models.dataroot import DatasetNotFoundError
 from gan_models.emoji import EMOJI_CATEGORIES, EMOJI_CREDITS, dataset_credits, load_emoji
 
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from gan_models import registry
+from gan_models.data import load_labelled_images
 from gan_models.emoji import dataset_credits
-from gan_models.quality.classifier import load_labelled
 from gan_models.quality.metrics import class_share_failures, evaluate_generator
 from gan_models.registry import WEIGHTS, WEIGHTS_DIR, WeightsIntegrityError
 from tests.helpers import REPO
@@ -49,7 +49,7 @@ def test_pretrained_generator_matches_its_record(record, data_root):
     assert report.generated.classes_covered == record.classes_covered
     assert report.generated.kl_from_uniform == pytest.approx(record.kl_from_uniform, abs=0.005)
     if record.dataset == "emoji":  # unbalanced by nature (59% people-body): each category above 2% of the
-        labels = load_labelled("emoji", data_root, split="train")[1]  # data drawn within 2x of its real share
+        labels = load_labelled_images("emoji", data_root, split="train")[1]  # data drawn within 2x of its real share
         assert class_share_failures(report, (labels.bincount(minlength=10) / len(labels)).tolist()) == []
     else:  # the MNIST family: every class covered, a balanced class histogram
         assert record.classes_covered == 10 and record.kl_from_uniform <= 0.1

@@ -30,7 +30,8 @@ def demo_command(out: Path, data_root: Path | None, download: bool, epochs: int,
     """
     import torch
 
-    from gan_models.data import DatasetNotFoundError, load_images
+    from gan_models.data import load_images
+    from gan_models.dataroot import DatasetNotFoundError
     from gan_models.export.validate import export_and_validate
     from gan_models.images import save_grid
     from gan_models.registry import MODELS, WEIGHTS, build_discriminator, build_generator

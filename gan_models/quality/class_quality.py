@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gan_models.quality.frechet import feature_statistics, frechet_distance
+
 
 @dataclass
 class ClassQuality:
@@ -23,8 +25,6 @@ def class_quality(features: np.ndarray, probabilities: np.ndarray, labels: np.nd
                   reference_features: np.ndarray, reference_labels: np.ndarray) -> ClassQuality:
     """ClassQuality of images from their features (N, D), class probabilities (N, K) and labels (N,),
     against reference (test) features (M, D) with their labels (M,). Every class needs >= 2 images in both."""
-    from gan_models.quality.metrics import feature_statistics, frechet_distance  # metrics imports this module
-
     accuracies, distances = [], []
     for c in range(probabilities.shape[1]):
         mine, theirs = labels == c, reference_labels == c

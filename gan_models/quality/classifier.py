@@ -7,15 +7,13 @@ as a hash-checked state dict in `gan_models/weights/`, its record in `classifier
 penultimate layer (`Classifier.features`, 128 values after ReLU) is the feature space of the
 Frechet distance; its softmax gives the class coverage.
 """
-import os
 from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
 from torch import nn
 
-from gan_models.data import DATASETS, get_dataset, load_digits
-from gan_models.emoji import load_emoji
+from gan_models.data import DATASETS
 from gan_models.nets.base import check_input
 from gan_models.registry import WEIGHTS_DIR, load_shipped_state_dict, read_records
 
@@ -116,19 +114,3 @@ def load_classifier(dataset: str) -> Classifier:
     classifier.load_state_dict(load_shipped_state_dict(record))
     return classifier.eval()
 
-
-def load_labelled(dataset: str, root: str | os.PathLike | None = None, *,
-                  split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
-    """A split's images, uint8 (N, C, H, W) as INPUT_SHAPES says, and their class labels, int64 (N,), in order.
-
-    Emoji come in both designs and are labelled by category. Raises DatasetNotFoundError naming
-    the folder when the data is missing.
-    """
-    if not get_dataset(dataset).labelled:
-        labelled = [name for name, info in DATASETS.items() if info.labelled]
-        raise ValueError(f"labelled data exists for {labelled} only, got {dataset!r}")
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    if dataset == "emoji":
-        return load_emoji(root, split=split)
-    return load_digits(dataset, root, split=split)

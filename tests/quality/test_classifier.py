@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from gan_models import registry
-from gan_models.data import to_unit_range
+from gan_models.data import load_labelled_images, to_unit_range
 from gan_models.quality import classifier
-from gan_models.quality.classifier import CLASSIFIERS, Classifier, load_classifier, load_labelled
+from gan_models.quality.classifier import CLASSIFIERS, Classifier, load_classifier
 from gan_models.quality.metrics import (
     classify,
 )
@@ -50,7 +50,7 @@ def test_shipped_classifier_weights_are_small_and_hash_checked(dataset, tmp_path
 
 @pytest.mark.parametrize("dataset", sorted(CLASSIFIERS))
 def test_classifier_accuracy_on_the_test_split(dataset, data_root):
-    images, labels = load_labelled(dataset, data_root, split="test")
+    images, labels, _ = load_labelled_images(dataset, data_root, split="test")
     assert len(images) == CLASSIFIERS[dataset].test_images
     _, probabilities = classify(load_classifier(dataset), to_unit_range(images))
     accuracy = (probabilities.argmax(axis=1) == labels.numpy()).mean()

@@ -11,7 +11,7 @@ import torch
 from gan_models import hub
 from gan_models.nets.base import GeneratorBase
 from gan_models.registry import MODELS, find_weights
-from gan_models.training.checkpoint import generator_from_state, load_checkpoint_and_sha256
+from gan_models.training.checkpoint import CheckpointError, generator_from_state, load_checkpoint_and_sha256
 
 UNTRAINED_SEED = 0  # fresh hub generators are initialised from this seed, so a later `validate` rebuilds them
 
@@ -34,11 +34,15 @@ def from_checkpoint(path: str | os.PathLike, use_ema: bool = True) -> GeneratorS
     """The generator of a training checkpoint: the EMA generator when it has one and `use_ema`.
 
     The file is read once, so the recorded SHA-256 is that of the weights loaded. Raises
-    CheckpointError (a ValueError) for a missing, corrupt or foreign file.
+    CheckpointError (a ValueError) naming the file for a missing, corrupt, foreign or incomplete file, or
+    one whose weights do not fit the generator its keywords describe.
     """
     state, sha256 = load_checkpoint_and_sha256(path)
-    return GeneratorSource(generator=generator_from_state(state, use_ema=use_ema), model=state["model"],
-                           dataset=state.get("dataset"), sha256=sha256)
+    try:
+        generator = generator_from_state(state, use_ema=use_ema)
+    except (RuntimeError, TypeError, ValueError) as err:  # torch's load_state_dict and the builders raise these
+        raise CheckpointError(f"cannot load the generator of {path}: {' '.join(str(err).split())}") from None
+    return GeneratorSource(generator=generator, model=state["model"], dataset=state.get("dataset"), sha256=sha256)
 
 
 def from_hub(name: str, *, pretrained: bool = False, dataset: str | None = None, conditional: bool = False,

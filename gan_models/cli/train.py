@@ -1,24 +1,23 @@
-"""`gan-models train`: one option per TrainConfig field, its help read from the field's comment."""
+"""`gan-models train`: one option per TrainConfig field, its help the field's `metadata["help"]`."""
 import dataclasses
-import inspect
 import os
-import re
 import typing
 from pathlib import Path
 
 import click
 
 from gan_models.atomic import check_writable
+from gan_models.choices import TRAIN_PRECISIONS
 from gan_models.cli.options import echo_result, export_checkpoint
 from gan_models.data import DATASETS, SPLITS
 from gan_models.emoji import EMOJI_DESIGNS
 from gan_models.losses import LOSSES
 from gan_models.noise import NOISE_KINDS
 from gan_models.specs import MODELS, ModelSpec
-from gan_models.training.config import COMPUTE_DTYPES, TrainConfig
+from gan_models.training.config import TrainConfig
 
 CHOICES = {"model": list(MODELS), "dataset": list(DATASETS), "loss": list(LOSSES), "noise": list(NOISE_KINDS),
-           "split": list(SPLITS), "compute_dtype": list(COMPUTE_DTYPES), "emoji_design": list(EMOJI_DESIGNS)}
+           "split": list(SPLITS), "compute_dtype": list(TRAIN_PRECISIONS), "emoji_design": list(EMOJI_DESIGNS)}
 
 
 def _model_defaults(field: str) -> str:
@@ -31,13 +30,11 @@ def _model_defaults(field: str) -> str:
 
 
 def _option_help() -> dict[str, str]:
-    """Each TrainConfig field's one-line comment, read from its source: the --help text of its option.
+    """Each TrainConfig field's `metadata["help"]`: the --help text of its option.
 
     Fields whose default is the model's (ModelSpec has a field of that name) also list the models' values.
     """
-    pattern = re.compile(r"^\s+(\w+): [^=]+= .*?  # (.+)$")
-    lines = inspect.getsource(TrainConfig).splitlines()
-    helps = {m.group(1): m.group(2) for line in lines if (m := pattern.match(line))}
+    helps = {field.name: field.metadata["help"] for field in dataclasses.fields(TrainConfig)}
     for field in {f.name for f in dataclasses.fields(ModelSpec)} & set(helps):
         helps[field] += f", {_model_defaults(field)}"
     return helps
@@ -58,8 +55,7 @@ def _train_options(command):
             option = click.option(flag, field.name, type=kind, default=field.default,
                                   show_default=field.default is not None, help=helps[field.name])
         command = option(command)
-    # compute_dtype was --precision fp32/bf16 before: old command lines (and their --resume) keep working.
-    return click.option("--precision", "old_precision", type=click.Choice(["fp32", "bf16"]), hidden=True)(command)
+    return command
 
 
 @click.command("train")
@@ -70,8 +66,7 @@ def _train_options(command):
               help="After training, export the generator (EMA if enabled) to this ONNX file and validate it.")
 @_train_options
 @click.pass_context
-def train_command(ctx: click.Context, out: Path | None, resume: bool, export_path: Path | None,
-                  old_precision: str | None, **fields) -> None:
+def train_command(ctx: click.Context, out: Path | None, resume: bool, export_path: Path | None, **fields) -> None:
     """Train a GAN; write checkpoints, fixed-noise grids, a CSV log and a loss curve to the run folder.
 
     With --resume, the run's saved config is the starting point and only the options given on
@@ -84,16 +79,13 @@ def train_command(ctx: click.Context, out: Path | None, resume: bool, export_pat
     from gan_models.training.trainer import train as run_training
 
     if export_path is not None:
+        if export_path.suffix.lower() != ".onnx":
+            raise click.UsageError(f"--export writes an ONNX file; give a name ending in .onnx, such as "
+                                   f"{export_path.with_suffix('.onnx')}")
         import gan_models.export  # noqa: F401  fail now, not after hours of training, if onnx/onnxruntime are missing
         check_writable(export_path)  # and if the file cannot be written
     given = {name: value for name, value in fields.items()
              if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT}
-    if old_precision is not None:
-        if "compute_dtype" in given:
-            raise click.UsageError("give --compute-dtype alone: --precision is its old name")
-        fields["compute_dtype"] = TrainConfig.from_dict({"precision": old_precision}).compute_dtype
-        given["compute_dtype"] = fields["compute_dtype"]
-        click.echo(f"note: --precision {old_precision} is now --compute-dtype {given['compute_dtype']}", err=True)
     config = TrainConfig(**fields)
     out = out or Path("runs") / f"{config.model}-{config.dataset}"
     if resume:

@@ -1,79 +1,84 @@
 """TrainConfig: everything that defines a training run, one field per option, readable without torch.
 
-The command line builds `gan-models train`'s options and their help from this dataclass (each
-field's one-line comment is its --help text), so this module imports no torch. Saved configs
-(config.json, and the copy inside each checkpoint) are read back through `TrainConfig.from_dict`,
-which accepts what older versions wrote.
+The command line builds `gan-models train`'s options from this dataclass: each field's
+`metadata["help"]` (given through `option`) is its --help text. Saved configs (config.json, and
+the copy inside each checkpoint) are read back through `TrainConfig.from_dict`, which accepts what
+older versions wrote (gan_models.training.upgrade).
 """
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
+from gan_models.choices import TRAIN_PRECISIONS
 from gan_models.data import get_dataset
 from gan_models.emoji import EMOJI_DESIGNS
 from gan_models.losses import get_loss
 from gan_models.noise import MAX_SEED, check_noise_kind
 from gan_models.specs import get_spec
-
-COMPUTE_DTYPES = ("float32", "bfloat16")
+from gan_models.training.upgrade import upgrade_config
 
 # Fields that may change between a run and its resumption: they do not alter what a step computes.
 RESUMABLE_CHANGES = {"epochs", "data_root", "download", "device", "grid_every", "checkpoint_every", "progress"}
 
-# Saved configs before gan-models 0.2 named compute_dtype "precision", with these values.
-_OLD_PRECISIONS = {"fp32": "float32", "bf16": "bfloat16"}
+MAX_EPOCHS = 1_000_000  # beyond any run that could finish; a typo such as 99999999999999999999999 is refused
+RANGES = {"epochs": f"1 to {MAX_EPOCHS:,}"}  # said in the error for a value outside them
+
+
+def option(default, help: str):
+    """A TrainConfig field with its default and its one-line --help text (`metadata["help"]`)."""
+    return field(default=default, metadata={"help": help})
 
 
 @dataclass
 class TrainConfig:
     """Everything that defines a training run; None means "the model's default" until `resolved()`."""
 
-    model: str = "fcgan"  # which GAN: fcgan, lsgan, dcgan (28 x 28) or dcgan64 (see `gan-models models`)
-    dataset: str = "mnist"  # mnist, fashion-mnist, celeba, folder or emoji (Emoji64)
-    emoji_design: str = "both"  # with --dataset emoji: google (Noto), twitter (Twemoji) or both
-    conditional: bool = False  # class-conditional G(z, label) and projection D(x, label); needs a labelled dataset
-    data_root: str | None = None  # data folder; default $GAN_MODELS_DATA, else ./data
-    download: bool = False  # let torchvision fetch a missing dataset (needs internet)
-    split: str = "train"  # train, test, or all (GANs use no labels, so merging is fine)
-    max_images: int | None = None  # train on the first N images only (quick runs, tests)
-    channels: int | None = None  # image channels; default: the dataset's (1 for the MNIST family, else 3)
-    nz: int | None = None  # latent size; default: the model's
-    ngf: int | None = None  # generator width; default: the generator's
-    ndf: int | None = None  # discriminator width; default: the discriminator's
-    noise: str = "normal"  # latent distribution: normal (lectures) or uniform on [-1, 1] (assignment)
-    loss: str | None = None  # vanilla, minimax, lsgan, wgan-gp or hinge; default: the model's
-    epochs: int = 10  # passes over the data
-    batch_size: int = 128  # real images per step (per process when distributed)
-    lr_g: float | None = None  # generator Adam learning rate; default: the model's
-    lr_d: float | None = None  # discriminator Adam learning rate; default: the model's
-    lr_decay: bool = False  # decay both learning rates linearly to 0 over the run's --epochs (SN-GAN's schedule)
-    beta1: float = 0.5  # Adam beta1 for both networks (0.5 as in DCGAN and the assignment)
-    beta2: float = 0.999  # Adam beta2 for both networks
-    n_critic: int = 1  # D steps per G step (5 is usual for WGAN-GP)
-    gp_weight: float = 10.0  # gradient-penalty weight, used by the wgan-gp loss only
-    label_smoothing: float = 0.0  # one-sided: real target 1 - this (0.1 is common)
-    label_flip: float = 0.0  # probability that a D step swaps the real and fake labels
-    fresh_noise: bool = False  # G step draws new noise instead of reusing the D step's fake batch
-    diffaugment: str = ""  # DiffAugment for every image D sees, real and fake: any of color,translation,cutout
-    mode_seeking: float = 0.0  # weight of MSGAN's mode-seeking term in G's loss (1 in the paper); 0 disables
-    ema_decay: float = 0.0  # EMA of G's parameters and buffers (e.g. 0.999, warmed up); 0 disables
-    compute_dtype: str = "float32"  # float32, or bfloat16: autocast forward passes (about 2x faster with AMX or a GPU)
-    seed: int = 0  # seeds initialisation, noise, data order: same seed, same run
-    device: str = "auto"  # cpu, cuda, cuda:N, or auto (CUDA when available)
-    grid_every: int = 0  # also render the fixed-noise grid every N steps; 0: per epoch only
-    checkpoint_every: int = 0  # also checkpoint every N steps; 0: per epoch only
-    progress: bool = True  # show tqdm progress bars
+    model: str = option("fcgan", "which GAN: fcgan, lsgan, dcgan (28 x 28) or dcgan64 (see `gan-models models`)")
+    dataset: str = option("mnist", "mnist, fashion-mnist, celeba, folder or emoji (Emoji64)")
+    emoji_design: str = option("both", "with --dataset emoji: google (Noto), twitter (Twemoji) or both")
+    conditional: bool = option(
+        False, "class-conditional G(z, label) and projection D(x, label); needs a labelled dataset")
+    data_root: str | None = option(None, "data folder; default $GAN_MODELS_DATA, else ./data")
+    download: bool = option(False, "let torchvision fetch a missing dataset (needs internet)")
+    split: str = option("train", "train, test, or all (GANs use no labels, so merging is fine)")
+    max_images: int | None = option(None, "train on the first N images only (quick runs, tests)")
+    channels: int | None = option(None, "image channels; default: the dataset's (1 for the MNIST family, else 3)")
+    nz: int | None = option(None, "latent size; default: the model's")
+    ngf: int | None = option(None, "generator width; default: the generator's")
+    ndf: int | None = option(None, "discriminator width; default: the discriminator's")
+    noise: str = option("normal", "latent distribution: normal (lectures) or uniform on [-1, 1] (assignment)")
+    loss: str | None = option(None, "vanilla, minimax, lsgan, wgan-gp or hinge; default: the model's")
+    epochs: int = option(10, "passes over the data")
+    batch_size: int = option(128, "real images per step (per process when distributed)")
+    lr_g: float | None = option(None, "generator Adam learning rate; default: the model's")
+    lr_d: float | None = option(None, "discriminator Adam learning rate; default: the model's")
+    lr_decay: bool = option(
+        False, "decay both learning rates linearly to 0 over the run's --epochs (SN-GAN's schedule)")
+    beta1: float = option(0.5, "Adam beta1 for both networks (0.5 as in DCGAN and the assignment)")
+    beta2: float = option(0.999, "Adam beta2 for both networks")
+    n_critic: int = option(1, "D steps per G step (5 is usual for WGAN-GP)")
+    gp_weight: float = option(10.0, "gradient-penalty weight, used by the wgan-gp loss only")
+    label_smoothing: float = option(0.0, "one-sided: real target 1 - this (0.1 is common)")
+    label_flip: float = option(0.0, "probability that a D step swaps the real and fake labels")
+    fresh_noise: bool = option(False, "G step draws new noise instead of reusing the D step's fake batch")
+    diffaugment: str = option("", "DiffAugment for every image D sees, real and fake: any of color,translation,cutout")
+    mode_seeking: float = option(0.0, "weight of MSGAN's mode-seeking term in G's loss (1 in the paper); 0 disables")
+    ema_decay: float = option(0.0, "EMA of G's parameters and buffers (e.g. 0.999, warmed up); 0 disables")
+    compute_dtype: str = option(
+        "float32", "float32, or bfloat16: autocast forward passes (about 2x faster with AMX or a GPU)")
+    seed: int = option(0, "seeds initialisation, noise, data order: same seed, same run")
+    device: str = option("auto", "cpu, cuda, cuda:N, or auto (CUDA when available)")
+    grid_every: int = option(0, "also render the fixed-noise grid every N steps; 0: per epoch only")
+    checkpoint_every: int = option(0, "also checkpoint every N steps; 0: per epoch only")
+    progress: bool = option(True, "show tqdm progress bars")
 
     @classmethod
     def from_dict(cls, saved: dict) -> "TrainConfig":
         """The config a saved dict (config.json, a checkpoint's "config") describes, from any gan-models version.
 
-        Fields it lacks (added by a later version) take their defaults; the old "precision" field
-        ("fp32"/"bf16") becomes compute_dtype. Raises ValueError naming fields this version does not know.
+        Fields it lacks (added by a later version) take their defaults; older names and values are
+        translated by `upgrade_config`. Raises ValueError naming fields this version does not know.
         """
-        saved = dict(saved)
-        if "precision" in saved and "compute_dtype" not in saved:
-            old = saved.pop("precision")
-            saved["compute_dtype"] = _OLD_PRECISIONS.get(old, old)
+        saved = upgrade_config(saved)
         unknown = sorted(set(saved) - {f.name for f in fields(cls)})
         if unknown:
             raise ValueError(f"unknown training config field(s) {unknown}: written by a newer gan-models?")
@@ -91,9 +96,9 @@ class TrainConfig:
             # Smoothing would be ignored, and flipping would train the critic backwards on those steps.
             raise ValueError(f"label_smoothing and label_flip act on real/fake labels, which the {loss.name} "
                              f"loss has none of; set them to 0 (got {self.label_smoothing}, {self.label_flip})")
-        checks = {"epochs": self.epochs >= 1, "nz": self.nz is None or self.nz >= 1,
+        checks = {"epochs": 1 <= self.epochs <= MAX_EPOCHS, "nz": self.nz is None or self.nz >= 1,
                   "ngf": self.ngf is None or self.ngf >= 1, "ndf": self.ndf is None or self.ndf >= 1,
-                  "channels": self.channels in (None, 1, 3), "compute_dtype": self.compute_dtype in COMPUTE_DTYPES,
+                  "channels": self.channels in (None, 1, 3), "compute_dtype": self.compute_dtype in TRAIN_PRECISIONS,
                   "batch_size": self.batch_size >= 1, "n_critic": self.n_critic >= 1,
                   "label_smoothing": 0 <= self.label_smoothing < 1, "label_flip": 0 <= self.label_flip < 1,
                   "ema_decay": 0 <= self.ema_decay < 1, "gp_weight": 0 <= self.gp_weight < math.inf,
@@ -106,8 +111,12 @@ class TrainConfig:
                   "beta1": 0 <= self.beta1 < 1, "beta2": 0 <= self.beta2 < 1}
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
-            raise ValueError("invalid training config: " + ", ".join(f"{n}={getattr(self, n)!r}" for n in bad))
+            raise ValueError("invalid training config: " + ", ".join(
+                f"{n}={getattr(self, n)!r}" + (f" (give {RANGES[n]})" if n in RANGES else "") for n in bad))
         dataset_channels = get_dataset(self.dataset).channels
+        if self.dataset != "emoji" and self.emoji_design != TrainConfig.emoji_design:
+            raise ValueError(f"emoji_design={self.emoji_design!r} applies to --dataset emoji only, not {self.dataset}; "
+                             "leave it out")
         if self.channels == 3 and dataset_channels == 1:
             raise ValueError(f"{self.dataset} images are grayscale: --channels 3 would train on three identical copies "
                              "of each image; leave channels unset (1)")

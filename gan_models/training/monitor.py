@@ -1,6 +1,11 @@
 """Signs that GAN training has gone wrong, turned into messages a person can act on.
 
-- Non-finite losses, and non-finite weights before a checkpoint: the trainer stops (see `NonFiniteLossError`).
+- Non-finite losses, and non-finite weights or Adam moments before a checkpoint: the trainer stops
+  (see `NonFiniteLossError`).
+- Exploding losses that stay finite: a warning once a loss's magnitude passes LOSS_WARN, and the trainer
+  stops beyond LOSS_STOP (`LossExplosionError`). No loss here comes near either in a run that trains: the
+  logistic and hinge losses of a D that is sure of itself are a few tens, and a WGAN-GP critic's scores
+  are held near the distances between images by its gradient penalty.
 - Discriminator collapse: over the last `window` steps D's loss averages below `d_floor` while
   G's average is at least `g_rise` times its (positive) average in the window before. For the vanilla and
   LSGAN losses this is the "one loss goes to 0 while the other climbs" failure; a Wasserstein critic's
@@ -14,23 +19,45 @@
   G that ignores z draws one image per class, which the ratio over all classes would hide.
 """
 from collections import deque
+from collections.abc import Iterator
 
 import torch
 
+LOSS_WARN = 1e5  # a loss this large (in magnitude) is warned about once
+LOSS_STOP = 1e10  # and one this large stops training: it has diverged
+
 
 class NonFiniteLossError(RuntimeError):
-    """A loss or, after an update, a weight became NaN or infinite; training stopped without saving it."""
+    """A loss or, after an update, a weight or an optimizer moment became NaN or infinite; training stopped
+    without saving it."""
 
 
-def non_finite(modules: dict[str, torch.nn.Module | None]) -> list[str]:
-    """The names of the modules (None: skipped) holding a NaN or inf in a floating parameter or buffer.
+class LossExplosionError(RuntimeError):
+    """A loss passed LOSS_STOP while staying finite: training diverged and stopped without saving it."""
 
-    The trainer checks before each checkpoint: a loss can stay finite while an update makes the
-    weights non-finite (a huge learning rate), and such a checkpoint would become the "last good"
-    one that every --resume starts from.
+
+def non_finite(parts: dict[str, torch.nn.Module | torch.optim.Optimizer | dict | None]) -> list[str]:
+    """The names of the parts (None: skipped) holding a NaN or inf in a floating tensor.
+
+    A part is a module (its parameters and buffers), an optimizer (its state, such as Adam's moments),
+    or a state dict as a checkpoint holds either. The trainer checks before each checkpoint, since such a
+    checkpoint would become the "last good" one that every --resume starts from, and on resuming.
     """
-    return [name for name, module in modules.items() if module is not None and not all(
-        torch.isfinite(t).all() for t in module.state_dict().values() if t.is_floating_point())]
+    return [name for name, part in parts.items() if part is not None and not all(
+        torch.isfinite(t).all() for t in _floating_tensors(part.state_dict() if hasattr(part, "state_dict") else part))]
+
+
+def _floating_tensors(tree) -> Iterator[torch.Tensor]:
+    """The floating-point tensors in nested dicts, lists and tuples (a state dict, an optimizer's)."""
+    if isinstance(tree, torch.Tensor):
+        if tree.is_floating_point():
+            yield tree
+    elif isinstance(tree, dict):
+        for value in tree.values():
+            yield from _floating_tensors(value)
+    elif isinstance(tree, (list, tuple)):
+        for value in tree:
+            yield from _floating_tensors(value)
 
 
 def diversity(images: torch.Tensor) -> float:
@@ -51,11 +78,12 @@ class HealthMonitor:
         self.d_losses: deque[float] = deque(maxlen=window)
         self.g_losses: deque[float] = deque(maxlen=2 * window)
         self.warned_collapse = False
+        self.warned_scale = False
 
     def state_dict(self) -> dict:
-        """The loss windows and whether the collapse warning was given: what a resumed run needs to carry on."""
+        """The loss windows and which warnings were given: what a resumed run needs to carry on."""
         return {"d_losses": list(self.d_losses), "g_losses": list(self.g_losses),
-                "warned_collapse": self.warned_collapse}
+                "warned_collapse": self.warned_collapse, "warned_scale": self.warned_scale}
 
     def load_state_dict(self, state: dict) -> None:
         """Continue from `state_dict()`'s output, so a resumed run warns exactly when an uninterrupted one would."""
@@ -63,6 +91,17 @@ class HealthMonitor:
         self.d_losses.extend(state["d_losses"])
         self.g_losses.extend(state["g_losses"])
         self.warned_collapse = state["warned_collapse"]
+        self.warned_scale = state.get("warned_scale", False)  # saved from version 2 on
+
+    def check_scale(self, err_d: float, err_g: float, step: int) -> str | None:
+        """A warning the first time a loss's magnitude passes LOSS_WARN (the trainer stops at LOSS_STOP)."""
+        big = {name: value for name, value in (("errD", err_d), ("errG", err_g)) if abs(value) > LOSS_WARN}
+        if self.warned_scale or not big:
+            return None
+        self.warned_scale = True
+        values = ", ".join(f"{name}={value:.3g}" for name, value in big.items())
+        return (f"the losses are exploding at step {step} ({values}, beyond {LOSS_WARN:g}): training is diverging; "
+                f"it stops beyond {LOSS_STOP:g}; lower the learning rates")
 
     def check_losses(self, err_d: float, err_g: float) -> str | None:
         """Record one step's losses; a warning the first time D collapses while G's loss climbs.

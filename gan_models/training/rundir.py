@@ -14,12 +14,13 @@
     <out>/.lock                 held by the training process (gan_models.training.runlock)
 
 checkpoint.pt is a dict that `torch.load(weights_only=True)` reads (gan_models.training.checkpoint
-writes it atomically and checks its format and version on loading):
+writes it atomically and checks its format, version, checksums and entries on loading); the trainer
+makes it (`Trainer.state_dict`) and restores from it (`Trainer.load_state_dict`):
 
-    format "gan-models-checkpoint", version 1,
+    format "gan-models-checkpoint", version 2 (version 1 files load too: gan_models.training.upgrade),
     model, dataset: what was trained on what; num_images: how many images (fixes the step -> epoch mapping),
-    config: the resolved TrainConfig as a dict; generator_kwargs, discriminator_kwargs: keywords of
-    build_generator / build_discriminator (for a conditional run: conditional=True and the class names, classes),
+    config: the resolved TrainConfig as a dict (the one place that says whether the run is conditional),
+    generator_kwargs: keywords of build_generator (a conditional run's class names, classes, among them),
     step: steps completed (with the config, the whole RNG state: see gan_models.training.trainer),
     generator, discriminator, ema_generator (None without EMA): state dicts,
     optimizer_g, optimizer_d: Adam state dicts; fixed_noise: the (64, nz) latents of the grids,
@@ -31,18 +32,10 @@ fields they lack their defaults, in config.json and in a checkpoint's "config" a
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import torch
 
 from gan_models.atomic import atomic_write
-from gan_models.images import save_grid, save_sheet
-from gan_models.nets.base import eval_mode
-from gan_models.training.checkpoint import load_checkpoint, save_checkpoint
-from gan_models.training.config import TrainConfig, config_differences
-
-if TYPE_CHECKING:  # the trainer imports this module
-    from gan_models.training.trainer import Trainer
+from gan_models.images import save_sheet
+from gan_models.training.config import TrainConfig
 
 CONFIG = "config.json"
 CHECKPOINT = "checkpoint.pt"
@@ -50,8 +43,8 @@ LOG = "log.csv"
 LOSSES = "losses.png"
 TENSORBOARD = "tensorboard"
 GRIDS = "grids"
-GRID_CLASSES = 10  # a conditional run's grids show this many classes at most, one row each
 PROGRESS = "progress.png"
+SHEET_GRIDS = 40  # progress.png shows at most this many epochs, spread over the run, so it stays small
 
 
 def read_config(out: Path) -> TrainConfig | None:
@@ -85,32 +78,12 @@ def step_grid(out: Path, step: int) -> Path:
     return Path(out) / GRIDS / f"step_{step:06d}.png"
 
 
-@torch.no_grad()
-def render_grid(trainer: "Trainer", path: Path) -> torch.Tensor:
-    """Save the fixed-noise grid to `path` (EMA generator if enabled) and return the samples (64, C, H, W).
-
-    A conditional run's grid has one row per class (the first GRID_CLASSES), each drawn from the same
-    first 8 fixed latents, so a column shows one latent across the classes: (8 * rows, C, H, W).
-    """
-    generator = trainer.netG_ema if trainer.netG_ema is not None else trainer.netG
-    z, labels = trainer.fixed_noise, ()
-    if trainer.config.conditional:
-        rows = min(len(trainer.classes), GRID_CLASSES)
-        z, labels = z[:8].repeat(rows, 1), (grid_labels(8 * rows).to(trainer.device),)
-    with eval_mode(generator):
-        samples = generator(z.to(trainer.device), *labels).cpu()
-    save_grid(samples, path)
-    return samples
-
-
-def grid_labels(n: int) -> torch.Tensor:
-    """The labels of a conditional grid of n images: 8 of class 0, 8 of class 1, ... (one row each), int64 (n,)."""
-    return torch.arange(n // 8).repeat_interleave(8)
-
-
 def save_progress_sheet(out: Path, epochs: int) -> Path:
-    """Put the epoch grids 1..`epochs` that exist on one sheet, `out/progress.png`."""
-    existing = [grid for grid in (epoch_grid(out, e) for e in range(1, epochs + 1)) if grid.exists()]
+    """Put the epoch grids of 1..`epochs` that exist on one sheet, `out/progress.png`: all of them up to
+    SHEET_GRIDS epochs, else SHEET_GRIDS spread evenly from the first epoch to the last."""
+    shown = min(epochs, SHEET_GRIDS)
+    picked = sorted({1 + round(i * (epochs - 1) / max(shown - 1, 1)) for i in range(shown)})
+    existing = [grid for grid in (epoch_grid(out, e) for e in picked) if grid.exists()]
     return save_sheet(existing, [f"epoch {int(g.stem.split('_')[1])}" for g in existing], Path(out) / PROGRESS)
 
 
@@ -119,49 +92,3 @@ def last_checkpoint_note(out: Path) -> str:
     checkpoint = Path(out) / CHECKPOINT
     return (f"the last good checkpoint is untouched: {checkpoint}" if checkpoint.exists()
             else "no checkpoint was written (it stopped before the first)")
-
-
-def save_training_state(trainer: "Trainer", path: Path) -> Path:
-    """Write a Trainer's state to the checkpoint `path` (keys in this module's docstring)."""
-    config = trainer.config
-    return save_checkpoint({
-        "model": config.model,
-        "dataset": config.dataset,
-        "num_images": len(trainer.images),
-        "generator_kwargs": config.generator_kwargs(trainer.classes),
-        "discriminator_kwargs": config.discriminator_kwargs(trainer.classes),
-        "config": asdict(config),
-        "step": trainer.step,
-        "generator": trainer.netG.state_dict(),
-        "discriminator": trainer.netD.state_dict(),
-        "ema_generator": trainer.netG_ema.state_dict() if trainer.netG_ema is not None else None,
-        "optimizer_g": trainer.optG.state_dict(),
-        "optimizer_d": trainer.optD.state_dict(),
-        "fixed_noise": trainer.fixed_noise,
-        "monitor": trainer.monitor.state_dict(),
-    }, path)
-
-
-def load_training_state(trainer: "Trainer", path: Path) -> None:
-    """Restore a Trainer from the checkpoint `path`; ValueError if it was trained under another config or data."""
-    state = load_checkpoint(path, map_location=trainer.device)
-    differences = config_differences(state["config"], trainer.config)
-    if differences:
-        raise ValueError(f"cannot resume {path}: the config differs from the checkpoint's in " + "; ".join(differences))
-    if state["num_images"] != len(trainer.images):  # the step -> (epoch, batch) mapping depends on it
-        raise ValueError(f"cannot resume {path}: the checkpoint was trained on {state['num_images']} images, "
-                         f"this run has {len(trainer.images)}; resume on the same data, or choose another --out")
-    saved_classes = tuple(state["generator_kwargs"].get("classes", ()))
-    if saved_classes != trainer.classes:  # a folder whose class subfolders changed would relabel every image
-        raise ValueError(f"cannot resume {path}: the checkpoint was trained on classes {list(saved_classes)}, "
-                         f"this data has {list(trainer.classes)}")
-    trainer.netG.load_state_dict(state["generator"])
-    trainer.netD.load_state_dict(state["discriminator"])
-    if trainer.netG_ema is not None:
-        trainer.netG_ema.load_state_dict(state["ema_generator"])
-    trainer.optG.load_state_dict(state["optimizer_g"])
-    trainer.optD.load_state_dict(state["optimizer_d"])
-    trainer.fixed_noise = state["fixed_noise"].cpu()
-    if "monitor" in state:  # checkpoints written before it was saved start with empty loss windows
-        trainer.monitor.load_state_dict(state["monitor"])
-    trainer.step = state["step"]

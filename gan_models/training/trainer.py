@@ -3,8 +3,9 @@
 Each step takes one real batch: a D step (the fake batch detached from G's graph), then, every
 `n_critic` steps, a G step; it logs errD, errG, D(x) and D(G(z)) and keeps an optional EMA of G.
 Every epoch it renders the fixed noise batch to a grid, checks the run's health and writes a
-checkpoint; Ctrl-C (or SIGTERM) saves one too. What goes where in the run folder, and what a
-checkpoint holds, is gan_models.training.rundir's; the config is gan_models.training.config's.
+checkpoint; Ctrl-C (or SIGTERM) saves one too. The trainer owns its state (`state_dict`,
+`load_state_dict`); what goes where in the run folder, and what a checkpoint holds, is
+gan_models.training.rundir's; the config is gan_models.training.config's.
 
 With `conditional`, it trains the class-conditional networks (gan_models.nets.conditional) on
 (image, label) batches of a labelled dataset: D sees each real image with its label and each fake
@@ -16,7 +17,9 @@ resumed from any checkpoint replays exactly the steps an uninterrupted run takes
 counter is the whole RNG state a checkpoint needs.
 """
 import copy
+import math
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -25,12 +28,12 @@ from gan_models.data import dataset_classes
 from gan_models.losses import get_loss, gradient_penalty, mode_seeking_penalty
 from gan_models.noise import as_seed, sample_noise
 from gan_models.registry import build_discriminator, build_generator
-from gan_models.training import distributed, rundir
+from gan_models.training import distributed, grids, rundir
 from gan_models.training.augment import diff_augment, parse_policy
-from gan_models.training.checkpoint import remove_partial_writes
-from gan_models.training.config import TrainConfig
+from gan_models.training.checkpoint import CheckpointError, load_checkpoint, remove_partial_writes, save_checkpoint
+from gan_models.training.config import TrainConfig, config_differences
 from gan_models.training.ema import ema_update
-from gan_models.training.monitor import HealthMonitor, NonFiniteLossError, non_finite
+from gan_models.training.monitor import LOSS_STOP, HealthMonitor, LossExplosionError, NonFiniteLossError, non_finite
 from gan_models.training.report import StepReport, TrainResult
 from gan_models.training.runlock import RunLock
 from gan_models.training.signals import StopSignals, TrainingInterrupted
@@ -113,19 +116,82 @@ class Trainer:
         """bfloat16 autocast for forward passes when config.compute_dtype is "bfloat16"; a no-op in float32."""
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.compute_dtype == "bfloat16")
 
-    def _check_finite(self, value: torch.Tensor, name: str) -> None:
-        if not torch.isfinite(value):
-            raise NonFiniteLossError(f"non-finite loss at step {self.step + 1} ({name}={value.item()}); training "
+    def _check_loss(self, value: torch.Tensor, name: str) -> None:
+        """Stop before a NaN, inf or exploded loss (above LOSS_STOP) reaches the weights."""
+        loss = value.item()
+        if not math.isfinite(loss):
+            raise NonFiniteLossError(f"non-finite loss at step {self.step + 1} ({name}={loss}); training "
                                      f"stopped, and {rundir.last_checkpoint_note(self.out)}")
+        if abs(loss) > LOSS_STOP:
+            raise LossExplosionError(f"the loss exploded at step {self.step + 1} ({name}={loss:.3g}, beyond "
+                                     f"{LOSS_STOP:g}): training diverged and stopped (lower the learning rates), "
+                                     f"and {rundir.last_checkpoint_note(self.out)}")
 
     def _save_checkpoint(self) -> None:
-        """Checkpoint the training state; NonFiniteLossError instead if a weight is NaN or inf (see non_finite)."""
-        broken = non_finite({"generator": self.netG, "discriminator": self.netD, "EMA generator": self.netG_ema})
+        """Checkpoint the training state; NonFiniteLossError instead if a weight or an Adam moment is NaN or inf."""
+        # A loss can stay finite while an update makes weights non-finite (a huge learning rate), or while
+        # squared gradients overflow Adam's second moments to inf (then every update is 0 and G stops learning).
+        weights = non_finite({"generator": self.netG, "discriminator": self.netD, "EMA generator": self.netG_ema})
+        moments = non_finite({"generator's": self.optG, "discriminator's": self.optD})
+        broken = ([f"non-finite weights in the {' and the '.join(weights)}"] if weights else []) + (
+            [f"non-finite Adam state in the {' and the '.join(moments)} optimizer"] if moments else [])
         if broken:
-            raise NonFiniteLossError(f"non-finite weights in the {' and the '.join(broken)} after step {self.step}; "
-                                     "training stopped without saving them, and "
-                                     f"{rundir.last_checkpoint_note(self.out)}")
-        rundir.save_training_state(self, self.out / rundir.CHECKPOINT)
+            raise NonFiniteLossError(f"{'; '.join(broken)} after step {self.step}; training stopped without saving "
+                                     f"them, and {rundir.last_checkpoint_note(self.out)}")
+        save_checkpoint(self.state_dict(), self.out / rundir.CHECKPOINT)
+
+    def state_dict(self) -> dict:
+        """The whole training state, as a checkpoint holds it (its entries: gan_models.training.rundir)."""
+        cfg = self.config
+        return {
+            "model": cfg.model,
+            "dataset": cfg.dataset,
+            "num_images": len(self.images),
+            "config": asdict(cfg),
+            "generator_kwargs": cfg.generator_kwargs(self.classes),
+            "step": self.step,
+            "generator": self.netG.state_dict(),
+            "discriminator": self.netD.state_dict(),
+            "ema_generator": self.netG_ema.state_dict() if self.netG_ema is not None else None,
+            "optimizer_g": self.optG.state_dict(),
+            "optimizer_d": self.optD.state_dict(),
+            "fixed_noise": self.fixed_noise,
+            "monitor": self.monitor.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from `state_dict()`'s output (a loaded checkpoint); ValueError, before any of it is loaded,
+        if it was trained under another config or data, or holds NaN or inf."""
+        differences = config_differences(state["config"], self.config)
+        if differences:
+            raise ValueError("the config differs from the checkpoint's in " + "; ".join(differences))
+        if state["num_images"] != len(self.images):  # the step -> (epoch, batch) mapping depends on it
+            raise ValueError(f"the checkpoint was trained on {state['num_images']} images, this run has "
+                             f"{len(self.images)}; resume on the same data, or choose another --out")
+        saved_classes = tuple(state["generator_kwargs"].get("classes", ()))
+        if saved_classes != self.classes:  # a folder whose class subfolders changed would relabel every image
+            raise ValueError(f"the checkpoint was trained on classes {list(saved_classes)}, this data has "
+                             f"{list(self.classes)}")
+        broken = non_finite({name: state.get(name) for name in
+                             ("generator", "discriminator", "ema_generator", "optimizer_g", "optimizer_d")})
+        if broken:  # written by a version that did not check before saving
+            raise ValueError(f"its {', '.join(broken)} hold NaN or inf (the run diverged); resume from an earlier "
+                             "copy, or start again with lower learning rates")
+        self.netG.load_state_dict(state["generator"])
+        self.netD.load_state_dict(state["discriminator"])
+        if self.netG_ema is not None:
+            self.netG_ema.load_state_dict(state["ema_generator"])
+        self.optG.load_state_dict(state["optimizer_g"])
+        self.optD.load_state_dict(state["optimizer_d"])
+        self.fixed_noise = state["fixed_noise"].cpu()
+        if "monitor" in state:  # checkpoints written before it was saved start with empty loss windows
+            self.monitor.load_state_dict(state["monitor"])
+        self.step = state["step"]
+
+    def render_grid(self, path: Path) -> torch.Tensor:
+        """The fixed-noise grid of the EMA generator (if enabled, else G) saved to `path`; the samples."""
+        generator = self.netG_ema if self.netG_ema is not None else self.netG
+        return grids.render_grid(generator, self.fixed_noise, self.classes, path, self.device)
 
     def _fake_labels(self, n: int) -> tuple[torch.Tensor, ...]:
         """The labels G draws a fake batch for, uniform over the classes: (labels (n,),); () if unconditional.
@@ -179,7 +245,7 @@ class Trainer:
         if loss.gradient_penalty:  # a conditional critic scores each interpolate under its real image's label
             penalty = gradient_penalty(lambda x: self._discriminate(x, *real_y), real, fake, generator=self.rng)
             errD = errD + cfg.gp_weight * penalty
-        self._check_finite(errD, "errD")
+        self._check_loss(errD, "errD")
         self.optD.zero_grad(set_to_none=True)
         errD.backward()
         distributed.average_gradients(self.netD, self.group)
@@ -199,7 +265,7 @@ class Trainer:
             errG = loss.g_loss(fake_logits_g)
             if cfg.mode_seeking:
                 errG = errG + cfg.mode_seeking * mode_seeking_penalty(fake.float(), z)
-            self._check_finite(errG, "errG")
+            self._check_loss(errG, "errG")
             self.optG.zero_grad(set_to_none=True)
             errG.backward()
             distributed.average_gradients(self.netG, self.group)
@@ -236,7 +302,7 @@ class Trainer:
         cfg, main, checkpoint = self.config, self.group.is_main, self.out / rundir.CHECKPOINT
         total = cfg.epochs * len(self.batches)
         if resume:
-            rundir.load_training_state(self, checkpoint)
+            self._resume(checkpoint)
             if self.step > total:  # refused before config.json is rewritten with the smaller --epochs
                 raise ValueError(f"cannot resume {checkpoint} for {cfg.epochs} epoch(s): it has trained "
                                  f"{self.step / len(self.batches):g} epochs ({self.step} steps) already; give "
@@ -257,6 +323,8 @@ class Trainer:
                     if main:
                         self._end_epoch(epoch + 1, final=self.step == total)
                     distributed.barrier(self.group)
+                if stop.received is not None:  # arrived during the last step or the end of the last epoch
+                    raise TrainingInterrupted
             except TrainingInterrupted:
                 if main:
                     self._save_checkpoint()
@@ -266,6 +334,18 @@ class Trainer:
             finally:
                 self.report.close()
         return TrainResult(self.out, self.step, checkpoint, self.report.last, self.diversity, self.report.warnings)
+
+    def _resume(self, checkpoint: Path) -> None:
+        """Restore this trainer from `checkpoint`; CheckpointError (one line naming it) if it cannot be resumed."""
+        if not checkpoint.exists():
+            hint = ("the run stopped before its first checkpoint, so nothing is lost by starting it again"
+                    if (self.out / rundir.CONFIG).exists() else f"there is no run in {self.out} to resume")
+            raise CheckpointError(f"checkpoint not found: {checkpoint}; {hint}: run the same command without --resume")
+        state = load_checkpoint(checkpoint, map_location=self.device, training=True)
+        try:
+            self.load_state_dict(state)
+        except (ValueError, RuntimeError, KeyError, TypeError) as err:  # torch's load_state_dict raises these
+            raise CheckpointError(f"cannot resume {checkpoint}: {' '.join(str(err).split())}") from None
 
     def _train_epoch(self, epoch: int, start_batch: int, stop: StopSignals) -> None:
         """The steps of `epoch` (0-based) from batch `start_batch` on; TrainingInterrupted once a signal came."""
@@ -290,18 +370,19 @@ class Trainer:
     def _after_step(self, row: dict) -> None:
         """Log the step, watch for a collapse, and render or checkpoint when the config asks for it at this step."""
         self.report.step(row)
+        self.report.warn(self.monitor.check_scale(row["errD"], row["errG"], self.step))
         if self.loss.nonnegative:  # the collapse check watches D's loss fall to 0
             self.report.warn(self.monitor.check_losses(row["errD"], row["errG"]))
         if self.config.grid_every and self.step % self.config.grid_every == 0:
-            rundir.render_grid(self, rundir.step_grid(self.out, self.step))
+            self.render_grid(rundir.step_grid(self.out, self.step))
         if self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
             self._save_checkpoint()
 
     def _end_epoch(self, epoch: int, final: bool) -> None:
         """Render the epoch's grid, check diversity, redraw the loss curve and sheet (now and then), checkpoint."""
-        samples = rundir.render_grid(self, rundir.epoch_grid(self.out, epoch))
-        grid_labels = rundir.grid_labels(len(samples)) if self.config.conditional else None
-        self.diversity, warning = self.monitor.check_diversity(samples, self.real_reference, self.step, grid_labels,
+        samples = self.render_grid(rundir.epoch_grid(self.out, epoch))
+        labels = grids.grid_labels(len(samples)) if self.config.conditional else None
+        self.diversity, warning = self.monitor.check_diversity(samples, self.real_reference, self.step, labels,
                                                                self.real_labels, self.classes)
         self.report.warn(warning)
         self.report.redraw(epoch, force=final)

@@ -56,13 +56,13 @@ def test_train_then_sample_from_the_checkpoint(tmp_path, data_root):
 
 
 def test_diverging_weights_are_never_checkpointed(tmp_path, data_root):
-    """The LSGAN at lr 30,000 keeps finite losses while its step-1 update makes every generator weight NaN."""
+    """The LSGAN at lr 30,000: its step-1 update makes every generator weight NaN and its errG 3e35; it stops there."""
     out = tmp_path / "run"
     result = run_cli("train", "--model", "lsgan", "--lr-g", "30000", "--lr-d", "30000", "--checkpoint-every", "1",
                      "--max-images", "256", "--epochs", "1", "--no-progress", "--data-root", data_root, "--out", out)
     assert result.exit_code == 1 and result.output == (
-        "Error: non-finite weights in the generator after step 1; training stopped without saving them, and no "
-        "checkpoint was written (it stopped before the first)\n")
+        "Error: the loss exploded at step 1 (errG=2.98e+35, beyond 1e+10): training diverged and stopped (lower the "
+        "learning rates), and no checkpoint was written (it stopped before the first)\n")
     assert not (out / "checkpoint.pt").exists()
 
 
@@ -141,22 +141,11 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(args, message, tmp_path, monk
     assert_refused(run_cli(*args), message)
 
 
-def test_the_old_precision_option_still_sets_the_compute_dtype(tmp_path, monkeypatch):
-    from gan_models.training import trainer
-
-    configs = []
-
-    def record(config, out, resume):
-        configs.append(config)
-        raise ValueError("recorded")
-
-    monkeypatch.setattr(trainer, "train", record)
-    result = CliRunner().invoke(main, ["train", "--precision", "bf16", "--out", str(tmp_path)])
-    assert result.exit_code == 1 and configs[0].compute_dtype == "bfloat16"
-    assert "note: --precision bf16 is now --compute-dtype bfloat16" in result.output
-    result = CliRunner().invoke(main, ["train", "--precision", "bf16", "--compute-dtype", "float32"])
-    assert result.exit_code == 2 and "give --compute-dtype alone" in result.output
-
+def test_precision_is_no_option_of_train_and_compute_dtype_takes_the_training_precisions():
+    result = run_cli("train", "--precision", "bf16")
+    assert result.exit_code == 2 and "No such option '--precision'" in result.output
+    result = run_cli("train", "--compute-dtype", "fp32")
+    assert result.exit_code == 2 and "'fp32' is not one of 'float32', 'bfloat16'" in result.output
 
 
 def test_unreadable_images_of_a_folder_dataset_are_one_plain_warning_line(tmp_path):

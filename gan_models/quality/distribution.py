@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gan_models.quality.metrics import feature_statistics, frechet_distance
+from gan_models.quality.frechet import feature_statistics, frechet_distance
 
 NEAREST_K = 3  # the k of precision/recall/density/coverage, as both papers recommend
 KID_SUBSETS = 100

@@ -12,7 +12,7 @@ from gan_models.quality.distribution import (
     polynomial_mmd,
     precision_recall_density_coverage,
 )
-from gan_models.quality.metrics import feature_statistics, frechet_distance
+from gan_models.quality.frechet import feature_statistics, frechet_distance
 
 
 def _features(seed: int, n: int = 300, dims: int = 16, shift: float = 0.0) -> np.ndarray:

@@ -13,8 +13,8 @@ from PIL import Image
 from pytorch_fid import fid_score
 from pytorch_fid import inception as pytorch_fid_inception
 
+from gan_models.quality.frechet import feature_statistics, frechet_distance
 from gan_models.quality.inception import FEATURE_DIMS, load_inception
-from gan_models.quality.metrics import feature_statistics, frechet_distance
 
 pytestmark = pytest.mark.slow  # Inception at 299 x 299 on the CPU: a few seconds per dozen images
 

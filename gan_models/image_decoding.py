@@ -3,11 +3,13 @@
 Images with transparency (RGBA, LA, PA, palette or RGB/L with a transparent colour) are composited
 onto white before anything else: converting them straight to RGB would drop the alpha and keep
 whatever colour the file happens to store under transparent pixels, and resizing first would blend
-that colour into the edges. torch and numpy are imported in the functions, so that importing this
-module (through gan_models.data) stays cheap for the command line's --help.
+that colour into the edges. A file whose header claims more than MAX_PIXELS pixels is refused
+before it is decoded. torch and numpy are imported in the functions, so that importing this module
+(through gan_models.data) stays cheap for the command line's --help.
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +17,10 @@ from PIL import Image
 
 if TYPE_CHECKING:
     import torch
+
+# PIL's default decompression-bomb limit (a 9459 x 9459 image): decoding more takes gigabytes for an image
+# that becomes 64 x 64 at most. PIL itself only warns, without naming the file, below twice this.
+MAX_PIXELS = 89_478_485
 
 
 def center_crop_resize(image: Image.Image, size: int) -> Image.Image:
@@ -71,8 +77,19 @@ def decode_image(path: Path, image_size: int, channels: int) -> torch.Tensor:
     """One image file as uint8 (C, size, size): composited on white, then centre-cropped and resized.
 
     Compositing comes first so that resizing never blends in the colours stored under transparent pixels.
+    Raises ValueError naming `path`, before decoding it, for an image of more than MAX_PIXELS pixels.
     """
-    with Image.open(path) as image:
+    with warnings.catch_warnings():  # PIL's warning names no file; the check below does
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(path)
+        except Image.DecompressionBombError as err:  # over twice PIL's limit: PIL refuses it without naming the file
+            raise ValueError(f"{path} is too large to decode ({err})") from None
+    with image:
+        pixels = image.width * image.height
+        if pixels > MAX_PIXELS:
+            raise ValueError(f"{path} is {image.width} x {image.height} pixels ({pixels:,}), over the {MAX_PIXELS:,} "
+                             "decoded here; shrink it or move it out of the folder")
         image.load()  # decode every byte now: Image.open reads only the header
         flat = composite_on_white(image, channels)
     if flat.size != (image_size, image_size):

@@ -68,3 +68,36 @@ def test_folder_files_keep_exact_values_and_resizing_never_blends_the_hidden_col
 def test_decoding_gives_the_requested_channels(tmp_path, channels):
     _rgba([(0, 0, 0, 255)] * 4).save(tmp_path / "row.png")
     assert tuple(decode_image(tmp_path / "row.png", 4, channels).shape) == (channels, 4, 4)
+
+
+def _huge_png(path, side: int) -> None:
+    """A valid, all-black grayscale PNG of side x side pixels, written a row at a time (never held whole)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    packer, row, parts = zlib.compressobj(9), b"\0" * (side + 1), []
+    parts = [packer.compress(row) for _ in range(side)] + [packer.flush()]
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(parts))
+                     + chunk(b"IEND", b""))
+
+
+def test_a_12000_pixel_square_image_is_refused_naming_the_file_before_it_is_decoded(tmp_path, recwarn):
+    huge = tmp_path / "huge.png"
+    _huge_png(huge, 12000)
+    with Image.open(huge) as check:
+        assert check.size == (12000, 12000)
+    recwarn.clear()
+    with pytest.raises(ValueError) as refused:
+        decode_image(huge, 28, 1)
+    assert str(refused.value) == (f"{huge} is 12000 x 12000 pixels (144,000,000), over the 89,478,485 decoded here; "
+                                  "shrink it or move it out of the folder")
+    assert not [w for w in recwarn if issubclass(w.category, Image.DecompressionBombWarning)]
+    for index in range(2):
+        Image.new("L", (28, 28), index * 100).save(tmp_path / f"{index}.png")
+    with pytest.warns(UserWarning, match=r"skipped 1 unreadable image\(s\): .*huge.png \(ValueError: .*12000 x 12000"):
+        images = load_images("folder", str(tmp_path), image_size=28, channels=1)
+    assert images.shape == (2, 1, 28, 28)

@@ -100,8 +100,8 @@ class HealthMonitor:
             return None
         self.warned_scale = True
         values = ", ".join(f"{name}={value:.3g}" for name, value in big.items())
-        return (f"the losses are exploding at step {step} ({values}, beyond {LOSS_WARN:g}): training is diverging; "
-                f"it stops beyond {LOSS_STOP:g}; lower the learning rates")
+        return (f"the losses are exploding at step {step} ({values}, beyond {LOSS_WARN:.0e}): training is diverging; "
+                f"it stops beyond {LOSS_STOP:.0e}; lower the learning rates")
 
     def check_losses(self, err_d: float, err_g: float) -> str | None:
         """Record one step's losses; a warning the first time D collapses while G's loss climbs.

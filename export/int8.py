@@ -42,6 +42,7 @@ from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantTy
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from gan_models.atomic import atomic_write
+from gan_models.choices import DEFAULT_INT8_METHOD, INT8_METHODS
 from gan_models.export.checks import load_onnx
 from gan_models.export.interface import INPUT_NAME, LABELS_NAME
 from gan_models.export.onnx import PRECISION_KEY, read_metadata
@@ -52,8 +53,6 @@ from gan_models.noise import sample_noise
 from gan_models.quality.classifier import CLASSIFIERS, INPUT_SHAPES
 from gan_models.quality.metrics import DEFAULT_SAMPLES
 
-INT8_METHODS = ("auto", "dynamic", "static")
-DEFAULT_INT8_METHOD = "auto"
 DYNAMIC_OPS = ("MatMul", "Gemm")  # what dynamic quantization makes int8
 DYNAMIC_WEIGHT_TYPE = QuantType.QUInt8  # U8U8: exact integer products on every x86 ISA (module docstring)
 CALIBRATION_LATENTS = 512  # in batches of CALIBRATION_BATCH; ranges settle well before that on every generator

@@ -147,13 +147,20 @@ class _Memoriser(GeneratorBase):
         return self.images[(z[:, 0].abs() * 1e4).long() % len(self.images)]
 
 
+# An exact copy's distance is 0 up to the float64 cancellation of ||q||^2 - 2 q.r + ||r||^2 over D = 12,288 pixels:
+# at most about sqrt(D * eps64) = 1.6e-6 (measured 7.1e-8 on an AVX2 CPU, 0.0 on an AVX-512 one). The nearest
+# distinct uint8 image (one pixel one level off) is sqrt((1/255)^2 / D) = 3.5e-5 away, so 1e-5 tells them apart.
+COPY_TOLERANCE = 1e-5
+
+
+@pytest.mark.numerics
 def test_a_memorising_emoji_generator_scores_zero_against_the_held_out_figure(data_root):
     train, _ = load_emoji(data_root, split="train")
     report = evaluate_generator(_Memoriser(train), "emoji", data_root, n_samples=10_000, seed=0)
     assert report.samples == 788 and report.class_names == list(EMOJI_CATEGORIES)
     check = report.copy_check
     assert (check.images, check.train_images) == (788, 6784)
-    assert check.generated_median == 0.0
+    assert 0.0 <= check.generated_median < COPY_TOLERANCE
     # measured: held-out emoji lie 0.155 (RMS, 0..1 scale) from their nearest training emoji
     assert check.held_out_median == pytest.approx(0.155425, abs=1e-6)
     # training images score like training images: the real floor's distance, the same eight categories above 2%

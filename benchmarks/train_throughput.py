@@ -14,9 +14,15 @@ included: `gan-models train --epochs E` (default options: float32; and again wit
 bfloat16) against this script running the tutorial loop for the same E epochs on the same 8,000
 images in a process of its own.
 
+Beside images/s it prints the fraction of the machine's own limit the trainer reaches: the FLOPs of
+one training step (D on a real and a fake batch, G through D, forward and backward), counted by
+torch.utils.flop_counter (matmuls and convolutions; Adam's elementwise work is not counted), per
+image, times images/s, over the measured float32 GEMM peak (a 2048 x 2048 matmul on torch's thread
+count, best of 10).
+
 Prints a row per model (images/s of the plain loop, the trainer and the trainer in bfloat16, their ratios,
-and the whole-process seconds) and writes every round as JSON (--json). docs/benchmarks.md ("Training
-throughput") shows its table.
+the trainer's fraction of peak, and the whole-process seconds) and writes every round as JSON (--json).
+docs/benchmarks.md ("Training throughput") shows its table.
 
 Usage: python benchmarks/train_throughput.py [--data-root DIR] [--models fcgan dcgan] [--whole-epochs 15]
        [--rounds 3] [--json benchmarks/results/train_throughput.json]
@@ -34,6 +40,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
+from torch.utils.flop_counter import FlopCounterMode
 from torchvision import datasets, transforms
 
 from gan_models.data import default_root
@@ -69,6 +76,31 @@ def plain_loop_epoch(model: str, root: str, epochs: int = 1) -> float:
         optG.step()
         images += b
     return images / (time.perf_counter() - start)
+
+
+def gemm_peak_flops(n: int = 2048, repeats: int = 10) -> float:
+    """The machine's measured float32 GEMM peak: FLOP/s of the fastest of `repeats` (n x n) @ (n x n) matmuls."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b  # warm-up: thread pool and caches
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * n ** 3 / best
+
+
+def step_flops_per_image(model: str) -> float:
+    """FLOPs of one vanilla GAN step (D on real and fake, G through D; forward and backward) per image."""
+    netG, netD = build_generator(model), build_discriminator(model)
+    bce = nn.BCEWithLogitsLoss()
+    real = torch.rand(BATCH, *netG.image_shape) * 2 - 1
+    ones, zeros = torch.ones(BATCH, 1), torch.zeros(BATCH, 1)
+    with FlopCounterMode(display=False) as counter:
+        fake = netG(torch.randn(BATCH, netG.nz))
+        (bce(netD(real), ones) + bce(netD(fake.detach()), zeros)).backward()
+        bce(netD(fake), ones).backward()
+    return counter.get_total_flops() / BATCH
 
 
 def trainer_epoch(model: str, root: str, compute_dtype: str = "float32") -> float:
@@ -113,19 +145,26 @@ def main() -> None:
     if args.tutorial_process:
         plain_loop_epoch(args.tutorial_process, args.data_root, epochs=args.whole_epochs)
         return
+    peak = gemm_peak_flops()
     results = {"machine": platform.processor() or platform.machine(), "torch": torch.__version__,
                "threads": torch.get_num_threads(), "batch_size": BATCH, "whole_process_epochs": args.whole_epochs,
-               "models": {}}
+               "gemm_peak_gflops": round(peak / 1e9, 1), "models": {}}
+    print(f"float32 GEMM peak: {peak / 1e9:.1f} GFLOP/s (2048 x 2048 matmul, {torch.get_num_threads()} threads)")
     print(f"{'model':8s} {'plain loop img/s':>17s} {'trainer img/s':>14s} {'speed-up':>9s} {'trainer bf16':>13s} "
-          f"{'speed-up':>9s} | {f'whole process, {args.whole_epochs} epochs: tutorial s':>37s} {'trainer s':>10s} "
+          f"{'speed-up':>9s} {'of peak':>8s} | {f'whole process, {args.whole_epochs} epochs: tutorial s':>37s} "
+          f"{'trainer s':>10s} "
           f"{'speed-up':>9s} {'bf16 s':>7s} {'speed-up':>9s}")
     for model in args.models:
         rounds = [(plain_loop_epoch(model, args.data_root), trainer_epoch(model, args.data_root),
                    trainer_epoch(model, args.data_root, "bfloat16"),
                    *whole_processes(model, args.data_root, args.whole_epochs)) for _ in range(args.rounds)]
         plain, ours, bf16, tutorial_s, ours_s, bf16_s = (statistics.median(r[i] for r in rounds) for i in range(6))
+        flops = step_flops_per_image(model)
+        fraction = ours * flops / peak  # the trainer's float32 epoch against the machine's own GEMM limit
         results["models"][model] = {"plain_loop_images_per_s": round(plain, 1), "trainer_images_per_s": round(ours, 1),
                                     "speedup": round(ours / plain, 2), "trainer_bf16_images_per_s": round(bf16, 1),
+                                    "step_mflop_per_image": round(flops / 1e6, 2),
+                                    "trainer_fraction_of_gemm_peak": round(fraction, 3),
                                     "speedup_bf16": round(bf16 / plain, 2),
                                     "whole_process_tutorial_s": round(tutorial_s, 2),
                                     "whole_process_trainer_s": round(ours_s, 2),
@@ -136,7 +175,8 @@ def main() -> None:
                                                 "trainer_bf16": round(b, 1), "whole_tutorial_s": round(ts, 2),
                                                 "whole_trainer_s": round(os_, 2), "whole_trainer_bf16_s": round(bs, 2)}
                                                for p, t, b, ts, os_, bs in rounds]}
-        print(f"{model:8s} {plain:17.0f} {ours:14.0f} {ours / plain:8.2f}x {bf16:13.0f} {bf16 / plain:8.2f}x | "
+        print(f"{model:8s} {plain:17.0f} {ours:14.0f} {ours / plain:8.2f}x {bf16:13.0f} {bf16 / plain:8.2f}x "
+              f"{fraction:8.0%} | "
               f"{tutorial_s:37.1f} {ours_s:10.1f} {tutorial_s / ours_s:8.2f}x "
               f"{bf16_s:7.1f} {tutorial_s / bf16_s:8.2f}x")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)

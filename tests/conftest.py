@@ -15,16 +15,33 @@ from tests.helpers import fcgan16_config
 # Fixtures whose users are marked centrally (pytest_collection_modifyitems), so the fast tier
 # `pytest -m "not slow and not data"` needs no decorator in the test files.
 DATA_FIXTURES = ("data_root",)  # any test that uses these (directly or through another fixture) reads $GAN_MODELS_DATA
-SLOW_FIXTURES = ("worker", "_fork_worker")  # real training processes forked from a warm worker (SIGKILL, Ctrl-C)
+SLOW_FIXTURES = ("worker", "_fork_worker", "github_download")  # forked trainings; the hub archive process
+# Nearly every test of these files exports through torch.export, seconds each on a 2-core CPU; the fast tier keeps
+# ONNX covered through tests/export/test_validate.py and tests/test_sources.py (one tiny export, shared).
+SLOW_FILES = ("tests/export/test_onnx.py", "tests/export/test_interface.py", "tests/export/test_int8.py",
+              "tests/cli/test_exporting.py")
+# Tests measured at 3 s or more (their cases together) on an idle 2-core CPU: real processes (subprocess imports,
+# the hub's archive path, SIGTERM), the whole demo, repeated trainings and long validation loops.
+SLOW_TESTS = ("test_demo_without_data_says_how_to_get_it",
+              "test_the_archive_is_downloaded_once_and_imported_from_the_hub_cache",
+              "test_importing_hubconf_pulls_no_export_or_cli_dependencies",
+              "test_sigterm_while_writing_an_array_removes_the_unfinished_file",
+              "test_interrupted_then_resumed_equals_uninterrupted",
+              "test_a_torn_last_log_line_is_dropped_with_a_warning_and_the_resumed_log_matches",
+              "test_the_cuda_comparison_turns_tf32_off_and_has_its_own_tolerance",
+              "test_many_validations_do_not_leak_memory", "test_z_and_images_must_be_float32")
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark tests `data` or `slow` by the fixtures they use (transitively), as registered in setup.cfg."""
+    """Mark tests `data` or `slow` by the fixtures they use (transitively), their file or their name, as registered
+    in setup.cfg, so that `pytest -m "not slow and not data"` is a fast tier (README states its time)."""
+    root = Path(str(config.rootpath))
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         if names.intersection(DATA_FIXTURES):
             item.add_marker(pytest.mark.data)
-        if names.intersection(SLOW_FIXTURES):
+        path = Path(str(item.path)).relative_to(root).as_posix() if Path(str(item.path)).is_relative_to(root) else ""
+        if names.intersection(SLOW_FIXTURES) or path in SLOW_FILES or getattr(item, "originalname", "") in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
 
 

@@ -1,15 +1,17 @@
-"""int8 ONNX against float32 on the shipped generators: file size, fidelity to PyTorch and Frechet distance.
+"""int8 ONNX against float32 on the shipped generators: file size, fidelity to PyTorch, Frechet distance and speed.
 
-For each shipped generator (fcgan, lsgan, dcgan on MNIST and Fashion-MNIST) and each int8 method
-of export.int8 ("dynamic", "static" QDQ): the float32 and int8 file sizes, max and mean
-|int8 onnxruntime - PyTorch| over batch sizes 1, 7 and 64 (validate_onnx), and the Frechet
-distance of the float32 and int8 files measured through onnxruntime on the same latents
-(export.quality.evaluate_onnx: 10,000 samples for Fashion-MNIST, 2,000 for MNIST). Needs the
-datasets under $GAN_MODELS_DATA. Prints a table (sizes, max and mean |diff|, FD float32 and int8, FD
-change per generator and method) and writes it as JSON (--out). docs/benchmarks.md ("int8 ONNX: quality
-and speed") shows its table.
+For each shipped generator (every record of gan_models/weights/generators.json, the conditional DCGAN-28s
+and DCGAN-64 included) and each int8 method of export.int8 ("dynamic", "static" QDQ): the float32 and int8
+file sizes, max and mean |int8 onnxruntime - PyTorch| over batch sizes 1, 7 and 64 (validate_onnx), the
+Frechet distance of the float32 and int8 files measured through onnxruntime on the same latents
+(export.quality.evaluate_onnx: --samples images, capped at the test split: 2,000 for MNIST), and the
+milliseconds of a batch of 256 for each file. Needs the datasets under $GAN_MODELS_DATA.
 
-    python benchmarks/int8_quality.py [--out benchmarks/results/int8_quality.json]
+Prints a row per generator and method (sizes, max and mean |diff|, FD float32 and int8, FD change, batch
+milliseconds and the int8 speed-up) and writes them with the environment as JSON (--out).
+docs/benchmarks.md ("int8 ONNX: quality and speed") shows its table.
+
+    python benchmarks/int8_quality.py [--out benchmarks/results/int8_quality.json] [--samples 10000]
 """
 import argparse
 import json

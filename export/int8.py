@@ -14,10 +14,10 @@ servers), which adds pairs of u8 x s8 products into int16 and saturates: the con
 generator's mean |int8 - PyTorch| was 0.063 at batch 1 on an AMD EPYC (AVX2) against 0.0011 in
 exact integer arithmetic, which is what AVX-512 VNNI computes. U8U8 products are widened to int16
 before they are added (and `vpdpbusd` is u8 x s8 only), so they cannot saturate on any ISA: on the
-AVX2 machine they equal exact integer arithmetic (onnx.reference) to 1e-4 and were the most accurate
-of the settings tried on every shipped generator (mean |diff| 0.0012 to 0.0117, against 0.0014 to
-0.0152 for U8S8 and 0.0023 to 0.0280 for U8S8 with reduce_range's 7-bit weights; benchmarks/
-int8_quality.py and docs/benchmarks.md, "int8 ONNX: quality and speed"). Static QDQ keeps int8
+AVX2 machine they equal exact integer arithmetic (onnx.reference) to 1e-4. On the eight shipped
+Linear-heavy generators (AVX2, worst mean |diff| over batches 1, 7 and 64) U8U8 gave 0.0032 to
+0.0117, U8S8 0.0031 to 0.0152 and U8S8 with reduce_range's 7-bit weights 0.0033 to 0.0280: level
+with U8S8 on MNIST (within 0.0002), better on Fashion-MNIST (docs/benchmarks.md, "int8 ONNX"). Static QDQ keeps int8
 weights and activations (its ranges are calibrated; it passes the same gates on AVX2).
 
 The default, "auto", takes whichever measured better for the graph. On the six shipped

@@ -9,51 +9,91 @@ from gan_models.cli.options import SEED, generator_source, source_options
 
 @click.command("evaluate")
 @source_options
+@click.option("--onnx", "onnx_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="An exported ONNX generator (float32 or int8), run by onnxruntime, instead of --checkpoint/--hub.")
 @click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder holding MNIST/raw, FashionMNIST/raw and Emoji64 [default: $GAN_MODELS_DATA, else ./data].")
 @click.option("--samples", type=int, default=10_000, show_default=True,
               help="Images per compared set; capped at the test split's size (MNIST: 2,000; emoji: 788).")
-@click.option("--seed", type=SEED, default=0, show_default=True, help="Seeds the noise and the real subsets.")
+@click.option("--seed", type=SEED, default=0, show_default=True,
+              help="Seeds the noise, the real subsets, KID's subsets and the bootstrap.")
+@click.option("--features", type=click.Choice(["classifier", "inception"]), default="classifier", show_default=True,
+              help="Feature space of FD [interval], KID and precision/recall/density/coverage: the dataset's shipped "
+                   "classifier, or pytorch-fid's InceptionV3 (standard FID; needs gan-models[inception]).")
+@click.option("--inception-weights", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --features inception: pytorch-fid's weights file (pt_inception-2015-12-05-6726825d.pth) "
+                   "[default: pytorch-fid's own download, online].")
+@click.option("--resamples", type=click.IntRange(10), default=200, show_default=True,
+              help="Bootstrap resamples of FD's 95% interval.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=None,
-              help="Also write the numbers as JSON to this file ('-' for standard output).")
+              help="Also write the whole report as JSON to this file ('-' for standard output).")
 def evaluate_command(checkpoint: Path | None, hub: str | None, pretrained: bool, dataset: str | None,
-                     conditional: bool, data_root: Path | None, samples: int, seed: int,
-                     json_path: Path | None) -> None:
-    """Measure a generator's sample quality: classifier-feature Frechet distance and class coverage.
+                     conditional: bool, onnx_path: Path | None, data_root: Path | None, samples: int, seed: int,
+                     features: str, inception_weights: Path | None, resamples: int, json_path: Path | None) -> None:
+    """Measure a generator's sample quality against the dataset's test split, each number beside real images'.
 
-    Real training images scored the same way are printed beside it: the best a generator can hope for.
+    FD with its 95% bootstrap interval, KID (mean and std over subsets), precision, recall, density and
+    coverage (k = 3), in the classifier's features (or Inception's, --features inception); class coverage;
+    the copy check (median distance of generated and of held-out real images to their nearest training image).
+    Real training images scored the same way are printed beside each: the best a generator can hope for.
     A conditional generator is measured on images whose labels cycle through the classes, and also
     gets its class accuracy and intra-class Frechet distance, per class and averaged.
-    For small training sets (MNIST, emoji) a copy check follows: the median distance of generated and of
-    held-out real images to their nearest training image.
     """
     import json
 
     from gan_models.quality.metrics import MIN_SHARE, evaluate_generator
 
+    if inception_weights is not None and features != "inception":
+        raise ValueError("--inception-weights goes with --features inception")
     if json_path is not None and str(json_path) != "-":
         check_writable(json_path)  # before the minutes of measuring
-    # --dataset picks the shipped weights (with --pretrained) and the data compared with.
-    source = generator_source(checkpoint, hub, pretrained, dataset if pretrained else None, conditional)
-    generator, dataset = source.generator, dataset or source.dataset or "mnist"
-    label = f"checkpoint {checkpoint}" if checkpoint else f"{hub} ({'pretrained' if pretrained else 'untrained'})"
-    report = evaluate_generator(generator, dataset, data_root, n_samples=samples, seed=seed)
+    if onnx_path is not None:
+        if checkpoint is not None or hub is not None or pretrained or conditional:
+            raise ValueError("give one of --onnx FILE, --checkpoint CKPT or --hub NAME (--dataset may go with --onnx)")
+        from gan_models.export.quality import OnnxGenerator
+
+        generator = OnnxGenerator(onnx_path)
+        dataset = dataset or _onnx_dataset(onnx_path)
+        label = f"ONNX file {onnx_path}"
+    else:
+        # --dataset picks the shipped weights (with --pretrained) and the data compared with.
+        source = generator_source(checkpoint, hub, pretrained, dataset if pretrained else None, conditional)
+        generator, dataset = source.generator, dataset or source.dataset or "mnist"
+        label = f"checkpoint {checkpoint}" if checkpoint else f"{hub} ({'pretrained' if pretrained else 'untrained'})"
+    report = evaluate_generator(generator, dataset, data_root, n_samples=samples, seed=seed, features=features,
+                                inception_weights=inception_weights, resamples=resamples)
 
     generated, real, classes = report.generated, report.real, len(report.generated.class_histogram)
     click.echo(f"{label} on {report.dataset}: {report.samples:,} images per set, seed {report.seed}, "
                f"reference = {report.dataset} test split; classifier {report.classifier}, layer {report.feature_layer}")
+    space = (f"the {report.dataset} classifier's {report.feature_dims} features" if report.features == "classifier"
+             else f"Inception features (pytorch-fid InceptionV3, {report.feature_dims}; weights "
+                  f"{report.feature_weights})")
+    click.echo(f"FD [95% interval, {resamples} bootstrap resamples], KID, precision, recall, density and coverage "
+               f"in {space}")
+    mine, theirs = report.generated_distribution, report.real_distribution
+    classifier_fd = ("Frechet distance to test split", f"{generated.frechet_distance:.3f}",
+                     f"{real.frechet_distance:.3f}")
+    fd_name = "Frechet distance to test split" if report.features == "classifier" else "Inception FID to test split"
     rows = [("", "generated", "real (train split)"),
-            ("Frechet distance to test split", f"{generated.frechet_distance:.3f}", f"{real.frechet_distance:.3f}"),
-            (f"classes with >= {MIN_SHARE:.0%} of images", f"{generated.classes_covered} / {classes}",
-             f"{real.classes_covered} / {classes}"),
-            ("KL(class shares || uniform)", f"{generated.kl_from_uniform:.4f}", f"{real.kl_from_uniform:.4f}"),
-            ("mean confidence (max softmax)", f"{generated.mean_confidence:.4f}", f"{real.mean_confidence:.4f}")]
+            (f"{fd_name} [95%]", _with_interval(mine), _with_interval(theirs)),
+            ("KID (mean +- std over subsets)", f"{mine.kid:.4g} +- {mine.kid_std:.2g}",
+             f"{theirs.kid:.4g} +- {theirs.kid_std:.2g}")]
+    rows += [(f"{name} (k = 3)", f"{getattr(mine, name):.4f}", f"{getattr(theirs, name):.4f}")
+             for name in ("precision", "recall", "density", "coverage")]
+    if report.features != "classifier":  # the classifier-feature FD, as the shipped records give it
+        rows += [(f"{classifier_fd[0]} (classifier)", *classifier_fd[1:])]
+    rows += [(f"classes with >= {MIN_SHARE:.0%} of images", f"{generated.classes_covered} / {classes}",
+              f"{real.classes_covered} / {classes}"),
+             ("KL(class shares || uniform)", f"{generated.kl_from_uniform:.4f}", f"{real.kl_from_uniform:.4f}"),
+             ("mean confidence (max softmax)", f"{generated.mean_confidence:.4f}", f"{real.mean_confidence:.4f}")]
     rows += [(f"  share predicted as {name}", f"{g:.1%}", f"{r:.1%}")
              for name, g, r in zip(report.class_names, generated.class_histogram, real.class_histogram, strict=True)]
     copies = report.copy_check
     if copies is not None:  # the held-out column holds real test images, not train ones
-        rows += [(f"copy check ({copies.images:,} vs {copies.train_images:,} train images)", "generated",
-                  "held-out real"),
+        searched = (f"{copies.train_images:,}" if copies.train_images == copies.train_split_images
+                    else f"{copies.train_images:,} sampled of {copies.train_split_images:,}")
+        rows += [(f"copy check ({copies.images:,} vs {searched} train images)", "generated", "held-out real"),
                  ("  median RMS to nearest train image", f"{copies.generated_median:.4f}",
                   f"{copies.held_out_median:.4f}")]
     if report.generated_classes is not None:  # a conditional generator, with labels drawn uniformly
@@ -66,7 +106,9 @@ def evaluate_command(checkpoint: Path | None, hub: str | None, pretrained: bool,
                      generator.classes, mine.per_class_accuracy, mine.per_class_frechet_distance,
                      theirs.per_class_accuracy, theirs.per_class_frechet_distance, strict=True))]
     for name, left, right in rows:
-        click.echo(f"{name:40s} {left:>12s} {right:>20s}")
+        click.echo(f"{name:40s} {left:>28s} {right:>28s}")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if json_path is not None:
         text = json.dumps(report.to_dict(), indent=2)
         if str(json_path) == "-":
@@ -75,3 +117,18 @@ def evaluate_command(checkpoint: Path | None, hub: str | None, pretrained: bool,
             with atomic_write(json_path) as tmp:
                 tmp.write_text(text + "\n")
             click.echo(f"wrote {json_path}")
+
+
+def _with_interval(quality) -> str:
+    low, high = quality.frechet_interval
+    return f"{quality.frechet_distance:.3f} [{low:.2f}, {high:.2f}]"
+
+
+def _onnx_dataset(path: Path) -> str:
+    """The dataset named in an exported file's metadata; ValueError when it says "unknown"."""
+    from gan_models.export.onnx import read_metadata
+
+    dataset = read_metadata(path).get("dataset", "unknown")
+    if dataset == "unknown":
+        raise ValueError(f"{path} does not name its dataset in its metadata: give --dataset")
+    return dataset

@@ -11,9 +11,23 @@ Which images are compared (`evaluate_generator`):
   MNIST's test split here is a 2,000-image hold-out, so MNIST runs use n <= 2,000;
   Fashion-MNIST's is the official 10,000, Emoji64's the 788 held-out emoji images.
 - class coverage uses the classifier's softmax on the same n generated images.
-- the copy check (small training sets only) compares how close generated images come to their
-  nearest training image with how close held-out real images come: a generator that memorises
-  its training set scores far below the held-out figure.
+- beside FD, the distribution numbers (`DistributionQuality`, gan_models.quality.distribution): FD's
+  95% bootstrap interval, KID (mean and std over subsets) and precision, recall, density and
+  coverage (k = 3), all against the same n test images, in the classifier's features or, with
+  features="inception", in pytorch-fid's Inception features (then FD and its interval are Inception
+  FID). The real train subset gets the same numbers: its real-vs-real values, the floor of each.
+- the copy check compares how close generated images come to their nearest training image with
+  how close held-out real images come: a generator that memorises its training set scores far
+  below the held-out figure. It searches the whole train split when the split holds at most
+  COPY_CHECK_MAX_VALUES pixel values (MNIST, Fashion-MNIST and Emoji64 all do); a larger split
+  (a big folder dataset) is sampled down to that many, chosen by `seed`, and the report says how
+  many were searched of how many. Against a subsample only the copies of searched images score
+  0, so a memoriser's median then falls below the held-out one by less than on a full search.
+- a warning (`EvaluationReport.warnings`) when n is too small for FD's interval to mean anything:
+  n < min_samples_for_interval(D) = (D + 1) / (1 - 1/e). A bootstrap resample of n images holds
+  about n (1 - 1/e) distinct ones, so below that count its covariance cannot have full rank D
+  (128 classifier features: n < 205; 2,048 Inception features: n < 3,242), and the resampled FDs
+  measure the rank lost to repeated images, not sampling noise.
 
 A conditional generator is measured on n images whose labels cycle through the classes
 (`balanced_labels`: each class n / K times, the uniform label distribution). Beside the numbers
@@ -24,6 +38,7 @@ the test images of class c, averaged over classes. Real train images, with their
 give the floor of both.
 """
 import dataclasses
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,13 +56,26 @@ from gan_models.quality.classifier import (
     find_classifier,
     load_classifier,
 )
+from gan_models.quality.distribution import (
+    BOOTSTRAP_RESAMPLES,
+    KID_SUBSET_SIZE,
+    KID_SUBSETS,
+    NEAREST_K,
+    frechet_interval,
+    kernel_inception_distance,
+    precision_recall_density_coverage,
+)
 from gan_models.quality.frechet import feature_statistics, frechet_distance
 from gan_models.sampling import balanced_labels, generate
 
 DEFAULT_SAMPLES = 10_000
 MIN_SHARE = 0.02  # a class counts as covered when it receives at least this share of the samples
-COPY_CHECK_MAX_TRAIN = 10_000  # the copy check runs for train splits up to this size (its cost grows with it)
+# The copy check searches at most this many train pixel values (images x C x H x W), sampled down beyond it: its
+# float64 copy is 8 bytes a value (800 MB), its time grows with it. Emoji64's 6,784 x 12,288 = 83.4M is the largest
+# shipped split (Fashion-MNIST 60,000 x 784 = 47.0M), so every shipped dataset is searched whole.
+COPY_CHECK_MAX_VALUES = 100_000_000
 COPY_CHECK_IMAGES = 1_000  # at most this many generated and held-out images are checked
+FEATURES = ("classifier", "inception")  # the feature spaces of the distribution numbers
 
 
 @torch.no_grad()
@@ -115,6 +143,48 @@ def sample_quality(features: np.ndarray, probabilities: np.ndarray, reference: t
         class_histogram=(counts / counts.sum()).tolist())
 
 
+@dataclass
+class DistributionQuality:
+    """FD with its interval, KID and the k-NN manifold numbers of one image set against the test split.
+
+    All in one feature space (EvaluationReport.features); the same n images as SampleQuality.
+    """
+
+    frechet_distance: float  # FD to the test split in these features; lower is better
+    frechet_interval: list[float]  # [low, high]: its 95% basic bootstrap interval (distribution.frechet_interval)
+    kid: float  # KID, the unbiased polynomial-kernel MMD^2, mean over subsets; about 0 for real images
+    kid_std: float  # its standard deviation over the subsets (not a confidence interval)
+    precision: float  # share of these images inside the test images' k-NN manifold: fidelity
+    recall: float  # share of test images inside these images' manifold: diversity
+    density: float  # mean count of test k-NN balls holding an image, over k; about 1 for real images
+    coverage: float  # share of test images whose k-NN ball holds one of these images
+
+
+def kid_subset_size(n: int) -> int:
+    """KID's subset size for n images a set: 1,000 (torchmetrics' and StyleGAN2-ADA's) when n >= 2,000, else n // 2,
+    so that the subsets differ and the std says something (the mean is unbiased at any subset size)."""
+    return min(KID_SUBSET_SIZE, n // 2)
+
+
+def distribution_quality(features: np.ndarray, reference: np.ndarray, *, seed: int = 0,
+                         resamples: int = BOOTSTRAP_RESAMPLES) -> DistributionQuality:
+    """DistributionQuality of features (n, D) against the reference (test) features (m, D); n, m > NEAREST_K."""
+    kid, kid_std = kernel_inception_distance(reference, features, subsets=KID_SUBSETS,
+                                             subset_size=kid_subset_size(min(len(features), len(reference))),
+                                             seed=seed)
+    manifold = precision_recall_density_coverage(reference, features, k=NEAREST_K)
+    low, high = frechet_interval(reference, features, resamples=resamples, seed=seed)
+    return DistributionQuality(
+        frechet_distance=frechet_distance(*feature_statistics(features), *feature_statistics(reference)),
+        frechet_interval=[low, high], kid=kid, kid_std=kid_std, **dataclasses.asdict(manifold))
+
+
+def min_samples_for_interval(dims: int) -> int:
+    """The smallest n whose bootstrap resamples (about n (1 - 1/e) distinct images) can have a covariance of full
+    rank `dims`: below it FD's interval measures the rank lost to repeated images, not sampling noise."""
+    return math.ceil((dims + 1) / (1 - math.exp(-1)))
+
+
 @torch.no_grad()
 def nearest_distances(queries: torch.Tensor, references: torch.Tensor, batch_size: int = 256) -> np.ndarray:
     """For each uint8 query image (M, C, H, W), the distance to its nearest uint8 reference image (N, C, H, W).
@@ -139,15 +209,25 @@ class CopyCheck:
 
     images: int  # generated images checked, and as many held-out (test split) images
     train_images: int  # training images searched for the nearest one
+    train_split_images: int  # images in the train split; above train_images when it was sampled down
     generated_median: float  # RMS pixel difference (0..1 scale) to the nearest training image
     held_out_median: float  # the same for real images never trained on; a memorising generator scores far below
 
 
-def copy_check(generated: torch.Tensor, held_out: torch.Tensor, train: torch.Tensor) -> CopyCheck:
-    """CopyCheck of uint8 generated and held-out images (M, C, H, W) against the uint8 train images (N, C, H, W)."""
-    return CopyCheck(images=len(generated), train_images=len(train),
-                     generated_median=float(np.median(nearest_distances(generated, train))),
-                     held_out_median=float(np.median(nearest_distances(held_out, train))))
+def copy_check(generated: torch.Tensor, held_out: torch.Tensor, train: torch.Tensor, *, seed: int = 0,
+               max_values: int = COPY_CHECK_MAX_VALUES) -> CopyCheck:
+    """CopyCheck of uint8 generated and held-out images (M, C, H, W) against the uint8 train images (N, C, H, W).
+
+    Train splits of more than `max_values` pixel values are sampled down to that many, without replacement,
+    chosen by `seed`; both medians are taken against the same subsample.
+    """
+    searched = train
+    keep = max(1, max_values // max(1, train[0].numel())) if len(train) else 0
+    if len(train) > keep:
+        searched = train[torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:keep]]
+    return CopyCheck(images=len(generated), train_images=len(searched), train_split_images=len(train),
+                     generated_median=float(np.median(nearest_distances(generated, searched))),
+                     held_out_median=float(np.median(nearest_distances(held_out, searched))))
 
 
 @dataclass
@@ -164,7 +244,13 @@ class EvaluationReport:
     generated_classes: ClassQuality | None = None  # a conditional generator's class numbers; None if unconditional
     real_classes: ClassQuality | None = None  # the same for real train images and their labels: the floor
     class_names: list[str] = dataclasses.field(default_factory=list)  # of class_histogram's entries
-    copy_check: CopyCheck | None = None  # for train splits of at most COPY_CHECK_MAX_TRAIN images
+    copy_check: CopyCheck | None = None  # against the train split, sampled down past COPY_CHECK_MAX_VALUES
+    features: str = "classifier"  # the feature space of the distribution numbers: "classifier" or "inception"
+    feature_weights: str = ""  # its weights: the classifier's file, or the Inception weights' path
+    feature_dims: int = 0  # D: 128 classifier features, 2,048 Inception ones
+    generated_distribution: DistributionQuality | None = None  # FD [interval], KID, precision ... of the generator
+    real_distribution: DistributionQuality | None = None  # the same for the real train subset: the floor of each
+    warnings: list[str] = dataclasses.field(default_factory=list)  # one line each, e.g. n too small for the interval
 
     def to_dict(self) -> dict:
         """Plain dict of numbers, strings and lists, ready for json.dumps."""
@@ -179,7 +265,9 @@ def _subset(images: torch.Tensor, n: int, seed: int, labels: torch.Tensor) -> tu
 
 
 def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | os.PathLike | None = None, *,
-                       n_samples: int = DEFAULT_SAMPLES, seed: int = 0) -> EvaluationReport:
+                       n_samples: int = DEFAULT_SAMPLES, seed: int = 0, features: str = "classifier",
+                       inception_weights: str | os.PathLike | None = None, resamples: int = BOOTSTRAP_RESAMPLES,
+                       distribution: bool = True) -> EvaluationReport:
     """Measure a generator of images in [-1, 1] against `dataset`'s test split.
 
     Deterministic given `seed`: it fixes the generator's noise and which real images are used.
@@ -192,11 +280,19 @@ def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | 
             generator must have as many classes as the dataset.
         data_root: folder holding the datasets; default $GAN_MODELS_DATA.
         n_samples: images per compared set; capped at the test split's size (MNIST: 2,000; emoji: 788).
-        seed: seed of the noise and of the real subsets.
+        seed: seed of the noise, of the real subsets, of KID's subsets and of the bootstrap.
+        features: the feature space of the distribution numbers (FD [interval], KID, precision ...):
+            "classifier" (the dataset's shipped classifier) or "inception" (pytorch-fid's InceptionV3).
+        inception_weights: with features="inception", the weights file (.pth); None lets pytorch-fid
+            fetch its own (online).
+        resamples: bootstrap resamples of FD's interval.
+        distribution: False skips the distribution numbers (about 10 s on one core at n = 2,000, mostly the
+            bootstrap), for callers that need only FD and the class numbers, e.g. a quality gate.
 
     Raises:
         TypeError: `generator` is not a gan_models generator.
-        ValueError: unknown dataset, wrong image shape or class count, n_samples < 2, or non-finite images.
+        ValueError: unknown dataset or features, wrong image shape or class count, n_samples < 2, or
+            non-finite images.
         DatasetNotFoundError: the data is not under data_root.
     """
     if not isinstance(generator, GeneratorBase):
@@ -214,28 +310,50 @@ def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | 
     def draw(n: int) -> torch.Tensor:  # a conditional generator draws image i of class i % K
         return generate(generator, n, seed, labels=balanced_labels(n, classes) if classes else None)
 
-    return evaluate_samples(draw, dataset, data_root, n_samples=n_samples, seed=seed, num_classes=classes)
+    return evaluate_samples(draw, dataset, data_root, n_samples=n_samples, seed=seed, num_classes=classes,
+                            features=features, inception_weights=inception_weights, resamples=resamples,
+                            distribution=distribution)
+
+
+@torch.no_grad()
+def _inception_features(network, images: torch.Tensor, batch_size: int = 50) -> np.ndarray:
+    """(N, 2048) float64 Inception features of uint8 images (N, C, H, W)."""
+    return torch.cat([network(to_unit_range(images[start:start + batch_size])).double()
+                      for start in range(0, len(images), batch_size)]).numpy()
 
 
 def evaluate_samples(draw: Callable[[int], torch.Tensor], dataset: str, data_root: str | os.PathLike | None = None, *,
-                     n_samples: int = DEFAULT_SAMPLES, seed: int = 0, num_classes: int = 0) -> EvaluationReport:
+                     n_samples: int = DEFAULT_SAMPLES, seed: int = 0, num_classes: int = 0,
+                     features: str = "classifier", inception_weights: str | os.PathLike | None = None,
+                     resamples: int = BOOTSTRAP_RESAMPLES, distribution: bool = True) -> EvaluationReport:
     """Measure images from any source, e.g. an ONNX generator under onnxruntime, as evaluate_generator does.
 
     Args:
         draw: draw(n) returns n uint8 images (n, C, H, W) of the classifier's input shape, the
             8-bit images a user would save.
-        dataset, data_root, n_samples, seed: as for evaluate_generator (`seed` picks the real subsets).
+        dataset, data_root, n_samples, seed, features, inception_weights, resamples, distribution: as for
+            evaluate_generator.
         num_classes: for a conditional source, its class count: image i was drawn for class i % num_classes
             (`balanced_labels`), and the report adds the class numbers (ClassQuality).
 
     Raises:
-        ValueError: unknown dataset, n_samples < 2, images of another shape or type, or non-finite features.
+        ValueError: unknown dataset or features, n_samples < 2 (< 4 for the k = 3 neighbours), images of
+            another shape or type, or non-finite features.
         DatasetNotFoundError: the data is not under data_root.
+        RuntimeError, FileNotFoundError: features="inception" without pytorch-fid, or without its weights file.
     """
     record = find_classifier(dataset)
-    if n_samples < 2:
-        raise ValueError(f"n_samples must be >= 2 (a covariance needs two samples), got {n_samples}")
+    if features not in FEATURES:
+        raise ValueError(f"unknown features {features!r}; choose one of {list(FEATURES)}")
+    if n_samples <= NEAREST_K:
+        raise ValueError(f"n_samples must be >= 2 for a covariance and >= {NEAREST_K + 1} for precision and recall's "
+                         f"{NEAREST_K} nearest neighbours, got {n_samples}")
     classifier = load_classifier(dataset)
+    inception = None
+    if features == "inception" and distribution:  # before the data, so a missing weights file fails fast
+        from gan_models.quality.inception import load_inception
+
+        inception = load_inception(inception_weights)
     test, test_labels, _ = load_labelled_images(dataset, data_root, split="test")
     train, train_labels, _ = load_labelled_images(dataset, data_root, split="train")
     n = min(n_samples, len(test))
@@ -251,12 +369,26 @@ def evaluate_samples(draw: Callable[[int], torch.Tensor], dataset: str, data_roo
     real, real_labels = _subset(train, n, seed, train_labels)
     fake_scores, real_scores = classify(classifier, to_unit_range(fake)), classify(classifier, to_unit_range(real))
     checked = min(n, COPY_CHECK_IMAGES)
+    if inception is None:
+        spaces = test_features, fake_scores[0], real_scores[0]
+        weights = record.file
+    else:
+        spaces = tuple(_inception_features(inception, images) for images in (held_out, fake, real))
+        weights = "pytorch-fid's download" if inception_weights is None else str(inception_weights)
+    dims = spaces[0].shape[1]
     report = EvaluationReport(
         dataset=dataset, samples=n, seed=seed, classifier=record.file, feature_layer=FEATURE_LAYER,
         generated=sample_quality(*fake_scores, reference), real=sample_quality(*real_scores, reference),
         class_names=list(classes),
-        copy_check=copy_check(fake[:checked], held_out[:checked], train) if len(train) <= COPY_CHECK_MAX_TRAIN
-        else None)
+        copy_check=copy_check(fake[:checked], held_out[:checked], train, seed=seed),
+        features=features, feature_weights=weights, feature_dims=dims)
+    if distribution:
+        report.generated_distribution = distribution_quality(spaces[1], spaces[0], seed=seed, resamples=resamples)
+        report.real_distribution = distribution_quality(spaces[2], spaces[0], seed=seed, resamples=resamples)
+    if distribution and n < min_samples_for_interval(dims):
+        report.warnings.append(f"{n:,} images per set is too few for FD's 95% interval to mean anything "
+                               f"in {dims:,} {features} features: bootstrap resamples need n >= "
+                               f"{min_samples_for_interval(dims):,} for a full-rank covariance (use more --samples)")
     if labels is not None:
         report.generated_classes = class_quality(*fake_scores, labels.numpy(), test_features, held_out_labels)
         report.real_classes = class_quality(*real_scores, real_labels, test_features, held_out_labels)

@@ -114,3 +114,68 @@ def test_evaluate_prints_and_writes_the_class_numbers(conditional_checkpoint, da
     assert len(report["generated_classes"]["per_class_accuracy"]) == 10
     assert report["real_classes"]["class_accuracy"] > 0.85  # the Fashion-MNIST classifier on labelled train images
 
+
+
+# The full report (issue 19): each distribution number beside its real-vs-real value, in the printed table and JSON.
+
+def test_the_json_report_equals_the_python_report_and_the_table_prints_each_number_beside_the_floor(data_root,
+                                                                                                     tmp_path):
+    from gan_models.quality.metrics import evaluate_generator
+    from gan_models.sources import from_hub
+
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(main, ["evaluate", "--hub", "fcgan", "--data-root", str(data_root), "--samples", "300",
+                                       "--resamples", "20", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    written = json.loads(out.read_text())
+    expected = evaluate_generator(from_hub("fcgan").generator, "mnist", data_root, n_samples=300, resamples=20)
+    assert written == json.loads(json.dumps(expected.to_dict()))  # every key, every value
+    assert set(written["generated_distribution"]) == {"frechet_distance", "frechet_interval", "kid", "kid_std",
+                                                      "precision", "recall", "density", "coverage"}
+    assert written["features"] == "classifier" and written["feature_dims"] == 128 and written["warnings"] == []
+    assert "in the mnist classifier's 128 features" in result.output
+    mine, floor = expected.generated_distribution, expected.real_distribution
+    lines = {line[:40].strip(): line[40:].split() for line in result.output.splitlines()}
+    assert lines["Frechet distance to test split [95%]"] == [
+        f"{mine.frechet_distance:.3f}", f"[{mine.frechet_interval[0]:.2f},", f"{mine.frechet_interval[1]:.2f}]",
+        f"{floor.frechet_distance:.3f}", f"[{floor.frechet_interval[0]:.2f},", f"{floor.frechet_interval[1]:.2f}]"]
+    for name in ("precision", "recall", "density", "coverage"):
+        assert lines[f"{name} (k = 3)"] == [f"{getattr(mine, name):.4f}", f"{getattr(floor, name):.4f}"], name
+    assert lines["KID (mean +- std over subsets)"][0] == f"{mine.kid:.4g}"
+    assert lines["KID (mean +- std over subsets)"][3] == f"{floor.kid:.4g}"
+
+
+def test_too_few_samples_print_one_warning_line(data_root):
+    result = CliRunner().invoke(main, ["evaluate", "--hub", "fcgan", "--data-root", str(data_root), "--samples", "100",
+                                       "--resamples", "10"])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "100 images per set is too few" in warnings[0] and "n >= 205" in warnings[0]
+
+
+def test_an_onnx_file_gets_the_same_report_as_its_checkpoint(onnx_nz8, tiny_checkpoint, data_root, tmp_path):
+    reports = {}
+    for name, source in (("onnx", ["--onnx", str(onnx_nz8), "--dataset", "mnist"]),
+                         ("torch", ["--checkpoint", str(tiny_checkpoint)])):
+        result = CliRunner().invoke(main, ["evaluate", *source, "--data-root", str(data_root), "--samples", "300",
+                                           "--resamples", "20", "--json", str(tmp_path / f"{name}.json")])
+        assert result.exit_code == 0, result.output
+        reports[name] = json.loads((tmp_path / f"{name}.json").read_text())
+    onnx, torch_report = reports["onnx"], reports["torch"]
+    assert onnx.keys() == torch_report.keys() and onnx["real_distribution"] == torch_report["real_distribution"]
+    for key in ("frechet_distance", "kid", "precision", "recall", "density", "coverage"):
+        assert onnx["generated_distribution"][key] == pytest.approx(torch_report["generated_distribution"][key],
+                                                                    rel=1e-3, abs=1e-6), key
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--hub", "fcgan", "--inception-weights", "w.pth"], "--inception-weights goes with --features inception"),
+    (["--hub", "fcgan", "--features", "inception", "--inception-weights", "nowhere.pth"],
+     "nowhere.pth: Inception weights not found"),
+    (["--hub", "fcgan", "--onnx", "g.onnx"], "give one of --onnx FILE, --checkpoint CKPT or --hub NAME"),
+    (["--hub", "fcgan", "--samples", "3"], "n_samples must be >= 2 for a covariance and >= 4"),
+])
+def test_bad_feature_and_source_options_are_one_line(arguments, message, data_root, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["evaluate", *arguments, "--data-root", str(data_root)])
+    assert message in one_error_line(result)

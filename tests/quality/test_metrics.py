@@ -166,7 +166,9 @@ def test_a_memorising_emoji_generator_scores_zero_against_the_held_out_figure(da
     # training images score like training images: the real floor's distance, the same eight categories above 2%
     # (activities, 2.3% of the images, is predicted for 1.0-1.8%; component for 0.1-0.3%)
     assert report.real.frechet_distance == pytest.approx(34.62, abs=0.01)
-    assert report.generated.frechet_distance == pytest.approx(34.55, abs=0.01)
+    # The memoriser's picks follow z's float bits (x 1e4, truncated), which torch's kernel paths round differently
+    # (34.55 where recorded, 34.39 under ATEN_CPU_CAPABILITY=default): other training images, the same score.
+    assert report.generated.frechet_distance == pytest.approx(report.real.frechet_distance, rel=0.02)
     assert report.generated.classes_covered == report.real.classes_covered == 8
 
 

@@ -24,7 +24,8 @@ from gan_models.cli.options import SEED, generator_source, source_options
               help="With --features inception: pytorch-fid's weights file (pt_inception-2015-12-05-6726825d.pth) "
                    "[default: pytorch-fid's own download, online].")
 @click.option("--resamples", type=click.IntRange(10), default=200, show_default=True,
-              help="Bootstrap resamples of FD's 95% interval.")
+              help="Bootstrap resamples of FD's 95% interval; each costs two FDs, about 10 ms a resample in the "
+                   "classifier's 128 features but seconds in Inception's 2,048 (lower it there).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=None,
               help="Also write the whole report as JSON to this file ('-' for standard output).")
 def evaluate_command(checkpoint: Path | None, hub: str | None, pretrained: bool, dataset: str | None,

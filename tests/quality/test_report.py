@@ -9,6 +9,7 @@ from gan_models.data import load_labelled_images
 from gan_models.quality.distribution import kernel_inception_distance, precision_recall_density_coverage
 from gan_models.quality.metrics import copy_check, evaluate_generator, min_samples_for_interval
 from tests.helpers import tiny_fcgan_generator
+from tests.quality.test_inception import random_weights  # noqa: F401 (the fixture)
 from tests.quality.test_metrics import COPY_TOLERANCE, _flat, _Memoriser
 
 N, RESAMPLES = 300, 20  # n above min_samples_for_interval(128) = 205, so no warning
@@ -109,3 +110,34 @@ def test_kid_and_manifold_helpers_agree_with_the_report_on_identical_features():
     same = precision_recall_density_coverage(features, features)
     assert (same.precision, same.recall, same.coverage) == (1.0, 1.0, 1.0)
     assert torch.is_tensor(torch.as_tensor(features))
+
+
+@pytest.mark.slow  # Inception at 299 x 299, and FDs of 2048 x 2048 covariances, on the CPU: about a minute
+def test_inception_features_give_fd_kid_and_prdc_of_the_same_images(data_root, random_weights,  # noqa: F811
+                                                                    monkeypatch):
+    from gan_models.data import to_unit_range
+    from gan_models.quality.frechet import feature_statistics, frechet_distance
+    from gan_models.quality.inception import load_inception
+    from gan_models.quality.metrics import _subset
+    from gan_models.sampling import generate
+    weights = random_weights  # a file of pytorch-fid's FID InceptionV3 with random values
+    network = load_inception(weights)
+    loaded = []  # building the network takes most of the test's time: build it once, and check evaluate asks for it
+    monkeypatch.setattr("gan_models.quality.inception.load_inception", lambda path: loaded.append(path) or network)
+    n = 6
+    report = evaluate_generator(tiny_fcgan_generator(), "mnist", data_root, n_samples=n, seed=0, resamples=2,
+                                features="inception", inception_weights=weights)
+    assert loaded == [weights]
+    assert (report.features, report.feature_dims, report.feature_weights) == ("inception", 2048, str(weights))
+    assert report.warnings and "2,048 inception features" in report.warnings[0]
+    test, test_labels, _ = load_labelled_images("mnist", data_root, split="test")
+    reference = network(to_unit_range(_subset(test, n, 0, test_labels)[0])).double().numpy()
+    fake = network(to_unit_range(generate(tiny_fcgan_generator(), n, 0))).double().numpy()
+    mine = report.generated_distribution
+    assert mine.frechet_distance == pytest.approx(
+        frechet_distance(*feature_statistics(fake), *feature_statistics(reference)), rel=1e-6)
+    assert len(mine.frechet_interval) == 2  # each resample costs three 2048 x 2048 eigendecompositions: two only
+    assert mine.precision == pytest.approx(precision_recall_density_coverage(reference, fake).precision)
+    # the classifier numbers of the records stay as they were
+    classifier = evaluate_generator(tiny_fcgan_generator(), "mnist", data_root, n_samples=n, distribution=False)
+    assert report.generated == classifier.generated and report.copy_check == classifier.copy_check

@@ -84,6 +84,15 @@ def test_a_collapsed_generator_has_fidelity_but_no_diversity():
     assert scores.recall < 0.05 and scores.coverage < 0.05
 
 
+def test_frechet_interval_holds_the_estimate_even_for_one_distribution():
+    """Resampling's repeated images push every bootstrap FD above a real-vs-real estimate; the interval must not."""
+    real, other = _features(14, n=300), _features(15, n=300)
+    estimate = frechet_distance(*feature_statistics(real), *feature_statistics(other))
+    low, high = frechet_interval(real, other, resamples=100)
+    assert low <= estimate <= high
+    assert 0 < high - low < estimate
+
+
 def test_frechet_interval_holds_the_estimate_and_narrows_with_more_samples():
     small = frechet_interval(_features(12, n=200), _features(13, n=200, shift=0.3), resamples=100)
     large = frechet_interval(_features(12, n=2000), _features(13, n=2000, shift=0.3), resamples=100)

@@ -205,3 +205,14 @@ def trained_like(name: str, **kwargs):
         for _ in range(3):
             generator(torch.randn(16, generator.nz))  # train mode: updates running mean and var
     return generator
+
+
+def two_colour_class_folders(root: Path, per_class: int = 8) -> Path:
+    """An image folder of two classes, blue/ and red/, each `per_class` 28 x 28 RGB images of falling brightness."""
+    from PIL import Image
+
+    for name, colour in [("blue", (0, 0, 255)), ("red", (255, 0, 0))]:
+        (root / name).mkdir(parents=True)
+        for i in range(per_class):
+            Image.new("RGB", (28, 28), tuple(c // (i + 1) for c in colour)).save(root / name / f"{i}.png")
+    return root

@@ -17,7 +17,7 @@ from gan_models.training import rundir
 from gan_models.training.checkpoint import VERSION, CheckpointError, load_checkpoint, save_checkpoint
 from gan_models.training.trainer import train
 from gan_models.training.upgrade import upgrade_checkpoint
-from tests.helpers import one_error_line, partial_writes, tiny_config
+from tests.helpers import one_error_line, partial_writes, tiny_config, two_colour_class_folders
 
 
 def run(*args):
@@ -128,13 +128,7 @@ def test_a_code_carrying_file_is_refused_without_the_advice_to_load_it_unsafely(
 
 
 def test_a_conditional_checkpoint_stores_its_flag_once_and_loads_it_as_a_generator_keyword(tmp_path):
-    from PIL import Image
-
-    data = tmp_path / "data"
-    for name, colour in [("blue", (0, 0, 255)), ("red", (255, 0, 0))]:
-        (data / name).mkdir(parents=True)
-        for i in range(8):
-            Image.new("RGB", (28, 28), tuple(c // (i + 1) for c in colour)).save(data / name / f"{i}.png")
+    data = two_colour_class_folders(tmp_path / "data")
     config = tiny_config(dataset="folder", data_root=str(data), conditional=True, batch_size=8, epochs=1)
     result = train(config, tmp_path / "run")
     on_disk = torch.load(result.checkpoint, weights_only=True)

@@ -19,7 +19,14 @@ from gan_models.training.checkpoint import generator_from_state, load_checkpoint
 from gan_models.training.config import config_differences
 from gan_models.training.monitor import HealthMonitor, NonFiniteLossError
 from gan_models.training.trainer import TrainConfig, Trainer, TrainingInterrupted, ema_update, train
-from tests.helpers import assert_same_checkpoint, assert_same_state, read_log, tiny_config, weights
+from tests.helpers import (
+    assert_same_checkpoint,
+    assert_same_state,
+    read_log,
+    tiny_config,
+    two_colour_class_folders,
+    weights,
+)
 
 
 def signal_after_step(trainer: Trainer, step: int, monkeypatch) -> None:
@@ -492,11 +499,7 @@ def test_a_dataset_without_labels_is_refused_in_one_line(tmp_path):
 
 
 def test_a_folder_of_class_subfolders_trains_and_a_changed_one_does_not_resume(tmp_path):
-    data = tmp_path / "data"
-    for name, colour in [("blue", (0, 0, 255)), ("red", (255, 0, 0))]:
-        (data / name).mkdir(parents=True)
-        for i in range(8):
-            Image.new("RGB", (28, 28), tuple(c // (i + 1) for c in colour)).save(data / name / f"{i}.png")
+    data = two_colour_class_folders(tmp_path / "data")
     config = TrainConfig(model="fcgan", dataset="folder", data_root=str(data), conditional=True, ngf=8, ndf=8,
                          batch_size=8, epochs=1, progress=False)
     result = train(config, tmp_path / "run")

@@ -55,13 +55,13 @@ def measure(name: str, dataset: str, conditional: bool, folder: Path, samples: i
     source = from_hub(name, pretrained=True, dataset=dataset, conditional=conditional)
     stem = f"{'c' if conditional else ''}{name}-{dataset}"
     fp32 = export_onnx(source.generator, folder / f"{stem}.onnx", **source.export_kwargs())
-    fp32_fd = evaluate_onnx(fp32, dataset, n_samples=samples).generated.frechet_distance
+    fp32_fd = evaluate_onnx(fp32, dataset, n_samples=samples, distribution=False).generated.frechet_distance
     fp32_ms = batch_ms(fp32)
     rows = []
     for method in ("static",) if name == "dcgan64" else ("dynamic", "static"):
         int8 = quantize_onnx(fp32, folder / f"{stem}.{method}.onnx", method=method)
         batches = validate_onnx(int8, source.generator).provider("cpu").batches
-        int8_fd = evaluate_onnx(int8, dataset, n_samples=samples).generated.frechet_distance
+        int8_fd = evaluate_onnx(int8, dataset, n_samples=samples, distribution=False).generated.frechet_distance
         int8_ms = batch_ms(int8)
         rows.append({"model": ("c" if conditional else "") + name, "dataset": dataset, "method": method,
                      "fp32_mb": fp32.stat().st_size / 1e6, "int8_mb": int8.stat().st_size / 1e6,

@@ -88,12 +88,14 @@ def onnx_draw(path: str | os.PathLike, seed: int = 0) -> Callable[[int], torch.T
 
 
 def evaluate_onnx(path: str | os.PathLike, dataset: str, data_root: str | os.PathLike | None = None, *,
-                  n_samples: int = DEFAULT_SAMPLES, seed: int = 0) -> EvaluationReport:
+                  n_samples: int = DEFAULT_SAMPLES, seed: int = 0, distribution: bool = True) -> EvaluationReport:
     """evaluate_generator's report for an ONNX generator, drawn by onnxruntime (see OnnxGenerator).
 
+    `distribution=False` skips KID, precision/recall and the FD interval, as evaluate_generator does.
     Raises what evaluate_generator raises, among them DatasetNotFoundError without the data.
     """
-    return evaluate_generator(OnnxGenerator(path), dataset, data_root, n_samples=n_samples, seed=seed)
+    return evaluate_generator(OnnxGenerator(path), dataset, data_root, n_samples=n_samples, seed=seed,
+                              distribution=distribution)
 
 
 @dataclass
@@ -157,11 +159,11 @@ def check_int8_quality(fp32_file: str | os.PathLike, int8_file: str | os.PathLik
         OnnxQualityError: the int8 file is outside its gate's tolerance; the message says what to try.
     """
     try:
-        fp32 = evaluate_onnx(fp32_file, dataset, data_root, n_samples=n_samples, seed=seed)
+        fp32 = evaluate_onnx(fp32_file, dataset, data_root, n_samples=n_samples, seed=seed, distribution=False)
     except DatasetNotFoundError:
         check = _self_gate(fp32_file, int8_file, dataset, n_samples, seed)
     else:
-        int8 = evaluate_onnx(int8_file, dataset, data_root, n_samples=n_samples, seed=seed)
+        int8 = evaluate_onnx(int8_file, dataset, data_root, n_samples=n_samples, seed=seed, distribution=False)
         check = QualityCheck(DATA_GATE, dataset, fp32.samples, fp32_frechet_distance=fp32.generated.frechet_distance,
                              int8_frechet_distance=int8.generated.frechet_distance)
     if not check.passed:

@@ -53,6 +53,21 @@ class WeightRecord:
     hardware: str = ""  # where it was trained
     frechet_distance: float = 0.0  # classifier-feature Frechet distance to the test split (gan_models.quality.metrics)
     real_frechet_distance: float = 0.0  # the same for real train images: the floor
+    # The distribution numbers (gan_models.quality.metrics.DistributionQuality) in the same features, same images:
+    frechet_interval: tuple = ()  # (low, high): frechet_distance's 95% bootstrap interval
+    kid: float = 0.0  # KID (unbiased MMD^2), mean over subsets; about 0 for real images
+    kid_std: float = 0.0  # its standard deviation over the subsets
+    precision: float = 0.0  # share of samples inside the test images' k-NN manifold (k = 3): fidelity
+    recall: float = 0.0  # share of test images inside the samples' manifold: diversity
+    density: float = 0.0  # mean count of test k-NN balls holding a sample, over k; about 1 for real images
+    coverage: float = 0.0  # share of test images whose k-NN ball holds a sample
+    real_frechet_interval: tuple = ()  # each of the above for real train images: their floor (or ceiling)
+    real_kid: float = 0.0
+    real_kid_std: float = 0.0
+    real_precision: float = 0.0
+    real_recall: float = 0.0
+    real_density: float = 0.0
+    real_coverage: float = 0.0
     classes_covered: int = 0  # classes receiving >= 2% of samples, of 10
     kl_from_uniform: float = 0.0  # KL(predicted class shares || uniform), nats
     mean_confidence: float = 0.0  # mean max-softmax of the classifier on samples

@@ -1,17 +1,32 @@
 """Deep convolutional GANs (Radford et al., arXiv 1511.06434).
 
-Two sizes:
+Two families:
 - 28 x 28 (the course assignment): the InfoGAN generator (Chen et al., arXiv 1606.03657,
   Appendix C.1) and a small convolutional classifier as discriminator. Defaults give
   G 6,580,801 parameters at nz=4 and D 1,102,721.
-- 64 x 64 (Radford et al.): all-convolutional, bias-free, BatchNorm, no pooling. With
-  ngf = ndf = 64, the default nz and 3 channels: G 3,576,704 and D 2,765,568 parameters.
+- 32, 64 or 128 (Radford et al.): all-convolutional, bias-free, BatchNorm, no pooling, 4 x 4 at
+  the narrow end and one (transposed) conv per doubling, so log2(size) - 1 of them each way;
+  the width at 4 x 4 is size / 8 times the base width (8 * ngf at 64, as in the paper). With
+  ngf = ndf = 64, the default nz and 3 channels: G 3,576,704 and D 2,765,568 parameters at 64.
 """
+from itertools import pairwise
+
 import torch
 from torch import nn
 
 from gan_models.nets.base import DiscriminatorBase, GeneratorBase, init_xavier
-from gan_models.specs import NZ_28, NZ_64
+from gan_models.specs import DCGAN_SIZES, NZ_28, NZ_64
+
+
+def _widths(base: int, image_size: int) -> list[int]:
+    """Channel widths from the 4 x 4 end to half the image size: base * size / 8, halving per doubling, to base.
+
+    ValueError unless `image_size` is one of DCGAN_SIZES.
+    """
+    if image_size not in DCGAN_SIZES:
+        raise ValueError(f"image_size must be one of {', '.join(map(str, DCGAN_SIZES))} for Radford et al.'s DCGAN, "
+                         f"got {image_size!r}")
+    return [base * image_size // 8 // 2**i for i in range(image_size.bit_length() - 3)]  # at 4, 8, ... size / 2
 
 
 def _init_dcgan(module: nn.Module) -> None:
@@ -82,33 +97,36 @@ class Discriminator28(DiscriminatorBase):
         return self.net(x)
 
 
-class Generator64(GeneratorBase):
-    """DCGAN-64 generator (Radford et al.): z as (nz, 1, 1), transposed convs 4 -> 8 -> 16 -> 32 -> 64.
+class Generator(GeneratorBase):
+    """DCGAN generator (Radford et al.): z as (nz, 1, 1), transposed convs to 4 x 4, then doubling to the image size.
 
-    Widths 8*ngf, 4*ngf, 2*ngf, ngf, then C; BatchNorm and ReLU between, Tanh at the end; no biases.
+    Widths from 4 x 4 on: size/8 * ngf, halving per doubling, to ngf at half the size, then C (at 64:
+    8*ngf, 4*ngf, 2*ngf, ngf, C); BatchNorm and ReLU between, Tanh at the end; no biases.
 
     Args:
         nz: latent size (the paper's).
         ngf: base width (64 in the paper).
         channels: output channels (3 for faces, 1 for grayscale data).
         noise: latent distribution the generator is trained with ("normal" or "uniform").
+        image_size: 32, 64 or 128 (log2(size) - 1 transposed convs).
 
-    Shapes: (N, nz) -> (N, channels, 64, 64) in [-1, 1].
+    Shapes: (N, nz) -> (N, channels, image_size, image_size) in [-1, 1].
     """
 
-    def __init__(self, *, nz: int = NZ_64, ngf: int = 64, channels: int = 3, noise: str = "normal") -> None:
-        super().__init__(nz, channels, 64, noise, ngf=ngf)
+    def __init__(self, *, nz: int = NZ_64, ngf: int = 64, channels: int = 3, noise: str = "normal",
+                 image_size: int = 64) -> None:
+        super().__init__(nz, channels, image_size, noise, ngf=ngf)
+        widths = _widths(ngf, image_size)
 
         def up(c_in: int, c_out: int, stride: int, padding: int) -> list[nn.Module]:
             return [nn.ConvTranspose2d(c_in, c_out, 4, stride, padding, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
 
+        # The module order (and so the state dict's keys) of the 64 x 64 network is the one its shipped weights have.
         self.net = nn.Sequential(
             nn.Unflatten(1, (nz, 1, 1)),
-            *up(nz, 8 * ngf, 1, 0),  # 4 x 4
-            *up(8 * ngf, 4 * ngf, 2, 1),  # 8 x 8
-            *up(4 * ngf, 2 * ngf, 2, 1),  # 16 x 16
-            *up(2 * ngf, ngf, 2, 1),  # 32 x 32
-            nn.ConvTranspose2d(ngf, channels, 4, 2, 1, bias=False), nn.Tanh(),  # 64 x 64
+            *up(nz, widths[0], 1, 0),  # 4 x 4
+            *(layer for c_in, c_out in pairwise(widths) for layer in up(c_in, c_out, 2, 1)),  # 8 ... size / 2
+            nn.ConvTranspose2d(ngf, channels, 4, 2, 1, bias=False), nn.Tanh(),  # size x size
         )
         _init_dcgan(self)
 
@@ -116,28 +134,33 @@ class Generator64(GeneratorBase):
         return self.net(z)
 
 
-class Discriminator64(DiscriminatorBase):
-    """DCGAN-64 discriminator (Radford et al.): strided convs 64 -> 32 -> 16 -> 8 -> 4, then a 4 x 4 conv to one logit.
+class Discriminator(DiscriminatorBase):
+    """DCGAN discriminator (Radford et al.): strided convs halving the image size down to 4 x 4, then a 4 x 4 conv to
+    one logit.
 
-    Widths ndf, 2*ndf, 4*ndf, 8*ndf; BatchNorm on all but the first layer; LeakyReLU(0.2); no biases,
-    no pooling, no fully connected layer.
+    Widths ndf, 2*ndf, ... to size/8 * ndf at 4 x 4 (at 64: ndf, 2*ndf, 4*ndf, 8*ndf); BatchNorm on all but
+    the first layer; LeakyReLU(0.2); no biases, no pooling, no fully connected layer.
 
-    Shapes: (N, channels, 64, 64) -> (N, 1) logits.
+    Args:
+        ndf: base width (64 in the paper).
+        channels: input channels (1 or 3).
+        image_size: 32, 64 or 128 (log2(size) - 1 convs).
+
+    Shapes: (N, channels, image_size, image_size) -> (N, 1) logits.
     """
 
-    def __init__(self, *, ndf: int = 64, channels: int = 3) -> None:
-        super().__init__(channels, 64, ndf=ndf)
+    def __init__(self, *, ndf: int = 64, channels: int = 3, image_size: int = 64) -> None:
+        super().__init__(channels, image_size, ndf=ndf)
+        widths = _widths(ndf, image_size)[::-1]  # ndf at size / 2 ... size/8 * ndf at 4 x 4
 
         def down(c_in: int, c_out: int, batchnorm: bool) -> list[nn.Module]:
             norm = [nn.BatchNorm2d(c_out)] if batchnorm else []
             return [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), *norm, nn.LeakyReLU(0.2)]
 
         self.net = nn.Sequential(
-            *down(channels, ndf, batchnorm=False),  # 32 x 32
-            *down(ndf, 2 * ndf, batchnorm=True),  # 16 x 16
-            *down(2 * ndf, 4 * ndf, batchnorm=True),  # 8 x 8
-            *down(4 * ndf, 8 * ndf, batchnorm=True),  # 4 x 4
-            nn.Conv2d(8 * ndf, 1, 4, 1, 0, bias=False),  # 1 x 1
+            *down(channels, ndf, batchnorm=False),  # size / 2
+            *(layer for c_in, c_out in pairwise(widths) for layer in down(c_in, c_out, batchnorm=True)),  # ... 4 x 4
+            nn.Conv2d(widths[-1], 1, 4, 1, 0, bias=False),  # 1 x 1
             nn.Flatten(),
         )
         _init_dcgan(self)

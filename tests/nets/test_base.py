@@ -54,7 +54,7 @@ def test_wrong_latent_shape_names_the_expected_shape(name):
 
 
 def test_wrong_image_shape_names_the_expected_shape():
-    discriminator = dcgan.Discriminator64(ndf=4, channels=1)
+    discriminator = dcgan.Discriminator(ndf=4, channels=1)
     with pytest.raises(ValueError, match=r"images must have shape \(N, 1, 64, 64\), got \(2, 3, 64, 64\)"):
         discriminator(torch.zeros(2, 3, 64, 64))
 

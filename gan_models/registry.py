@@ -1,6 +1,7 @@
 """Builders of the models in gan_models.specs, and the one place that knows which trained weights ship.
 
-Builders turn a model name ("fcgan", "lsgan", "dcgan", "dcgan64"; gan_models.specs.MODELS) into
+Builders turn a model name ("fcgan", "lsgan", "dcgan", "dcgan64"; gan_models.specs.MODELS) and an
+image size (gan_models.specs.sized_spec: dcgan at 32, 64 or 128 is dcgan64's networks) into
 fresh networks. Shipped weights are records (data, not code)
 of state dicts stored in `gan_models/weights/`: generators in `generators.json` (WeightRecord),
 the metric classifiers in `classifiers.json` (gan_models.quality.classifier.ClassifierRecord). Both are
@@ -25,7 +26,7 @@ from gan_models.errors import first_line
 from gan_models.nets.base import DiscriminatorBase, GeneratorBase
 from gan_models.nets.conditional import ConditionalGenerator, ProjectionDiscriminator
 from gan_models.quantize import dequantize_state_dict
-from gan_models.specs import MODELS, ModelSpec, get_spec  # noqa: F401  (re-exported: registry.MODELS is public)
+from gan_models.specs import MODELS, ModelSpec, get_spec, sized_spec  # noqa: F401  (registry.MODELS is public)
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
@@ -207,22 +208,35 @@ def _construct(cls: type, kwargs: dict, wrapper: type | None = None):
     return cls(**kwargs) if wrapper is None else wrapper(cls, **kwargs)
 
 
-def build_generator(name: str, *, conditional: bool = False, **kwargs) -> GeneratorBase:
+def _sized(cls: type, image_size: int | None) -> dict:
+    """{"image_size": image_size} for a network class that takes it (Radford et al.'s DCGAN), else {}: the other
+    classes make one size, the one `sized_spec` has checked."""
+    takes_size = image_size is not None and "image_size" in inspect.signature(cls).parameters
+    return {"image_size": image_size} if takes_size else {}
+
+
+def build_generator(name: str, *, conditional: bool = False, image_size: int | None = None, **kwargs) -> GeneratorBase:
     """A freshly initialised generator of model `name`; keywords (nz, ngf, channels, ...) go to its constructor.
 
+    `image_size` (None: the model's) picks the network of that size (`sized_spec`: dcgan at 64 is dcgan64's
+    generator, nz=100 by default); a size the model does not build raises ValueError naming those it does.
     With `conditional`, the class-conditional generator G(z, labels) around it
     (gan_models.nets.conditional.ConditionalGenerator; also takes num_classes, classes, embed_dim).
     """
-    return _construct(get_spec(name).generator, kwargs, ConditionalGenerator if conditional else None)
+    cls = sized_spec(name, image_size).generator
+    return _construct(cls, {**_sized(cls, image_size), **kwargs}, ConditionalGenerator if conditional else None)
 
 
-def build_discriminator(name: str, *, conditional: bool = False, **kwargs) -> DiscriminatorBase:
+def build_discriminator(name: str, *, conditional: bool = False, image_size: int | None = None,
+                        **kwargs) -> DiscriminatorBase:
     """A freshly initialised discriminator of model `name`; keywords (ndf, channels, ...) go to its constructor.
 
-    With `conditional`, the projection discriminator D(images, labels) around it
+    `image_size` picks the network of that size, as for `build_generator`. With `conditional`, the
+    projection discriminator D(images, labels) around it
     (gan_models.nets.conditional.ProjectionDiscriminator; also takes num_classes, classes).
     """
-    return _construct(get_spec(name).discriminator, kwargs, ProjectionDiscriminator if conditional else None)
+    cls = sized_spec(name, image_size).discriminator
+    return _construct(cls, {**_sized(cls, image_size), **kwargs}, ProjectionDiscriminator if conditional else None)
 
 
 def find_weights(model: str, dataset: str, conditional: bool = False) -> WeightRecord:
@@ -270,15 +284,19 @@ def load_shipped_state_dict(record: Record) -> dict:
     return dequantize_state_dict(state_dict) if getattr(record, "storage", None) == "int8" else state_dict
 
 
-def load_pretrained_generator(model: str, dataset: str, *, conditional: bool = False, **kwargs) -> GeneratorBase:
+def load_pretrained_generator(model: str, dataset: str, *, conditional: bool = False, image_size: int | None = None,
+                              **kwargs) -> GeneratorBase:
     """The shipped generator for (model, dataset) in eval mode, hash-checked and loaded offline on the CPU.
 
-    `conditional` picks the class-conditional generator's weights. Keywords may only restate how the
-    stored weights were built (the record's constructor keywords, else the constructor's defaults);
-    any other value raises ValueError naming it.
+    `conditional` picks the class-conditional generator's weights, `image_size` the model's network of that size
+    (`sized_spec`: dcgan at 64 loads dcgan64's weights). Keywords may only restate how the stored weights were
+    built (the record's constructor keywords, else the constructor's defaults); any other value raises
+    ValueError naming it.
     """
-    record = find_weights(model, dataset, conditional)
-    cls = get_spec(model).generator
+    spec = sized_spec(model, image_size)
+    record = find_weights(spec.name, dataset, conditional)
+    cls = spec.generator
+    kwargs = {**_sized(cls, image_size), **kwargs}
     wrapper = ConditionalGenerator if conditional else None
     built_with = {name: p.default for c in (cls, wrapper) if c is not None
                   for name, p in inspect.signature(c.__init__).parameters.items()
@@ -286,7 +304,7 @@ def load_pretrained_generator(model: str, dataset: str, *, conditional: bool = F
     clashes = {k: v for k, v in kwargs.items() if k in built_with and built_with[k] != v}
     if clashes:
         changes = ", ".join(f"{k}={built_with[k]!r} (asked {v!r})" for k, v in sorted(clashes.items()))
-        raise ValueError(f"pretrained {model} on {dataset} was built with {changes}; its weights need those values")
+        raise ValueError(f"pretrained {spec.name} on {dataset} was built with {changes}; its weights need those values")
     generator = _construct(cls, {**record.generator_kwargs, **kwargs}, wrapper)
     generator.load_state_dict(load_shipped_state_dict(record))
     return generator.eval()

@@ -179,3 +179,58 @@ def test_hub_loads_shipped_emoji_weights(tmp_path, monkeypatch):
     assert all(torch.equal(loaded.state_dict()[k], v) for k, v in expected.items())
     with pytest.raises(registry.NoPretrainedWeightsError, match="no pretrained weights for 'dcgan64' on 'celeba'"):
         gan_models.dcgan64(pretrained=True, dataset="celeba")
+
+
+def test_a_dataset_without_pretrained_is_refused():
+    # It names shipped weights; a fresh network silently ignoring it would look like the weights loaded.
+    with pytest.raises(ValueError, match=r"dataset='celeba' picks shipped weights, so it needs pretrained=True"):
+        gan_models.dcgan(dataset="celeba")
+    with pytest.raises(ValueError, match=r"dataset='mnist' picks shipped weights"):
+        gan_models.fcgan(pretrained=False, dataset="mnist")
+    assert gan_models.fcgan(dataset=None, ngf=8).training  # None is "no dataset"
+
+
+@pytest.mark.parametrize("size, cls, nz", [(28, "Generator28", 96), (32, "Generator", 100), (64, "Generator", 100),
+                                           (128, "Generator", 100)])
+def test_the_dcgan_builders_take_an_image_size(size, cls, nz):
+    generator = gan_models.dcgan(image_size=size, ngf=2)
+    discriminator = gan_models.dcgan_discriminator(image_size=size, ndf=2)
+    assert type(generator).__name__ == cls and generator.nz == nz  # 32 to 128 have dcgan64's defaults
+    assert generator.image_shape == ((1 if size == 28 else 3), size, size)
+    assert discriminator.image_size == size
+    assert discriminator(generator.sample(2, seed=0)).shape == (2, 1)
+
+
+def test_dcgan_at_64_is_dcgan64():
+    torch.manual_seed(0)
+    sized = gan_models.dcgan(image_size=64)
+    torch.manual_seed(0)
+    named = gan_models.dcgan64()
+    assert type(sized) is type(named)
+    assert all(torch.equal(a, b) for a, b in zip(sized.state_dict().values(), named.state_dict().values(), strict=True))
+    # and its shipped weights are dcgan64's (the real file): the same images, its recorded parameter count
+    record = registry.find_weights("dcgan64", "emoji")
+    pretrained = gan_models.dcgan(pretrained=True, image_size=64)  # dataset: dcgan64's default, emoji
+    assert torch.equal(pretrained.sample(2, seed=0), gan_models.dcgan64(pretrained=True).sample(2, seed=0))
+    assert sum(p.numel() for p in pretrained.parameters()) == record.num_params == 1_100_224
+
+
+def test_a_size_a_model_does_not_build_is_refused_naming_the_sizes():
+    with pytest.raises(ValueError, match=r"dcgan builds images of size 28, 32, 64, 128 only, not 48$"):
+        gan_models.dcgan(image_size=48)
+    with pytest.raises(ValueError, match=r"dcgan64 builds images of size 64 only, not 32; dcgan builds them "
+                                         r"\(image_size=32\)"):
+        gan_models.dcgan64_discriminator(image_size=32)
+    with pytest.raises(TypeError, match="image_size must be an int, got '64'"):
+        gan_models.dcgan(image_size="64")
+    with pytest.raises(ValueError, match=r"pretrained dcgan64 on emoji was built with image_size=64 \(asked 128\)"):
+        gan_models.dcgan(pretrained=True, image_size=128)
+    assert gan_models.fcgan(image_size=16, ngf=8).image_shape == (1, 16, 16)  # the FC networks take any size
+
+
+def test_the_builders_docstrings_name_the_sizes_and_their_networks():
+    assert ("image_size: height and width of the images: 28, 32, 64, 128 (default 28); 32, 64, 128 build "
+            "gan_models.nets.dcgan.Generator, dcgan64's network") in " ".join(gan_models.dcgan.__doc__.split())
+    assert "image_size: height and width of the images: 64 only; dcgan builds this network at 32, 64, 128." in \
+        " ".join(gan_models.dcgan64_discriminator.__doc__.split())
+    assert "at image_size 32, 64, 128, dcgan64's: emoji (default emoji)" in " ".join(gan_models.dcgan.__doc__.split())

@@ -75,6 +75,16 @@ def _share(value: float) -> str:
     return f"{value:.1%}"
 
 
+def _interval(bounds: tuple, digits: int = 1) -> str:
+    return f"[{bounds[0]:.{digits}f}, {bounds[1]:.{digits}f}]" if bounds else ""
+
+
+def _kid(kid: float, std: float) -> str:
+    """KID and its std to three significant digits (classifier features are not scaled as Inception's, so KID here
+    is not in the 1e-3 range papers print)."""
+    return f"{kid:.3g} ({std:.3g})"
+
+
 def card(record: WeightRecord, classifier: ClassifierRecord | None) -> str:
     """The markdown model card of one shipped generator."""
     shape = " x ".join(map(str, record.image_shape))
@@ -137,10 +147,17 @@ def card(record: WeightRecord, classifier: ClassifierRecord | None) -> str:
     lines += ["## Metrics", "", f"`{evaluate_command(record)}` (seed 0, {record.eval_samples:,} images per set)"
               + (f", with the {dataset_title(record)} classifier (test accuracy "
                  f"{classifier.test_accuracy:.1%}; trained by `{classifier.command}`)" if classifier else "")
-              + ". Lower distances are better; the real floor is the score of real training images. "
+              + ". Lower distances are better; the real floor is the score of real training images, the best a "
+              "generator can expect on this many images (density is about 1 for real images, and can exceed it). "
               "[design.md](../design.md#measuring-sample-quality) explains each measure.", "",
               "| measure | this generator | real floor |", "|---|---|---|",
-              f"| Frechet distance | {record.frechet_distance:.1f} | {record.real_frechet_distance:.2f} |"]
+              f"| Frechet distance [95% interval] | {record.frechet_distance:.1f} "
+              f"{_interval(record.frechet_interval)} | "
+              f"{record.real_frechet_distance:.2f} {_interval(record.real_frechet_interval, 2)} |",
+              f"| KID (std over subsets) | {_kid(record.kid, record.kid_std)} | "
+              f"{_kid(record.real_kid, record.real_kid_std)} |",
+              *(f"| {name} (k = 3; higher is better) | {getattr(record, name):.3f} | "
+                f"{getattr(record, 'real_' + name):.3f} |" for name in ("precision", "recall", "density", "coverage"))]
     if record.conditional:
         lines += [f"| intra-class Frechet distance | {record.intra_class_frechet_distance:.1f} | "
                   f"{record.real_intra_class_frechet_distance:.1f} |",
@@ -170,11 +187,14 @@ def index(records: tuple[WeightRecord, ...]) -> str:
     """docs/models/README.md: one row per card."""
     lines = [HEADER, "# Model cards", "",
              "One card per shipped generator, generated from its weight record by `python scripts/model_cards.py`.",
-             "", "| card | model | dataset | conditional | storage | Frechet distance (real floor) |",
-             "|---|---|---|---|---|---|"]
+             "", "| card | model | dataset | conditional | storage | Frechet distance (real floor) | "
+             "KID (real) | precision / recall (real) |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in records:
         lines.append(f"| [{r.stem}]({r.stem}.md) | `{r.model}` | {r.dataset} | {'yes' if r.conditional else 'no'} | "
-                     f"{r.storage} | {r.frechet_distance:.1f} ({r.real_frechet_distance:.2f}) |")
+                     f"{r.storage} | {r.frechet_distance:.1f} ({r.real_frechet_distance:.2f}) | {r.kid:.3g} "
+                     f"({r.real_kid:.3g}) | {r.precision:.2f} / {r.recall:.2f} ({r.real_precision:.2f} / "
+                     f"{r.real_recall:.2f}) |")
     return "\n".join(lines) + "\n"
 
 

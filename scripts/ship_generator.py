@@ -20,6 +20,8 @@ A conditional run (`--conditional`) ships as `c<model>-<dataset>` with `conditio
 its class names in the constructor keywords, its class accuracy (per class and averaged) and
 intra-class Frechet distance; its sample grid has one row of 8 per class.
 
+    python scripts/ship_generator.py --remeasure   # every shipped generator measured again, records rewritten
+
 Prints: the Frechet distance of each storage (stdout), the files written and any class-share warning
 (stderr), then the new record as JSON (stdout). Run `python scripts/model_cards.py` afterwards to rewrite
 the model cards (docs/models/) from the records.
@@ -40,9 +42,18 @@ from gan_models.data import load_labelled_images
 from gan_models.emoji import dataset_credits
 from gan_models.images import save_grid
 from gan_models.quality.classifier import NUM_CLASSES
-from gan_models.quality.metrics import class_share_failures, evaluate_generator
+from gan_models.quality.metrics import EvaluationReport, class_share_failures, evaluate_generator
 from gan_models.quantize import dequantize_state_dict, quantize_state_dict
-from gan_models.registry import MANIFEST, WEIGHTS_DIR, WeightRecord, save_weights, weight_stem, write_record
+from gan_models.registry import (
+    MANIFEST,
+    WEIGHTS,
+    WEIGHTS_DIR,
+    WeightRecord,
+    load_pretrained_generator,
+    save_weights,
+    weight_stem,
+    write_record,
+)
 from gan_models.training.checkpoint import generator_from_state, load_checkpoint
 from gan_models.training.config import TrainConfig
 
@@ -103,17 +114,18 @@ README_START, README_END = "<!-- weights-table:start -->", "<!-- weights-table:e
 
 def readme_table(records: tuple[WeightRecord, ...]) -> str:
     """The README's markdown table of shipped generators, one row per record."""
-    lines = ["| model | dataset | train images | storage | file size | Frechet distance | real floor | "
-             "classes >= 2% | KL to uniform | confidence | class accuracy | training |",
+    lines = ["| model | dataset | train images | storage | file size | Frechet distance [95%] | real floor | "
+             "KID (real) | precision / recall (real) | classes >= 2% | class accuracy | training |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
         size = (WEIGHTS_DIR / r.file).stat().st_size / 2**20
         name = f"`{r.model}` conditional" if r.conditional else f"`{r.model}`"
         accuracy = f"{r.class_accuracy:.1%} (min {min(r.per_class_accuracy):.1%})" if r.conditional else "-"
         lines.append(f"| {name} | {r.dataset} | {r.train_images:,} | {r.storage} | {size:.1f} MB | "
-                     f"{r.frechet_distance:.1f} | {r.real_frechet_distance:.2f} | {r.classes_covered}/10 | "
-                     f"{r.kl_from_uniform:.3f} | {r.mean_confidence:.2f} | {accuracy} | "
-                     f"{r.train_seconds / 60:.0f} min |")
+                     f"{r.frechet_distance:.1f} [{r.frechet_interval[0]:.1f}, {r.frechet_interval[1]:.1f}] | "
+                     f"{r.real_frechet_distance:.2f} | {r.kid:.3g} ({r.real_kid:.3g}) | "
+                     f"{r.precision:.2f} / {r.recall:.2f} ({r.real_precision:.2f} / {r.real_recall:.2f}) | "
+                     f"{r.classes_covered}/10 | {accuracy} | {r.train_seconds / 60:.0f} min |")
     credited = {r.dataset: r.credits for r in records if r.credits}
     for dataset, credits in sorted(credited.items()):  # the images' licences ask for these lines on every model card
         lines += ["", f"Weights trained on {dataset} credit its images:", *(f"- {line}" for line in credits)]
@@ -182,9 +194,55 @@ def cpu_name() -> str:
     return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), platform.machine())
 
 
+def _rounded(values, digits: int) -> tuple:
+    return tuple(round(value, digits) for value in values)
+
+
+def report_fields(report: EvaluationReport) -> dict:
+    """The WeightRecord fields that hold an evaluation report (with its distribution numbers), rounded for the
+    record: FD and the class numbers, FD's interval, KID, precision, recall, density and coverage, each beside its
+    real-vs-real value, the copy check, and a conditional generator's class accuracy and intra-class FD."""
+    g, real = report.generated, report.real
+    fields = dict(
+        frechet_distance=round(g.frechet_distance, 3), real_frechet_distance=round(real.frechet_distance, 3),
+        classes_covered=g.classes_covered, kl_from_uniform=round(g.kl_from_uniform, 4),
+        mean_confidence=round(g.mean_confidence, 4), eval_samples=report.samples,
+        class_shares=_rounded(g.class_histogram, 4), real_class_shares=_rounded(real.class_histogram, 4),
+        copy_distance=None if report.copy_check is None else round(report.copy_check.generated_median, 4),
+        held_out_copy_distance=None if report.copy_check is None else round(report.copy_check.held_out_median, 4))
+    for prefix, numbers in (("", report.generated_distribution), ("real_", report.real_distribution)):
+        fields |= {f"{prefix}frechet_interval": _rounded(numbers.frechet_interval, 3),
+                   f"{prefix}kid": round(numbers.kid, 5), f"{prefix}kid_std": round(numbers.kid_std, 5),
+                   **{f"{prefix}{name}": round(getattr(numbers, name), 4)
+                      for name in ("precision", "recall", "density", "coverage")}}
+    if report.generated_classes is not None:
+        mine, floor = report.generated_classes, report.real_classes
+        fields |= dict(class_accuracy=round(mine.class_accuracy, 4),
+                       per_class_accuracy=_rounded(mine.per_class_accuracy, 4),
+                       intra_class_frechet_distance=round(mine.intra_class_frechet_distance, 3),
+                       real_intra_class_frechet_distance=round(floor.intra_class_frechet_distance, 3))
+    return fields
+
+
+def remeasure(data_root: str | None, samples: int) -> tuple[WeightRecord, ...]:
+    """Measure every shipped generator again, as loaded (`load_pretrained_generator`: hash-checked, its storage),
+    and rewrite the measured fields of its record; the weights, commands and training figures stay."""
+    records = ()
+    for record in WEIGHTS:
+        generator = load_pretrained_generator(record.model, record.dataset, conditional=record.conditional)
+        report = evaluate_generator(generator, record.dataset, data_root, n_samples=samples)
+        records = write_record(MANIFEST, dataclasses.replace(record, **report_fields(report)))
+        print(f"{record.stem}: Frechet distance {record.frechet_distance} -> {report.generated.frechet_distance:.3f}",
+              file=sys.stderr)
+    return records
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run", type=Path, help="Run folder written by `gan-models train`.")
+    parser.add_argument("run", type=Path, nargs="?", help="Run folder written by `gan-models train`.")
+    parser.add_argument("--remeasure", action="store_true",
+                        help="Instead of shipping a run, measure every shipped generator again and rewrite the "
+                             "measured fields of its record (and README's tables).")
     parser.add_argument("--checkpoint", default="checkpoint.pt",
                         help="Which checkpoint of the run, e.g. best-checkpoint.pt (scripts/fd_curve.py) "
                              "[default: checkpoint.pt, the last].")
@@ -194,6 +252,11 @@ def main() -> None:
     parser.add_argument("--hardware", default=None,
                         help="Where the run trained [default: this machine's CPU model and core count, torch version].")
     args = parser.parse_args()
+    if args.remeasure:
+        update_readme(remeasure(args.data_root, args.samples))
+        return
+    if args.run is None:
+        parser.error("give a run folder, or --remeasure")
 
     state = load_checkpoint(args.run / args.checkpoint)
     model, dataset = state["model"], state["dataset"]
@@ -202,14 +265,15 @@ def main() -> None:
     generators, reports = {}, {}
     for storage, (_, loaded) in forms.items():
         generators[storage] = generator_from_state({**state, "ema_generator": loaded, "generator": loaded})
-        reports[storage] = evaluate_generator(generators[storage], dataset, args.data_root, n_samples=args.samples)
+        reports[storage] = evaluate_generator(generators[storage], dataset, args.data_root, n_samples=args.samples,
+                                              distribution=False)
     fp32_distance = reports["float32"].generated.frechet_distance
     changes = {p: abs(r.generated.frechet_distance - fp32_distance) / fp32_distance for p, r in reports.items()}
     labels = load_labelled_images(dataset, args.data_root, split="train")[1]
     data_shares = (labels.bincount(minlength=NUM_CLASSES) / len(labels)).tolist()
     failures = {p: class_share_failures(r, data_shares) for p, r in reports.items()}
     storage = pick_storage(changes, failures)
-    report = reports[storage]
+    report = evaluate_generator(generators[storage], dataset, args.data_root, n_samples=args.samples)  # all of it
 
     kwargs = dict(state["generator_kwargs"])
     conditional = kwargs.pop("conditional", False)  # a field of the record, not a constructor keyword
@@ -223,14 +287,6 @@ def main() -> None:
         images = shipped.sample(64, seed=0)
     grid = save_grid(images, Path("docs/samples") / f"{stem}.png")
 
-    g = report.generated
-    classes = {}
-    if conditional:
-        mine, real = report.generated_classes, report.real_classes
-        classes = dict(conditional=True, class_accuracy=round(mine.class_accuracy, 4),
-                       per_class_accuracy=tuple(round(a, 4) for a in mine.per_class_accuracy),
-                       intra_class_frechet_distance=round(mine.intra_class_frechet_distance, 3),
-                       real_intra_class_frechet_distance=round(real.intra_class_frechet_distance, 3))
     record = WeightRecord(
         model=model, dataset=dataset, file=path.name, sha256=sha256,
         generator_kwargs=kwargs,
@@ -240,14 +296,7 @@ def main() -> None:
         command=checkpoint_command(state),
         train_seconds=round(step_seconds(args.run)[state["step"]]),
         hardware=args.hardware or f"{cpu_name()} ({os.cpu_count()} cores), torch {torch.__version__}",
-        frechet_distance=round(g.frechet_distance, 3), real_frechet_distance=round(report.real.frechet_distance, 3),
-        classes_covered=g.classes_covered, kl_from_uniform=round(g.kl_from_uniform, 4),
-        mean_confidence=round(g.mean_confidence, 4), eval_samples=report.samples,
-        class_shares=tuple(round(share, 4) for share in g.class_histogram),
-        real_class_shares=tuple(round(share, 4) for share in report.real.class_histogram),
-        copy_distance=None if report.copy_check is None else round(report.copy_check.generated_median, 4),
-        held_out_copy_distance=None if report.copy_check is None else round(report.copy_check.held_out_median, 4),
-        credits=dataset_credits(dataset), **classes,
+        credits=dataset_credits(dataset), conditional=conditional, **report_fields(report),
     )
     print(f"Frechet distance float32 {fp32_distance:.3f}, " + ", ".join(
           f"{p} {reports[p].generated.frechet_distance:.3f} ({changes[p]:.2%} change)" for p in ("float16", "int8"))

@@ -10,6 +10,10 @@
   G's average is at least `g_rise` times its (positive) average in the window before. For the vanilla and
   LSGAN losses this is the "one loss goes to 0 while the other climbs" failure; a Wasserstein critic's
   loss is below 0 by design, so the trainer does not check it.
+- D winning outright, early: D(G(z)) (a probability, for the logistic losses) below `d_wins_below` (0.01)
+  for `d_wins_steps` (50) steps in a row warns at once, from the first step on. G then gets almost no
+  gradient, and on small data such a run collapses long before the loss check's window or the diversity
+  check's warm-up would see it (a DCGAN-64 on 300 images gave every sample the same texture by step 129).
 - Mode collapse: the diversity ratio, mean pairwise L2 distance between fixed-noise samples
   divided by the same for a batch of real images of the same size. Real data scores 1; samples
   that all look alike score near 0; a trained FC-GAN on MNIST scores 0.35-0.45, since its digits are
@@ -72,9 +76,12 @@ class HealthMonitor:
     """Watches per-step losses and per-epoch samples; returns warning strings (or None)."""
 
     def __init__(self, window: int = 50, d_floor: float = 0.05, g_rise: float = 2.0, min_diversity: float = 0.2,
-                 warmup_steps: int = 1000) -> None:
+                 warmup_steps: int = 1000, d_wins_below: float = 0.01, d_wins_steps: int = 50) -> None:
         self.window, self.d_floor, self.g_rise, self.min_diversity = window, d_floor, g_rise, min_diversity
         self.warmup_steps = warmup_steps
+        self.d_wins_below, self.d_wins_steps = d_wins_below, d_wins_steps
+        self.d_winning = 0  # steps in a row with D(G(z)) below d_wins_below
+        self.warned_d_wins = False
         self.d_losses: deque[float] = deque(maxlen=window)
         self.g_losses: deque[float] = deque(maxlen=2 * window)
         self.warned_collapse = False
@@ -83,7 +90,8 @@ class HealthMonitor:
     def state_dict(self) -> dict:
         """The loss windows and which warnings were given: what a resumed run needs to carry on."""
         return {"d_losses": list(self.d_losses), "g_losses": list(self.g_losses),
-                "warned_collapse": self.warned_collapse, "warned_scale": self.warned_scale}
+                "warned_collapse": self.warned_collapse, "warned_scale": self.warned_scale,
+                "d_winning": self.d_winning, "warned_d_wins": self.warned_d_wins}
 
     def load_state_dict(self, state: dict) -> None:
         """Continue from `state_dict()`'s output, so a resumed run warns exactly when an uninterrupted one would."""
@@ -92,6 +100,20 @@ class HealthMonitor:
         self.g_losses.extend(state["g_losses"])
         self.warned_collapse = state["warned_collapse"]
         self.warned_scale = state.get("warned_scale", False)  # saved from version 2 on
+        self.d_winning = state.get("d_winning", 0)  # saved from gan-models 1.1 on
+        self.warned_d_wins = state.get("warned_d_wins", False)
+
+    def check_d_wins(self, d_of_fake: float, step: int) -> str | None:
+        """Record one step's D(G(z)) (a mean probability in [0, 1]); a warning the first time it has stayed below
+        `d_wins_below` for `d_wins_steps` steps in a row."""
+        self.d_winning = self.d_winning + 1 if d_of_fake < self.d_wins_below else 0
+        if self.warned_d_wins or self.d_winning < self.d_wins_steps:
+            return None
+        self.warned_d_wins = True
+        return (f"D wins outright: D(G(z)) has stayed below {self.d_wins_below:g} for {self.d_wins_steps} steps "
+                f"(step {step}), so G gets almost no gradient and will likely collapse to one image; on small data "
+                "try --diffaugment color,translation,cutout, a smaller --batch-size, a lower --lr-d, "
+                "--label-smoothing 0.1 or a narrower D (--ndf)")
 
     def check_scale(self, err_d: float, err_g: float, step: int) -> str | None:
         """A warning the first time a loss's magnitude passes LOSS_WARN (the trainer stops at LOSS_STOP)."""

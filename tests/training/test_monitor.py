@@ -21,6 +21,23 @@ def test_monitor_flags_discriminator_collapse_and_low_diversity():
     assert diversity(torch.tensor([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5.0)
 
 
+
+def test_d_winning_outright_warns_once_after_50_steps_in_a_row_and_resumes_the_count():
+    monitor = HealthMonitor()
+    # 49 steps below 0.01, one at 0.02 (the count starts again), then 50 below: the warning comes at step 100.
+    outputs = [0.005] * 49 + [0.02] + [0.009] * 50 + [0.001] * 20
+    messages = [monitor.check_d_wins(value, step) for step, value in enumerate(outputs, start=1)]
+    warned = [step for step, message in enumerate(messages, start=1) if message]
+    assert warned == [100] and "D wins outright" in messages[99] and "step 100" in messages[99]
+    assert "--diffaugment" in messages[99]
+    resumed = HealthMonitor()
+    halfway = HealthMonitor()
+    for step, value in enumerate(outputs[:80], start=1):
+        halfway.check_d_wins(value, step)
+    resumed.load_state_dict(halfway.state_dict())  # a checkpoint at step 80, 30 steps into the run of low values
+    assert [step for step, value in enumerate(outputs[80:], start=81) if resumed.check_d_wins(value, step)] == [100]
+
+
 def test_a_conditional_grid_is_judged_by_its_least_diverse_class():
     """One class drawn as a single image is mode collapse, however varied the other classes are."""
     torch.manual_seed(0)

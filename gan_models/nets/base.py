@@ -2,6 +2,7 @@
 
 Kept to one thin base class per role so that the network files read as the papers do.
 """
+import numbers
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -9,7 +10,9 @@ import torch
 from torch import nn
 
 from gan_models.nets.labels import refuse_labels
-from gan_models.noise import check_noise_kind, sample_noise
+from gan_models.noise import check_noise_kind, check_truncation, sample_noise
+
+OUTPUTS = ("tensor", "uint8", "pil")  # what G.sample returns: float in [-1, 1], uint8 pixels, or PIL images
 
 
 def check_input(x: torch.Tensor, expected: tuple, what: str, module: nn.Module | None = None) -> None:
@@ -52,6 +55,24 @@ def check_dropout(p: float) -> float:
     if not 0 <= p < 1:
         raise ValueError(f"dropout must be in [0, 1), got {p}")
     return float(p)
+
+
+def check_output(output: str) -> str:
+    """Return `output` if it names one of OUTPUTS, else raise ValueError."""
+    if output not in OUTPUTS:
+        raise ValueError(f"unknown output {output!r}; choose one of {list(OUTPUTS)}")
+    return output
+
+
+def as_output(images: torch.Tensor, output: str):
+    """Generated images (N, C, H, W) in [-1, 1] as G.sample's `output` says: the tensor, uint8 (same device), or PIL."""
+    from gan_models.data import to_uint8
+    from gan_models.images import to_pil
+
+    if check_output(output) == "tensor":
+        return images
+    pixels = to_uint8(images.float())  # in float32: bfloat16 cannot hold (x + 1) * 127.5 to the nearest level
+    return pixels if output == "uint8" else to_pil(pixels)
 
 
 @contextmanager
@@ -135,29 +156,64 @@ class GeneratorBase(_SummarisedLoading):
         raise NotImplementedError
 
     @torch.no_grad()
-    def sample(self, n: int, seed: int | None = None, *, labels=None) -> torch.Tensor:
-        """Generate `n` images (n, C, H, W) in [-1, 1] from fresh noise of this generator's kind.
+    def sample(self, n: int, seed: int | None = None, *, generator: torch.Generator | None = None, labels=None,
+               device: torch.device | str | None = None, output: str = "tensor", truncation: float | None = None):
+        """Generate `n` images from fresh noise of this generator's kind, in eval mode.
 
-        Runs in eval mode (BatchNorm uses running statistics) and restores the previous mode;
-        `seed` makes the draw reproducible without touching the global RNG. `labels` is for
-        conditional generators, which override this; here it is refused with a ValueError.
+        Args:
+            n: number of images, >= 1.
+            seed: makes the draw reproducible without touching the global RNG. One seed gives the
+                same images on every device (up to the device's arithmetic): the noise is drawn
+                on the CPU, then moved to the weights' device, in their dtype (so `.half()` and
+                `.to(torch.bfloat16)` generators sample too).
+            generator: a torch.Generator to draw from instead of `seed` (not both); the noise is
+                drawn on its device.
+            labels: for conditional generators, which override this; here it is refused (ValueError).
+            device: where the noise is drawn, "cpu" by default (the generator's device when one is
+                given). Drawing on "cuda" is faster for large n but gives other numbers for a seed.
+            output: "tensor": float (n, C, H, W) in [-1, 1] on the weights' device and dtype;
+                "uint8": uint8 (n, C, H, W) in [0, 255] on that device; "pil": a list of n PIL
+                images (mode "L" or "RGB").
+            truncation: psi > 0: redraw noise components beyond psi standard deviations
+                (gan_models.noise.sample_noise); fewer odd images, less variety. None: no truncation.
+
+        The previous train/eval mode is restored afterwards (BatchNorm statistics are not updated).
         """
         refuse_labels(labels, "generator")
-        z, _ = self._sample_noise(n, seed)
+        check_output(output)
+        z, _ = self._sample_noise(n, seed, generator, device, truncation)
         with eval_mode(self):
-            return self(z)
+            return as_output(self(z), output)
 
-    def _sample_noise(self, n: int, seed: int | None) -> tuple[torch.Tensor, torch.Generator]:
-        """Latents (n, nz) on the weights' device, and the generator they were drawn with (seeded by `seed`)."""
+    def _sample_noise(self, n: int, seed: int | None, generator: torch.Generator | None = None,
+                      device: torch.device | str | None = None,
+                      truncation: float | None = None) -> tuple[torch.Tensor, torch.Generator]:
+        """Latents (n, nz) in the weights' dtype and on their device, drawn on `device` (the CPU, or `generator`'s
+        device) from `generator` or a fresh one seeded by `seed`; and that torch.Generator (for drawing labels)."""
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(f"n must be an int, got {n!r}")
+        n = int(n)
         if n < 1:
             raise ValueError(f"n must be >= 1, got {n}")
-        device = next(self.parameters()).device
-        rng = torch.Generator(device=device)
-        if seed is None:
-            rng.seed()
+        check_truncation(truncation)
+        if generator is not None:
+            if seed is not None:
+                raise ValueError("give seed or generator, not both")
+            if not isinstance(generator, torch.Generator):
+                raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+            if device is not None and torch.device(device) != generator.device:
+                raise ValueError(f"the generator draws on {generator.device}, not on device={device!r}; "
+                                 "give one of them")
+            rng = generator
         else:
-            rng.manual_seed(seed)
-        return sample_noise(n, self.nz, self.noise, generator=rng, device=device), rng
+            rng = torch.Generator(device="cpu" if device is None else device)
+            if seed is None:
+                rng.seed()
+            else:
+                rng.manual_seed(seed)
+        weight = next(self.parameters())
+        z = sample_noise(n, self.nz, self.noise, generator=rng, device=rng.device, truncation=truncation)
+        return z.to(weight.device, weight.dtype), rng
 
 
 class DiscriminatorBase(_SummarisedLoading):

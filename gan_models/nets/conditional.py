@@ -23,7 +23,15 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from gan_models.nets.base import DiscriminatorBase, GeneratorBase, check_input, check_sizes, eval_mode
+from gan_models.nets.base import (
+    DiscriminatorBase,
+    GeneratorBase,
+    as_output,
+    check_input,
+    check_output,
+    check_sizes,
+    eval_mode,
+)
 from gan_models.nets.labels import check_classes, check_labels, resolve_labels
 
 
@@ -60,25 +68,28 @@ class ConditionalGenerator(GeneratorBase):
         return self.body.generate(torch.cat([z, code], dim=1))
 
     @torch.no_grad()
-    def sample(self, n: int, seed: int | None = None, *, labels=None) -> torch.Tensor:
-        """Generate `n` images (n, C, H, W) in [-1, 1] of the classes `labels` says, in eval mode.
+    def sample(self, n: int, seed: int | None = None, *, generator: torch.Generator | None = None, labels=None,
+               device: torch.device | str | None = None, output: str = "tensor", truncation: float | None = None):
+        """Generate `n` images of the classes `labels` says, in eval mode; GeneratorBase.sample otherwise.
 
         Args:
-            n: number of images.
-            seed: makes latents (and drawn labels) reproducible without touching the global RNG.
+            n, seed, generator, device, output, truncation: as for GeneratorBase.sample (noise drawn
+                on the CPU by default, in the weights' dtype; output "tensor", "uint8" or "pil").
             labels: a class index (7) or name ("Sneaker", any case) for all n images, a list of n
-                indices or names, or an integer tensor; None draws them uniformly.
+                indices or names, or an integer tensor; None draws them uniformly, from the same
+                torch.Generator as the noise (so they follow the seed too).
 
         Raises:
             ValueError: an unknown class name, an index out of range, or a count other than n.
         """
-        z, rng = self._sample_noise(n, seed)
+        check_output(output)
+        z, rng = self._sample_noise(n, seed, generator, device, truncation)
         if labels is None:
-            labels = torch.randint(self.num_classes, (n,), generator=rng, device=z.device)
+            labels = torch.randint(self.num_classes, (n,), generator=rng, device=rng.device).to(z.device)
         else:
             labels = resolve_labels(labels, n, self.classes, z.device)
         with eval_mode(self):
-            return self(z, labels)
+            return as_output(self(z, labels), output)
 
 
 class ProjectionDiscriminator(DiscriminatorBase):

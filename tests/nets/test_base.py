@@ -7,7 +7,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gan_models.data import to_uint8
 from gan_models.nets import dcgan
+from gan_models.noise import sample_noise
 from gan_models.registry import (
     MODELS,
     build_discriminator,
@@ -109,3 +111,82 @@ def test_weights_of_another_model_are_refused_in_one_short_line():
                                            r"\(net.1.weight \(16, 784\) for \(256, 784\), "):
         build_discriminator("fcgan").load_state_dict(build_discriminator("fcgan", ndf=16).state_dict())
     fcgan.load_state_dict(build_generator("fcgan").state_dict())  # a fitting one still loads
+
+
+def _tiny_dcgan() -> dcgan.Generator28:
+    torch.manual_seed(0)
+    return dcgan.Generator28(nz=8, ngf=4)
+
+
+def test_sample_draws_cpu_noise_from_the_seed_or_the_generator_given():
+    generator = _tiny_dcgan()
+    images = generator.sample(4, seed=3)
+    z = sample_noise(4, 8, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        assert torch.equal(images, generator.eval()(z))
+    assert torch.equal(generator.sample(4, generator=torch.Generator().manual_seed(3)), images)
+    assert torch.equal(generator.sample(4, seed=3, device="cpu"), images)
+    rng = torch.Generator().manual_seed(3)
+    assert not torch.equal(generator.sample(4, generator=rng), generator.sample(4, generator=rng))  # it advances
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"seed": 1, "generator": torch.Generator()}, ValueError, "give seed or generator, not both"),
+    ({"generator": 3}, TypeError, "generator must be a torch.Generator, got int"),
+    ({"generator": torch.Generator(), "device": "meta"}, ValueError, "the generator draws on cpu, not on device="),
+    ({"output": "numpy"}, ValueError, r"unknown output 'numpy'; choose one of \['tensor', 'uint8', 'pil'\]"),
+    ({"truncation": 0}, ValueError, "truncation must be a finite number > 0"),
+    ({"truncation": "0.5"}, TypeError, "truncation must be a number"),
+])
+def test_sample_refuses_bad_options_by_name(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        _tiny_dcgan().sample(2, **kwargs)
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(torch.float16, 0.02), (torch.bfloat16, 0.1)])
+def test_half_and_bfloat16_generators_sample_in_their_dtype(dtype, tolerance):
+    generator = _tiny_dcgan()
+    reference = generator.sample(8, seed=0)
+    images = generator.to(dtype).sample(8, seed=0)
+    assert images.dtype == dtype and images.shape == (8, 1, 28, 28)
+    assert (images.float() - reference).abs().max() < tolerance  # the same noise, in the weights' dtype
+    pixels = generator.sample(8, seed=0, output="uint8")
+    assert pixels.dtype == torch.uint8
+    assert (pixels.int() - to_uint8(reference).int()).abs().max() <= tolerance * 128
+
+
+def test_sample_outputs_uint8_and_pil_images_of_the_same_pixels():
+    generator = _tiny_dcgan()
+    images = generator.sample(3, seed=5)
+    pixels = generator.sample(3, seed=5, output="uint8")
+    assert torch.equal(pixels, to_uint8(images))
+    pictures = generator.sample(3, seed=5, output="pil")
+    assert [picture.mode for picture in pictures] == ["L"] * 3 and pictures[0].size == (28, 28)
+    assert np.array_equal(np.stack([np.asarray(picture) for picture in pictures]), pixels[:, 0].numpy())
+    colour = build_generator("dcgan64", ngf=4).sample(2, seed=0, output="pil")
+    assert colour[0].mode == "RGB" and np.asarray(colour[1]).shape == (64, 64, 3)
+
+
+def test_sample_truncates_the_noise_it_draws():
+    generator = _tiny_dcgan()
+    z = sample_noise(6, 8, generator=torch.Generator().manual_seed(2), truncation=0.5)
+    assert z.abs().max() <= 0.5
+    with torch.no_grad():
+        assert torch.equal(generator.sample(6, seed=2, truncation=0.5), generator.eval()(z))
+    assert not torch.equal(generator.sample(6, seed=2, truncation=0.5), generator.sample(6, seed=2))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (runs wherever it exists)")
+@pytest.mark.parametrize("conditional", [False, True])
+def test_one_seed_gives_the_same_images_on_cuda_and_cpu(conditional, monkeypatch):
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)  # TF32 convolutions differ by ~1e-3
+    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
+    torch.manual_seed(0)
+    generator = build_generator("dcgan", ngf=8, conditional=conditional)
+    on_cpu = generator.sample(16, seed=7)
+    on_cuda = generator.cuda().sample(16, seed=7)
+    assert on_cuda.device.type == "cuda"
+    assert (on_cuda.cpu() - on_cpu).abs().max() < 1e-4
+    drawn_on_cuda = generator.sample(16, seed=7, device="cuda")  # CUDA's generator: other numbers for the seed
+    assert (drawn_on_cuda.cpu() - on_cpu).abs().max() > 0.1
+    assert torch.equal(generator.sample(16, generator=torch.Generator("cuda").manual_seed(7)), drawn_on_cuda)

@@ -14,6 +14,9 @@ _PUBLIC = {
     "MODELS": "gan_models.specs",
     "build_discriminator": "gan_models.registry",
     "build_generator": "gan_models.registry",
+    "save_gif": "gan_models.images",
+    "save_grid": "gan_models.images",
+    "save_images": "gan_models.images",
     **{name: "gan_models.hub" for name in ENTRY_POINTS},
 }
 

@@ -9,7 +9,16 @@ import gan_models
 from gan_models.data import to_uint8
 from gan_models.noise import interpolate_latents, sample_noise
 from gan_models.registry import build_generator
-from gan_models.sampling import LATENT_CHUNK, WALK_BATCH, balanced_labels, generate, latent_walks
+from gan_models.sampling import (
+    LATENT_CHUNK,
+    WALK_BATCH,
+    balanced_labels,
+    class_labels,
+    generate,
+    latent_walks,
+    seed_latents,
+    walk,
+)
 from tests.helpers import DOCUMENTED, ODD_VALUES, SMALL_NETS
 
 
@@ -106,3 +115,74 @@ def test_conditional_latent_walks_stay_in_one_class_per_row():
         expected = generator(z, torch.tensor([9, 0, 9]).repeat_interleave(4))
     assert (walks - expected).abs().max() < 1e-6
 
+
+
+def test_class_all_gives_n_images_in_class_order():
+    generator = build_generator("fcgan", conditional=True, ngf=8, nz=4)
+    labels = class_labels(generator, "all", 64)
+    assert labels.shape == (64,) and torch.equal(labels, labels.sort().values)
+    assert torch.bincount(labels).tolist() == [7, 7, 7, 7, 6, 6, 6, 6, 6, 6]  # the first 64 % 10 classes: one more
+    assert torch.equal(class_labels(generator, "all", 80), torch.arange(10).repeat_interleave(8))
+    assert class_labels(generator, "all", 3).tolist() == [0, 1, 2]
+
+
+def test_generate_truncates_every_chunk_and_keeps_image_i_fixed():
+    generator = gan_models.fcgan(nz=8, ngf=16)
+    images = generate(generator, 20, seed=1, batch_size=7, truncation=0.6)
+    z = sample_noise(LATENT_CHUNK, 8, generator=torch.Generator().manual_seed(1), truncation=0.6)[:20]
+    with torch.no_grad():
+        assert torch.equal(images, to_uint8(generator.eval()(z)))
+    assert torch.equal(generate(generator, 5, seed=1, truncation=0.6), images[:5])
+    with pytest.raises(ValueError, match="truncation must be a finite number > 0"):
+        generate(generator, 5, truncation=-1.0)
+
+
+def test_linear_walks_are_an_option_for_normal_noise():
+    generator = gan_models.fcgan(nz=6, ngf=8)
+    ends = sample_noise(4, 6, generator=torch.Generator().manual_seed(0))
+    z = interpolate_latents(ends[:2], ends[2:], 5, method="linear").reshape(10, 6)
+    with torch.no_grad():
+        expected = generator.eval()(z)
+    linear = latent_walks(generator, 2, frames=5, method="linear")
+    assert (linear - expected).abs().max() < 1e-6
+    assert (latent_walks(generator, 2, frames=5) - expected).abs().max() > 1e-3  # the default is slerp
+
+
+def test_a_walk_through_chosen_seeds_passes_through_their_samples():
+    generator = gan_models.dcgan(nz=8, ngf=4)
+    path = walk(generator, [3, 7, 11], frames=4)
+    assert path.shape == (7, 1, 28, 28)  # two legs of 4 frames sharing the middle stop
+    for index, seed in ((0, 3), (3, 7), (6, 11)):
+        assert (path[index] - generator.sample(1, seed=seed)[0]).abs().max() < 1e-5
+    assert torch.equal(seed_latents(generator, [7]), sample_noise(1, 8, generator=torch.Generator().manual_seed(7)))
+    truncated = walk(generator, [3, 7], frames=3, truncation=0.5)
+    assert (truncated[0] - generator.sample(1, seed=3, truncation=0.5)[0]).abs().max() < 1e-5
+
+
+def test_a_walk_between_classes_morphs_one_seed_from_class_to_class():
+    torch.manual_seed(0)
+    generator = build_generator("fcgan", conditional=True, ngf=8, nz=4)
+    path = walk(generator, [5], labels=[3, 8], frames=5)
+    assert path.shape == (5, 1, 28, 28)
+    assert (path[0] - generator.sample(1, seed=5, labels=3)[0]).abs().max() < 1e-5
+    assert (path[-1] - generator.sample(1, seed=5, labels=8)[0]).abs().max() < 1e-5
+    z = seed_latents(generator, [5])
+    middle = (generator.embed.weight[3] + generator.embed.weight[8]) / 2  # the embedding on the straight line
+    with torch.no_grad():
+        expected = generator.eval().body.generate(torch.cat([z, middle[None]], dim=1))
+    assert (path[2] - expected[0]).abs().max() < 1e-5
+    both = walk(generator, [5, 6], labels="7", frames=3)  # one class for every stop
+    assert (both[-1] - generator.sample(1, seed=6, labels=7)[0]).abs().max() < 1e-5
+
+
+@pytest.mark.parametrize("seeds, labels, conditional, message", [
+    ([1], None, False, "a walk needs at least 2 stops"),
+    ([1, 2, 3], [0, 1], True, "give one seed, or one per stop: 3 seeds for 2 classes"),
+    ([1, 2], 3, False, "unconditional and takes no labels"),
+    ([1, 2], None, True, "this generator is conditional: pass labels"),
+    ([1, 2], ["Hat"], True, "unknown class 'Hat'"),
+])
+def test_bad_walks_are_refused_by_name(seeds, labels, conditional, message):
+    generator = build_generator("fcgan", conditional=conditional, ngf=8, nz=4)
+    with pytest.raises(ValueError, match=message):
+        walk(generator, seeds, labels=labels)

@@ -10,7 +10,8 @@ The data root is the `root` argument, else the environment variable GAN_MODELS_D
 `<root>/celeba`;
 Emoji64 is `<root>/Emoji64/<design>/<category>/<codepoints>.png` (see gan_models.emoji).
 
-Images are decoded by gan_models.image_decoding, which composites transparency onto white.
+Images are decoded by gan_models.image_decoding, which composites transparency onto white; every resize
+is counted there, for whoever records them (gan_models.image_decoding.recording_resizes).
 
 What is known about each dataset (`DATASETS`) is data, readable without torch: the command line
 builds its help from it before torch is loaded, which is why torch is imported in the functions here.
@@ -35,7 +36,7 @@ from gan_models.dataroot import (  # noqa: F401  DATA_ROOT_ENV, default_root: fo
     resolve_root,
 )
 from gan_models.emoji import EMOJI_CATEGORIES, load_emoji
-from gan_models.image_decoding import center_crop_resize, decode_image, pil_to_uint8
+from gan_models.image_decoding import center_crop_resize, decode_image, note_resize, pil_to_uint8
 
 if TYPE_CHECKING:
     import torch
@@ -178,10 +179,12 @@ def _load_celeba(root: Path, split: str, download: bool, image_size: int, channe
 
 
 def _resize_uint8(images: torch.Tensor, size: int) -> torch.Tensor:
-    """Resize a uint8 batch (N, C, H, W) to (N, C, size, size) with antialiased bilinear filtering."""
+    """Resize a uint8 batch (N, C, H, W) to (N, C, size, size) with antialiased bilinear filtering (noted, see
+    gan_models.image_decoding.recording_resizes)."""
     import torch
     import torch.nn.functional as F
 
+    note_resize(images.shape[-1], images.shape[-2], size, count=images.shape[0])
     resized = F.interpolate(images.float(), size=(size, size), mode="bilinear", antialias=True, align_corners=False)
     return resized.round_().clamp_(0, 255).to(torch.uint8)
 

@@ -1,5 +1,9 @@
 """One image, a PIL image or a file, to a uint8 tensor (C, H, W): transparency onto white, centre-crop, resize.
 
+Resizing is never silent: inside `recording_resizes()`, every image resized here (or counted with
+`note_resize`, as gan_models.data does for whole MNIST batches) is tallied by its source size, and the
+log's `summary` says so in one line ("resized 300 folder images of 96 x 64 to 64 x 64 (centre crop)").
+
 Images with transparency (RGBA, LA, PA, palette or RGB/L with a transparent colour) are composited
 onto white before anything else: converting them straight to RGB would drop the alpha and keep
 whatever colour the file happens to store under transparent pixels, and resizing first would blend
@@ -10,6 +14,10 @@ before it is decoded. torch and numpy are imported in the functions, so that imp
 from __future__ import annotations
 
 import warnings
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,10 +31,66 @@ if TYPE_CHECKING:
 MAX_PIXELS = 89_478_485
 
 
+class ResizeLog:
+    """The images resized while `recording_resizes()` was active: counts by (width, height, size), source to target."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[int, int, int]] = Counter()
+
+    def __bool__(self) -> bool:
+        return bool(self.counts)
+
+    def summary(self, what: str = "images", total: int | None = None) -> str:
+        """One line on what was resized, e.g. "resized 300 of 310 folder images of 96 x 64 to 64 x 64 (centre crop)".
+
+        `what` names the images ("mnist images"); `total`, the number loaded, is said when more than were resized.
+        Several source sizes are listed by count, the three commonest by name; "(centre crop)" marks non-square
+        sources, whose largest centred square was kept.
+        """
+        parts = []
+        for size in sorted({size for _, _, size in self.counts}):
+            sources = Counter({(w, h): n for (w, h, s), n in self.counts.items() if s == size}).most_common()
+            resized = sum(n for _, n in sources)
+            if len(sources) == 1:
+                shapes = f"of {sources[0][0][0]} x {sources[0][0][1]}"
+            else:
+                listed = ", ".join(f"{n:,} of {w} x {h}" for (w, h), n in sources[:3])
+                more = f", {len(sources) - 3} more sizes" if len(sources) > 3 else ""
+                shapes = f"of {len(sources)} sizes ({listed}{more})"
+            cropped = sum(n for (w, h), n in sources if w != h)
+            crop = ("" if not cropped else " (centre crop)" if cropped == resized
+                    else f" ({cropped:,} not square: centre crop)")
+            count = f"{resized:,} of {total:,}" if total is not None and total > resized else f"{resized:,}"
+            parts.append(f"{count} {what} {shapes} to {size} x {size}{crop}")
+        return "resized " + "; ".join(parts)
+
+
+_RESIZES: ContextVar[ResizeLog | None] = ContextVar("gan_models_resizes", default=None)
+
+
+@contextmanager
+def recording_resizes() -> Iterator[ResizeLog]:
+    """A block whose resized images (by this module, or counted with `note_resize`) are tallied in the ResizeLog."""
+    log = ResizeLog()
+    token = _RESIZES.set(log)
+    try:
+        yield log
+    finally:
+        _RESIZES.reset(token)
+
+
+def note_resize(width: int, height: int, size: int, count: int = 1) -> None:
+    """Count `count` images of width x height resized to size x size in the recording ResizeLog, if there is one."""
+    log = _RESIZES.get()
+    if log is not None:
+        log.counts[width, height, size] += count
+
+
 def center_crop_resize(image: Image.Image, size: int) -> Image.Image:
-    """Crop the largest centred square, then resize it to size x size."""
+    """Crop the largest centred square, then resize it to size x size (counted by `note_resize`)."""
     from torchvision.transforms import functional as TF
 
+    note_resize(*image.size, size)
     side = min(image.size)
     return TF.resize(TF.center_crop(image, [side, side]), [size, size], antialias=True)
 

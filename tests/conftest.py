@@ -38,7 +38,9 @@ SLOW_TESTS = ("test_demo_without_data_says_how_to_get_it",
               "test_an_unknown_precision_in_the_metadata_is_a_file_error",
               "test_export_and_validate_removes_a_failing_file", "test_a_silent_fallback_from_cuda_to_cpu_is_an_error",
               "test_export_and_validate_removes_the_file_when_validation_cannot_finish",
-              "test_images_per_s_times_the_step_not_the_logging")
+              "test_images_per_s_times_the_step_not_the_logging",
+              # a training and an ONNX export at each image size (4-13 s each under load)
+              "test_each_size_trains_a_few_steps_then_exports_to_validated_onnx")
 
 
 def pytest_collection_modifyitems(config, items):

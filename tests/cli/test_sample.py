@@ -83,12 +83,14 @@ SAMPLE_CASES = [
     (["sample", "--hub", "fcgan", "--pretrained", "--dataset", "celeba"],
      "no pretrained weights for 'fcgan' on 'celeba'"),
     (["sample", "--hub", "fcgan", "--dataset", "mnist"], "applies only to pretrained weights"),
-    (["sample", "--hub", "fcgan", "-n", "100000", "--out", "{out}/x.png"], "write them to a .npy file instead"),
+    (["sample", "--hub", "fcgan", "-n", "100000", "--out", "{out}/x.png"],
+     "write them to a .npy file or a folder instead: --out {out}/x.npy or --out-dir"),
     (["sample", "--hub", "fcgan", "--interpolate", "--out", "{out}/x.npy"], "--interpolate draws a PNG grid"),
     (["sample", "--hub", "fcgan", "--out", "{dir}"], "is a directory"),
     (["sample", "--hub", "fcgan", "--out", ""], "'.' is a folder, not a file name"),
     # issue 14: formats it cannot write, walks of fewer than 8 frames, arrays larger than the disk, unwritable paths
-    (["sample", "--hub", "fcgan", "--out", "{out}/s.txt"], "--out {out}/s.txt must end in .png (a grid) or .npy"),
+    (["sample", "--hub", "fcgan", "--out", "{out}/s.txt"],
+     "--out {out}/s.txt must end in .png (a grid), .npy (a uint8 array) or .gif (an animated walk)"),
     (["sample", "--hub", "fcgan", "--interpolate", "-n", "3", "--out", "{out}/w.png"],
      "give -n a multiple of 8, got 3"),
     (["sample", "--hub", "fcgan", "-n", str(10**20), "--out", "{out}/s.npy"],
@@ -96,6 +98,35 @@ SAMPLE_CASES = [
     (["sample", "--hub", "fcgan", "--out", "/proc/s.png"], "cannot write /proc/s.png: "),
     (["sample", "--hub", "fcgan", "--out", "{text}/s.png"],
      "cannot write {text}/s.png: {text} is a file, not a folder"),
+    # issue 20 item 5 and issue 21 items 1-2: one file per image, truncation, walks through chosen stops, GIFs
+    (["sample", "--hub", "fcgan", "--out", "{out}/s.png", "--out-dir", "{out}/d"],
+     "give --out FILE or --out-dir DIR, not both"),
+    (["sample", "--hub", "fcgan", "--out-dir", "{text}"],
+     "Invalid value for '--out-dir': Directory '{text}' is a file"),
+    (["sample", "--hub", "fcgan", "--format", "bmp", "--out-dir", "{out}/d"], "'bmp' is not one of 'png', 'jpg'"),
+    (["sample", "--hub", "fcgan", "--truncation", "0", "--out", "{out}/s.png"],
+     "--truncation must be a finite number > 0 (standard deviations), got 0.0"),
+    (["sample", "--hub", "fcgan", "--truncation", "nan", "--out", "{out}/s.png"], "got nan"),
+    (["sample", "--hub", "fcgan", "--out", "{out}/s.gif"], "a .gif is an animated walk; add --interpolate"),
+    (["sample", "--hub", "fcgan", "--seeds", "1,2", "--out", "{out}/s.png"],
+     "--seeds and a list of classes are stops of a walk: add --interpolate"),
+    (["sample", "--hub", "fcgan", "--frames", "4", "--out", "{out}/s.png"], "--frames goes with --interpolate"),
+    (["sample", "--hub", "fcgan", "--interpolate", "--out-dir", "{out}/d"],
+     "--interpolate draws a PNG grid or an animated GIF"),
+    (["sample", "--hub", "fcgan", "--interpolate", "--seeds", "1,x", "--out", "{out}/w.gif"],
+     "--seeds 1,x: 'x' is not a seed (an integer 0 to 18446744073709551615)"),
+    (["sample", "--hub", "fcgan", "--interpolate", "--seeds", "1,2", "-n", "16", "--out", "{out}/w.gif"],
+     "-n does not apply to a walk through --seeds or a list of classes"),
+    (["sample", "--hub", "fcgan", "--interpolate", "--seeds", "1", "--out", "{out}/w.gif"],
+     "a walk needs at least 2 stops (seeds or classes), got 1"),
+    (["sample", "--hub", "fcgan", "--interpolate", "--frames", "3", "-n", "8", "--out", "{out}/w.png"],
+     "give -n a multiple of 3, got 8"),
+    (["sample", "--hub", "fcgan", "--interpolate", "--interpolation", "cubic", "--out", "{out}/w.png"],
+     "'cubic' is not one of 'slerp', 'linear'"),
+    (["sample", "--hub", "dcgan", "--conditional", "--interpolate", "--seeds", "1,2", "--out", "{out}/w.gif"],
+     "a conditional generator walks within a class: add --class (one, or one per seed)"),
+    (["sample", "--hub", "dcgan", "--conditional", "--interpolate", "--class", "1,2,3", "--seeds", "4,5",
+      "--out", "{out}/w.gif"], "give one seed, or one per stop: 2 seeds for 3 classes"),
 ]
 
 
@@ -184,3 +215,89 @@ def test_class_for_an_unconditional_generator_is_refused(tmp_path):
     assert result.exit_code == 1
     assert result.output.strip() == "Error: --class needs a conditional generator; this one is unconditional"
 
+
+
+def test_out_dir_writes_one_file_per_image(tmp_path):
+    generator = torch.hub.load(str(REPO), "fcgan", source="local", pretrained=True)
+    result = run_cli("sample", "--hub", "fcgan", "--pretrained", "-n", "5", "--seed", "2", "--out-dir", tmp_path / "d")
+    assert result.exit_code == 0 and "wrote 5 images (1, 28, 28) as PNG files to" in result.output
+    expected = generate(generator, 5, seed=2)
+    assert sorted(path.name for path in (tmp_path / "d").iterdir()) == [f"00000{i}.png" for i in range(5)]
+    for i in range(5):
+        with Image.open(tmp_path / "d" / f"00000{i}.png") as image:
+            assert np.array_equal(np.asarray(image), expected[i, 0].numpy())
+    result = run_cli("sample", "--hub", "fcgan", "--pretrained", "-n", "2", "--out-dir", tmp_path / "j", "--format",
+                     "jpg")
+    assert result.exit_code == 0 and sorted(p.name for p in (tmp_path / "j").iterdir()) == ["000000.jpg", "000001.jpg"]
+    with Image.open(tmp_path / "j" / "000001.jpg") as image:
+        assert image.format == "JPEG"
+        first = generate(generator, 2, seed=0)[1, 0].numpy().astype(int)
+        assert np.abs(np.asarray(image).astype(int) - first).mean() < 4  # quality 95
+
+
+def test_class_all_honours_n(tmp_path):
+    result = run_cli("sample", "--hub", "dcgan", "--pretrained", "--conditional", "--class", "all", "-n", "12",
+                     "--out", tmp_path / "all.npy")
+    assert result.exit_code == 0 and "wrote 12 images" in result.output
+    generator = torch.hub.load(str(REPO), "dcgan", source="local", pretrained=True, conditional=True)
+    labels = torch.tensor([0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9])  # class order, the first 12 % 10 classes twice
+    assert np.array_equal(np.load(tmp_path / "all.npy"), generate(generator, 12, seed=0, labels=labels).numpy())
+
+
+def test_truncation_reaches_the_images(tmp_path):
+    result = run_cli("sample", "--hub", "fcgan", "--pretrained", "-n", "6", "--truncation", "0.5", "--out",
+                     tmp_path / "t.npy")
+    assert result.exit_code == 0, result.output
+    generator = torch.hub.load(str(REPO), "fcgan", source="local", pretrained=True)
+    truncated = generate(generator, 6, seed=0, truncation=0.5).numpy()
+    assert np.array_equal(np.load(tmp_path / "t.npy"), truncated)
+    assert not np.array_equal(truncated, generate(generator, 6, seed=0).numpy())
+
+
+def _gif_frames(path) -> np.ndarray:
+    with Image.open(path) as gif:
+        frames = []
+        for index in range(gif.n_frames):
+            gif.seek(index)
+            frames.append(np.asarray(gif.convert("L")))
+    return np.stack(frames)
+
+
+def test_a_walk_through_seeds_is_an_animated_gif(tmp_path):
+    from gan_models.data import to_uint8
+    from gan_models.sampling import walk
+
+    result = run_cli("sample", "--hub", "fcgan", "--pretrained", "--interpolate", "--seeds", "3,7,9", "--frames", "5",
+                     "--out", tmp_path / "walk.gif")
+    assert result.exit_code == 0 and "wrote a walk of 9 images (1, 28, 28)" in result.output
+    generator = torch.hub.load(str(REPO), "fcgan", source="local", pretrained=True)
+    expected = to_uint8(walk(generator, [3, 7, 9], frames=5))[:, 0].numpy()
+    assert np.array_equal(_gif_frames(tmp_path / "walk.gif"), expected)  # grayscale: exact through the palette
+
+
+def test_random_walks_animate_as_a_grid_per_frame(tmp_path):
+    from gan_models.images import image_grid
+    from gan_models.sampling import latent_walks
+
+    result = run_cli("sample", "--hub", "fcgan", "--pretrained", "--interpolate", "-n", "12", "--frames", "6",
+                     "--interpolation", "linear", "--out", tmp_path / "walks.gif")
+    assert result.exit_code == 0 and "wrote 2 walks of 6 frames" in result.output
+    generator = torch.hub.load(str(REPO), "fcgan", source="local", pretrained=True)
+    walks = latent_walks(generator, 2, frames=6, method="linear").reshape(2, 6, 1, 28, 28)
+    expected = np.stack([image_grid(walks[:, t], nrow=2)[0].numpy() for t in range(6)])
+    assert np.array_equal(_gif_frames(tmp_path / "walks.gif"), expected)
+
+
+def test_a_walk_between_classes(tmp_path):
+    from gan_models.data import to_uint8
+    from gan_models.sampling import walk
+
+    result = run_cli("sample", "--hub", "dcgan", "--pretrained", "--conditional", "--interpolate", "--class", "3,8",
+                     "--seed", "4", "--frames", "4", "--out", tmp_path / "morph.png")
+    assert result.exit_code == 0 and "wrote a walk of 4 images" in result.output
+    generator = torch.hub.load(str(REPO), "dcgan", source="local", pretrained=True, conditional=True)
+    expected = to_uint8(walk(generator, [4], labels=[3, 8], frames=4))
+    with Image.open(tmp_path / "morph.png") as grid:  # 2 x 2
+        pixels = np.asarray(grid.convert("L"))
+    assert np.array_equal(pixels[2:30, 2:30], expected[0, 0].numpy())
+    assert np.array_equal(pixels[32:60, 32:60], expected[3, 0].numpy())

@@ -190,3 +190,18 @@ def test_one_seed_gives_the_same_images_on_cuda_and_cpu(conditional, monkeypatch
     drawn_on_cuda = generator.sample(16, seed=7, device="cuda")  # CUDA's generator: other numbers for the seed
     assert (drawn_on_cuda.cpu() - on_cpu).abs().max() > 0.1
     assert torch.equal(generator.sample(16, generator=torch.Generator("cuda").manual_seed(7)), drawn_on_cuda)
+
+
+def test_conditional_sample_takes_the_same_options():
+    torch.manual_seed(0)
+    generator = build_generator("dcgan", ngf=4, conditional=True)
+    images = generator.sample(6, seed=1, truncation=0.8)
+    assert torch.equal(generator.sample(6, generator=torch.Generator().manual_seed(1), truncation=0.8), images)
+    z = sample_noise(6, generator.nz, generator=(rng := torch.Generator().manual_seed(1)), truncation=0.8)
+    labels = torch.randint(10, (6,), generator=rng)  # drawn after the noise, from the same CPU generator
+    with torch.no_grad():
+        assert torch.equal(images, generator.eval()(z, labels))
+    pictures = generator.sample(6, seed=1, truncation=0.8, output="pil")
+    assert np.array_equal(np.stack([np.asarray(p) for p in pictures]), to_uint8(images)[:, 0].numpy())
+    sneakers = generator.half().sample(3, seed=0, labels=7, output="uint8")
+    assert sneakers.dtype == torch.uint8 and sneakers.shape == (3, 1, 28, 28)

@@ -40,7 +40,11 @@ SLOW_TESTS = ("test_demo_without_data_says_how_to_get_it",
               "test_export_and_validate_removes_the_file_when_validation_cannot_finish",
               "test_images_per_s_times_the_step_not_the_logging",
               # a training and an ONNX export at each image size (4-13 s each under load)
-              "test_each_size_trains_a_few_steps_then_exports_to_validated_onnx")
+              "test_each_size_trains_a_few_steps_then_exports_to_validated_onnx",
+              # trainings with --eval-every (each evaluation classifies the test subset), and an export
+              "test_best_pt_holds_the_generator_of_the_best_row_of_the_log", "test_sample_and_evaluate_read_best_pt",
+              "test_export_reads_best_pt", "test_interrupted_then_resumed_keeps_the_uninterrupted_best_pt",
+              "test_resume_refuses_another_eval_every", "test_the_curve_is_what_train_eval_every_logged")
 
 
 def pytest_collection_modifyitems(config, items):

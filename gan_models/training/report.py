@@ -18,6 +18,7 @@ class TrainResult:
     last: dict = field(default_factory=dict)  # the last logged row (errD, errG, D_x, D_G_z, ...)
     diversity: float | None = None  # last epoch's fixed-noise diversity ratio (1 = as diverse as real data)
     warnings: list[str] = field(default_factory=list)
+    best: dict | None = None  # with eval_every: {"step", "fd", "kid"} of the best evaluation, the one in best.pt
 
 
 class StepReport:
@@ -70,6 +71,11 @@ class StepReport:
             self.warnings.append(message)
             if self.enabled:
                 (self.bar.write if self.bar is not None else tqdm.write)(f"warning: {message}")
+
+    def note(self, message: str) -> None:
+        """Print one line (above the bar), such as an evaluation's score."""
+        if self.enabled:
+            (self.bar.write if self.bar is not None else tqdm.write)(message)
 
     def redraw(self, epochs_done: int, force: bool = False) -> None:
         """Redraw losses.png and progress.png (epochs 1..`epochs_done`), at most every PLOT_INTERVAL_S unless `force`.

@@ -3,7 +3,8 @@
     <out>/config.json           the resolved TrainConfig as JSON, rewritten when the run starts or resumes
     <out>/checkpoint.pt         the latest training state (below), replaced atomically every epoch
                                 (and every `checkpoint_every` steps, and on Ctrl-C or SIGTERM)
-    <out>/log.csv               one row per step: step, epoch, errD, errG, D_x, D_G_z, images_per_s
+    <out>/log.csv               one row per step: step, epoch, errD, errG, D_x, D_G_z, images_per_s, and with
+                                `eval_every` fd, kid, eval_s (seconds evaluating), empty on steps not evaluated
                                 (gan_models.training.runlog; rows past the checkpoint are dropped on resume)
     <out>/losses.png            errD and errG against the step, redrawn at most every 30 s and at the end
     <out>/tensorboard/          the same scalars, when the tensorboard package is installed
@@ -11,6 +12,7 @@
                                 a conditional run's has one row of 8 per class (at most 10)
     <out>/grids/step_000100.png the same every `grid_every` steps, when asked
     <out>/progress.png          every epoch grid on one sheet, redrawn with losses.png
+    <out>/best.pt               with `eval_every`: the generator of the lowest FD so far (below), replaced atomically
     <out>/.lock                 held by the training process (gan_models.training.runlock)
 
 checkpoint.pt is a dict that `torch.load(weights_only=True)` reads (gan_models.training.checkpoint
@@ -24,7 +26,14 @@ makes it (`Trainer.state_dict`) and restores from it (`Trainer.load_state_dict`)
     step: steps completed (with the config, the whole RNG state: see gan_models.training.trainer),
     generator, discriminator, ema_generator (None without EMA): state dicts,
     optimizer_g, optimizer_d: Adam state dicts; fixed_noise: the (64, nz) latents of the grids,
-    monitor: the health monitor's loss windows (absent in checkpoints of early versions).
+    monitor: the health monitor's loss windows (absent in checkpoints of early versions),
+    best: {"step", "fd", "kid"} of the best evaluation so far, or None (absent before eval_every existed).
+
+best.pt is a checkpoint too, of a generator only, so that `gan-models sample`, `export` and `evaluate
+--checkpoint` read it (it cannot be resumed): model, dataset, config, generator_kwargs, step, generator,
+ema_generator as above, at the step of the best evaluation, and evaluation: {"step", "fd", "kid",
+"samples", "seed"}, its score (gan_models.training.evaluation). It is written before the checkpoint
+that records its score, so after a kill it is never older than the checkpoint's "best".
 
 Configs saved by any earlier version load: `TrainConfig.from_dict` maps old field names and gives
 fields they lack their defaults, in config.json and in a checkpoint's "config" alike.
@@ -39,6 +48,7 @@ from gan_models.training.config import TrainConfig
 
 CONFIG = "config.json"
 CHECKPOINT = "checkpoint.pt"
+BEST = "best.pt"
 LOG = "log.csv"
 LOSSES = "losses.png"
 TENSORBOARD = "tensorboard"

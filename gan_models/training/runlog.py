@@ -1,14 +1,17 @@
 """What a training run writes for people: a per-step CSV log, a loss-curve PNG, TensorBoard.
 
-The CSV (`log.csv`) has one row per step: step, epoch, errD, errG, D(x), D(G(z)), images/s. The
-images/s time the step itself (fetching its batch and the D and G updates), not the logging, grids
-and checkpoints around it, so they measure training speed however slow the disk. On resume, rows
+The CSV (`log.csv`) has one row per step: step, epoch, errD, errG, D(x), D(G(z)), images/s, then
+fd, kid and eval_s (the seconds the evaluation took) on the steps `--eval-every` evaluates, empty on
+the others and in logs written before those columns existed. The images/s time the step itself
+(fetching its batch and the D and G updates), not the logging, grids, evaluations and checkpoints
+around it, so they measure training speed however slow the disk. On resume, rows
 past the checkpoint's step (written before a crash) are dropped, so the log always matches the
 weights. So are rows that do not parse, such as a line torn by a kill or a power cut, with a
 warning: a damaged log must not stop a run from resuming. The loss curve is redrawn at most every
 `PLOT_INTERVAL_S` seconds (and at the end), so runs with short epochs spend their time training
 (drawing it takes about as long as 20 FC-GAN steps).
-TensorBoard scalars are written when the `tensorboard` package is installed.
+TensorBoard scalars are written when the `tensorboard` package is installed. With evaluations, the
+loss figure gets a second panel: FD against the step.
 """
 import csv
 import time
@@ -20,7 +23,9 @@ from matplotlib.figure import Figure  # the object API: no pyplot state, no GUI 
 from gan_models.atomic import atomic_write
 from gan_models.training.rundir import LOG, TENSORBOARD
 
-FIELDS = ("step", "epoch", "errD", "errG", "D_x", "D_G_z", "images_per_s")
+STEP_FIELDS = ("step", "epoch", "errD", "errG", "D_x", "D_G_z", "images_per_s")
+EVAL_FIELDS = ("fd", "kid", "eval_s")  # None (an empty cell) on the steps not evaluated
+FIELDS = STEP_FIELDS + EVAL_FIELDS
 PLOT_INTERVAL_S = 30.0
 
 
@@ -69,11 +74,15 @@ class RunLog:
 
     @staticmethod
     def _parse(row: dict) -> dict | None:
-        """A row with its numbers parsed, or None if a field is missing, extra or not a number."""
+        """A row with its numbers parsed, or None if a field is missing, extra or not a number.
+
+        The evaluation fields may be empty, or absent from the header of an older log: None then.
+        """
         if None in row or None in row.values():  # DictReader's marks for extra and missing fields
             return None
         try:
-            return {k: (int(row[k]) if k in ("step", "epoch") else float(row[k])) for k in FIELDS}
+            parsed = {k: (int(row[k]) if k in ("step", "epoch") else float(row[k])) for k in STEP_FIELDS}
+            return {**parsed, **{k: float(row[k]) if row.get(k) else None for k in EVAL_FIELDS}}
         except (KeyError, ValueError):
             return None
 
@@ -84,24 +93,28 @@ class RunLog:
             writer.writerows(self.rows)
 
     def log(self, row: dict) -> None:
-        """Append one step's row (keys FIELDS)."""
+        """Append one step's row (keys STEP_FIELDS, and EVAL_FIELDS on an evaluated step)."""
+        row = {**dict.fromkeys(EVAL_FIELDS), **row}
         self.rows.append(row)
         self.writer.writerow(row)
         self.file.flush()
         if self.tensorboard is not None:
-            for key in ("errD", "errG", "D_x", "D_G_z", "images_per_s"):
-                self.tensorboard.add_scalar(key, row[key], row["step"])
+            for key in ("errD", "errG", "D_x", "D_G_z", "images_per_s", *EVAL_FIELDS):
+                if row[key] is not None:
+                    self.tensorboard.add_scalar(key, row[key], row["step"])
 
     def plot(self, path: Path, force: bool = False) -> bool:
-        """Draw errD and errG against the step into a PNG (smoothed over ~1% of the run); returns whether it drew.
+        """Draw errD and errG against the step into a PNG (smoothed over ~1% of the run), and below them FD when the
+        run evaluates; returns whether it drew.
 
         Skipped when the last drawing (or the log's start) is under PLOT_INTERVAL_S seconds old, unless `force`.
         """
         if not force and time.monotonic() - self.last_plot < PLOT_INTERVAL_S:
             return False
         self.last_plot = time.monotonic()
-        fig = Figure(figsize=(8, 4))
-        ax = fig.add_subplot()
+        scored = [r for r in self.rows if r["fd"] is not None]
+        fig = Figure(figsize=(8, 7 if scored else 4))
+        ax = fig.add_subplot(2, 1, 1) if scored else fig.add_subplot()
         for key, label in (("errD", "D loss"), ("errG", "G loss")):
             # errG is NaN on D-only steps (n_critic > 1): a NaN in every window would blank the whole curve.
             rows = [r for r in self.rows if r[key] == r[key]]
@@ -114,6 +127,16 @@ class RunLog:
         ax.set_ylabel("loss")
         ax.legend()
         ax.grid(alpha=0.3)
+        if scored:
+            fd_ax = fig.add_subplot(2, 1, 2, sharex=ax)
+            fd_ax.plot([r["step"] for r in scored], [r["fd"] for r in scored], marker="o", markersize=3)
+            best = min(scored, key=lambda r: r["fd"])
+            fd_ax.plot([best["step"]], [best["fd"]], marker="*", markersize=12, linestyle="",
+                       label=f"best.pt: {best['fd']:.2f} at step {best['step']}")
+            fd_ax.set_xlabel("step")
+            fd_ax.set_ylabel("Frechet distance")
+            fd_ax.legend()
+            fd_ax.grid(alpha=0.3)
         fig.tight_layout()
         with atomic_write(path) as tmp:
             fig.savefig(tmp, dpi=100, format="png")

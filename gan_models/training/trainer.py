@@ -3,9 +3,10 @@
 Each step takes one real batch: a D step (the fake batch detached from G's graph), then, every
 `n_critic` steps, a G step; it logs errD, errG, D(x) and D(G(z)) and keeps an optional EMA of G.
 Every epoch it renders the fixed noise batch to a grid, checks the run's health and writes a
-checkpoint; Ctrl-C (or SIGTERM) saves one too. The trainer owns its state (`state_dict`,
-`load_state_dict`); what goes where in the run folder, and what a checkpoint holds, is
-gan_models.training.rundir's; the config is gan_models.training.config's.
+checkpoint; Ctrl-C (or SIGTERM) saves one too. With `eval_every`, it scores the (EMA) generator's FD
+and KID every N steps and keeps the best-scoring one as best.pt (gan_models.training.evaluation).
+The trainer owns its state (`state_dict`, `load_state_dict`); what goes where in the run folder,
+and what a checkpoint holds, is gan_models.training.rundir's; the config is gan_models.training.config's.
 
 With `conditional`, it trains the class-conditional networks (gan_models.nets.conditional) on
 (image, label) batches of a labelled dataset: D sees each real image with its label and each fake
@@ -33,6 +34,7 @@ from gan_models.training.augment import diff_augment, parse_policy
 from gan_models.training.checkpoint import CheckpointError, load_checkpoint, remove_partial_writes, save_checkpoint
 from gan_models.training.config import TrainConfig, config_differences
 from gan_models.training.ema import ema_update
+from gan_models.training.evaluation import EVAL_SEED, RunEvaluator, Score, check_evaluable
 from gan_models.training.monitor import LOSS_STOP, HealthMonitor, LossExplosionError, NonFiniteLossError, non_finite
 from gan_models.training.report import StepReport, TrainResult
 from gan_models.training.runlock import RunLock
@@ -74,6 +76,14 @@ class Trainer:
             raise ValueError(f"batch_size=1 cannot train {cfg.model}: its BatchNorm1d layers need at least 2 images "
                              "per batch (per process) to compute batch statistics")
         self.netG_ema = copy.deepcopy(self.netG).eval() if cfg.ema_decay > 0 else None
+        self.evaluator: RunEvaluator | None = None  # the main process's, with eval_every
+        if cfg.eval_every:  # before the training data: a dataset without a classifier stops here, on every rank
+            check_evaluable(cfg.dataset, self.netG.image_shape, self.netG.num_classes)
+            if self.group.is_main:
+                self.evaluator = RunEvaluator(cfg.dataset, cfg.data_root, cfg.eval_samples, self.netG.image_shape,
+                                              self.netG.num_classes)
+        self.best: dict | None = None  # {"step", "fd", "kid"} of the best evaluation so far (what best.pt holds)
+        self.eval_seconds = self.step_seconds = 0.0  # this process's time evaluating and in training steps
         # Fused Adam updates all of a network's tensors in one kernel instead of ~10 passes over memory.
         self.optG = torch.optim.Adam(self.netG.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2), fused=True)
         self.optD = torch.optim.Adam(self.netD.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2), fused=True)
@@ -157,6 +167,7 @@ class Trainer:
             "optimizer_d": self.optD.state_dict(),
             "fixed_noise": self.fixed_noise,
             "monitor": self.monitor.state_dict(),
+            "best": self.best,
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -186,6 +197,7 @@ class Trainer:
         self.fixed_noise = state["fixed_noise"].cpu()
         if "monitor" in state:  # checkpoints written before it was saved start with empty loss windows
             self.monitor.load_state_dict(state["monitor"])
+        self.best = state.get("best")  # absent before --eval-every existed
         self.step = state["step"]
 
     def render_grid(self, path: Path) -> torch.Tensor:
@@ -296,6 +308,7 @@ class Trainer:
             return self._fit(resume)
         with RunLock(self.out):
             remove_partial_writes(self.out / rundir.CHECKPOINT)
+            remove_partial_writes(self.out / rundir.BEST)
             return self._fit(resume)
 
     def _fit(self, resume: bool) -> TrainResult:
@@ -309,6 +322,8 @@ class Trainer:
                                  f"--epochs {-(-self.step // len(self.batches))} or more to continue it")
         elif checkpoint.exists():  # every rank checks, so none is left waiting for the others
             raise FileExistsError(f"{checkpoint} exists; pass --resume to continue that run, or choose another --out")
+        elif main:  # a best.pt without a checkpoint is a killed start's, perhaps of another config
+            (self.out / rundir.BEST).unlink(missing_ok=True)
         if main:
             self.out.mkdir(parents=True, exist_ok=True)
             rundir.write_config(self.out, cfg)
@@ -333,7 +348,14 @@ class Trainer:
                                           "continue with --resume") from None
             finally:
                 self.report.close()
-        return TrainResult(self.out, self.step, checkpoint, self.report.last, self.diversity, self.report.warnings)
+        if self.evaluator is not None:
+            share = f", {self.eval_seconds / self.step_seconds:.1%} of" if self.step_seconds else " beside"
+            self.report.note(f"evaluation took {self.eval_seconds:.1f} s{share} the {self.step_seconds:.1f} s in "
+                             "training steps (of this process); "
+                             + (f"best FD {self.best['fd']:.3f} at step {self.best['step']}: {self.out / rundir.BEST}"
+                                if self.best else "no evaluation scored"))
+        return TrainResult(self.out, self.step, checkpoint, self.report.last, self.diversity, self.report.warnings,
+                           self.best)
 
     def _resume(self, checkpoint: Path) -> None:
         """Restore this trainer from `checkpoint`; CheckpointError (one line naming it) if it cannot be resumed."""
@@ -356,8 +378,9 @@ class Trainer:
             batch = batch if self.config.conditional else (batch,)  # (images,) or (images, labels)
             row = self.train_step(*batch)
             # images/s of the step itself: fetching its batch and the D and G updates (since `tick`).
-            row.update(step=self.step, epoch=epoch + 1,
-                       images_per_s=len(batch[0]) * self.group.world_size / (time.perf_counter() - tick))
+            seconds = time.perf_counter() - tick
+            self.step_seconds += seconds
+            row.update(step=self.step, epoch=epoch + 1, images_per_s=len(batch[0]) * self.group.world_size / seconds)
             if self.group.is_main:
                 self._after_step(row)
             # On an epoch's last step, end the epoch first: a resumed run starts the next one and
@@ -368,7 +391,11 @@ class Trainer:
         self.report.end_epoch()
 
     def _after_step(self, row: dict) -> None:
-        """Log the step, watch for a collapse, and render or checkpoint when the config asks for it at this step."""
+        """Evaluate, log the step, watch for a collapse, and render or checkpoint when the config asks for it."""
+        cfg = self.config
+        if cfg.eval_every and (self.step % cfg.eval_every == 0 or self.step == cfg.epochs * len(self.batches)):
+            score = self._evaluate()
+            row.update(fd=score.fd, kid=score.kid, eval_s=score.seconds)
         self.report.step(row)
         self.report.warn(self.monitor.check_scale(row["errD"], row["errG"], self.step))
         if self.loss.nonnegative:  # the collapse check watches D's loss fall to 0
@@ -377,6 +404,25 @@ class Trainer:
             self.render_grid(rundir.step_grid(self.out, self.step))
         if self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
             self._save_checkpoint()
+
+    def _evaluate(self) -> Score:
+        """Score the generator that ships (EMA if enabled, else G); a new best goes to best.pt before the
+        checkpoint that records it, so a resumed run that replays this step rewrites the same file."""
+        score = self.evaluator.score(self.netG_ema if self.netG_ema is not None else self.netG, self.step)
+        self.eval_seconds += score.seconds
+        new_best = score.beats(self.best)
+        if new_best:
+            self.best = {"step": score.step, "fd": score.fd, "kid": score.kid}
+            cfg = self.config
+            save_checkpoint({"model": cfg.model, "dataset": cfg.dataset, "config": asdict(cfg),
+                             "generator_kwargs": cfg.generator_kwargs(self.classes), "step": self.step,
+                             "generator": self.netG.state_dict(),
+                             "ema_generator": self.netG_ema.state_dict() if self.netG_ema is not None else None,
+                             "evaluation": {**self.best, "samples": self.evaluator.samples, "seed": EVAL_SEED}},
+                            self.out / rundir.BEST)
+        self.report.note(f"step {score.step}: FD {score.fd:.3f}, KID {score.kid:.4f} ({score.seconds:.1f} s)"
+                         + (f"; the best so far, saved to {self.out / rundir.BEST}" if new_best else ""))
+        return score
 
     def _end_epoch(self, epoch: int, final: bool) -> None:
         """Render the epoch's grid, check diversity, redraw the loss curve and sheet (now and then), checkpoint."""

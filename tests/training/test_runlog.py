@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from gan_models.training.runlog import FIELDS, RunLog
+from gan_models.training.runlog import STEP_FIELDS, RunLog
 from gan_models.training.trainer import train
 from tests.helpers import fcgan16_config, tiny_config
 
@@ -42,7 +42,7 @@ def test_damaged_log_rows_anywhere_are_dropped_with_one_warning(tmp_path):
             "5,1,0.66,0.75,0.54,0.45,100.0,7",  # a field too many
             "6,1,0.65,0.76,0.55,0.44,100.0",
             "7,1,0.64,zzz,0.56,0.43,100.0"]  # past the resume step, and damaged
-    (tmp_path / "log.csv").write_text("\n".join([",".join(FIELDS), *rows]) + "\n")
+    (tmp_path / "log.csv").write_text("\n".join([",".join(STEP_FIELDS), *rows]) + "\n")  # a log before fd, kid
     with pytest.warns(UserWarning, match=r"log\.csv: dropped 4 malformed row\(s\)") as caught:
         log = RunLog(tmp_path, resume_step=6)
     log.close()

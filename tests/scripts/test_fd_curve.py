@@ -1,11 +1,8 @@
-"""scripts/fd_curve.py: training time per step from log.csv, measured checkpoints, and the plotted points."""
+"""scripts/fd_curve.py: training time per step and the Frechet distances from log.csv, and the plotted points."""
 import json
-from dataclasses import replace
 
 import pytest
 
-from gan_models.quality.metrics import evaluate_generator
-from gan_models.training.checkpoint import generator_from_state, load_checkpoint
 from gan_models.training.trainer import train
 from tests.helpers import REPO, tiny_config
 
@@ -19,19 +16,19 @@ def fd_curve(monkeypatch):
 
 
 def fake_run(folder, rates, distances, model="dcgan", dataset="mnist"):
-    """A run folder: batch 4, one log.csv row per images/s in `rates`, and fd/<step>.json per {step: distance}."""
-    (folder / "fd").mkdir(parents=True)
+    """A run folder: batch 4, one log.csv row per images/s in `rates`, with fd on the steps of {step: distance}."""
+    folder.mkdir(parents=True)
     (folder / "config.json").write_text(json.dumps({"batch_size": 4, "model": model, "dataset": dataset,
                                                     "conditional": False}))
-    rows = [f"{step},1,0.5,0.5,0.5,0.5,{rate}" for step, rate in enumerate(rates, start=1)]
-    (folder / "log.csv").write_text("\n".join(["step,epoch,errD,errG,D_x,D_G_z,images_per_s", *rows]) + "\n")
-    for step, distance in distances.items():
-        (folder / "fd" / f"{step}.json").write_text(json.dumps({"generated": {"frechet_distance": distance}}))
+    rows = [f"{step},1,0.5,0.5,0.5,0.5,{rate}," + (f"{distances[step]},0.1,1.0" if step in distances else ",")
+            for step, rate in enumerate(rates, start=1)]
+    (folder / "log.csv").write_text("\n".join(["step,epoch,errD,errG,D_x,D_G_z,images_per_s,fd,kid,eval_s", *rows])
+                                    + "\n")
     return folder
 
 
 def test_training_time_adds_each_steps_batch_over_its_rate(tmp_path, fd_curve):
-    run = fake_run(tmp_path / "run", rates=[2, 4, 8], distances={3: 5.0, 2: 7.0, 9: 1.0})  # step 9 was never logged
+    run = fake_run(tmp_path / "run", rates=[2, 4, 8], distances={3: 5.0, 2: 7.0})
     assert fd_curve.step_seconds(run) == {1: 2.0, 2: 3.0, 3: 3.5}  # 4/2, + 4/4, + 4/8
     assert fd_curve.curve(run) == [(3.0, 2, 7.0), (3.5, 3, 5.0)]
 
@@ -51,20 +48,10 @@ def test_plot_draws_a_panel_per_model_and_dataset_and_writes_the_points(tmp_path
         "fcgan-fashion": [{"seconds": 1, "step": 1, "frechet_distance": 50.0}]}
 
 
-def test_measure_evaluates_a_checkpoint_once_per_step_and_keeps_the_best(tmp_path, data_root, fd_curve):
+def test_the_curve_is_what_train_eval_every_logged(tmp_path, data_root, fd_curve):
     run = tmp_path / "run"
-    config = tiny_config(dataset="mnist", data_root=str(data_root), max_images=64, epochs=1)
-    train(config, run)
-    state = load_checkpoint(run / "checkpoint.pt")
-    path = fd_curve.measure(run, str(data_root))
-    assert path == run / "fd" / f"{state['step']}.json" and state["step"] == 4
-    expected = evaluate_generator(generator_from_state(state), "mnist", data_root)
-    assert json.loads(path.read_text()) == json.loads(json.dumps(expected.to_dict()))
-    assert (run / "best-checkpoint.pt").read_bytes() == (run / "checkpoint.pt").read_bytes()  # the first is the best
-    assert fd_curve.measure(run, str(data_root)) is None  # that step is measured already
-    assert sorted(p.name for p in (run / "fd").iterdir()) == ["4.json"]  # no copy left behind
-
-    (run / "fd" / "1.json").write_text(json.dumps({"generated": {"frechet_distance": 0.0}}))  # a better one before
-    train(replace(config, epochs=2), run, resume=True)
-    assert fd_curve.measure(run, str(data_root)) == run / "fd" / "8.json"
-    assert load_checkpoint(run / "best-checkpoint.pt")["step"] == 4  # step 8 scored worse than 0.0: not the best
+    train(tiny_config(dataset="mnist", data_root=str(data_root), max_images=64, epochs=1, eval_every=2,
+                      eval_samples=200), run)
+    seconds = fd_curve.step_seconds(run)
+    rows = [line.split(",") for line in (run / "log.csv").read_text().splitlines()[1:]]
+    assert fd_curve.curve(run) == [(seconds[step], step, float(rows[step - 1][7])) for step in (2, 4)]

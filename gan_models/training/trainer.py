@@ -414,7 +414,8 @@ class Trainer:
         if new_best:
             self.best = {"step": score.step, "fd": score.fd, "kid": score.kid}
             cfg = self.config
-            save_checkpoint({"model": cfg.model, "dataset": cfg.dataset, "config": asdict(cfg),
+            save_checkpoint({"model": cfg.model, "dataset": cfg.dataset, "num_images": len(self.images),
+                             "config": asdict(cfg),
                              "generator_kwargs": cfg.generator_kwargs(self.classes), "step": self.step,
                              "generator": self.netG.state_dict(),
                              "ema_generator": self.netG_ema.state_dict() if self.netG_ema is not None else None,

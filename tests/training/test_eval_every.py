@@ -64,7 +64,7 @@ def test_best_pt_holds_the_generator_of_the_best_row_of_the_log(tmp_path, tiny_i
     assert all(len(row) == 9 and (row["fd"] == "") == (int(row["step"]) % 3 != 0) for row in read_log(tmp_path))
     best = best_row(tmp_path)
     state = load_checkpoint(tmp_path / "best.pt")
-    assert state["step"] == best["step"] == result.best["step"]
+    assert state["step"] == best["step"] == result.best["step"] and state["num_images"] == 64
     assert state["evaluation"] == {"step": best["step"], "fd": best["fd"], "kid": best["kid"], "samples": 200,
                                    "seed": 0}
     assert load_checkpoint(tmp_path / "checkpoint.pt")["best"] == result.best == {

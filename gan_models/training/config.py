@@ -13,7 +13,7 @@ from gan_models.data import get_dataset
 from gan_models.emoji import EMOJI_DESIGNS
 from gan_models.losses import get_loss
 from gan_models.noise import MAX_SEED, check_noise_kind
-from gan_models.specs import get_spec
+from gan_models.specs import sized_spec
 from gan_models.training.upgrade import upgrade_config
 
 # Fields that may change between a run and its resumption: they do not alter what a step computes.
@@ -45,6 +45,9 @@ class TrainConfig:
     split: str = option("train", "train, test, or all (GANs use no labels, so merging is fine)")
     max_images: int | None = option(None, "train on the first N images only (quick runs, tests)")
     channels: int | None = option(None, "image channels; default: the dataset's (1 for the MNIST family, else 3)")
+    image_size: int | None = option(
+        None, "image height and width, the data resized to it: dcgan builds 28 (InfoGAN-style) and 32, 64 or 128 "
+              "(Radford et al.'s depth per size; at 64 it is dcgan64); default: the model's")
     nz: int | None = option(None, "latent size; default: the model's")
     ngf: int | None = option(None, "generator width; default: the generator's")
     ndf: int | None = option(None, "discriminator width; default: the discriminator's")
@@ -95,7 +98,7 @@ class TrainConfig:
 
     def resolved(self) -> "TrainConfig":
         """A copy with every default filled in and every value checked (ValueError names the field)."""
-        spec = get_spec(self.model)
+        spec = sized_spec(self.model, self.image_size)  # dcgan at 32 to 128 has dcgan64's defaults
         loss = get_loss(self.loss or spec.loss)
         check_noise_kind(self.noise)
         from gan_models.training.augment import parse_policy  # imports torch: only once a run is being set up
@@ -146,12 +149,16 @@ class TrainConfig:
         A conditional one also gets `conditional=True` and the class names of its data, `classes`.
         """
         widths = {"ngf": self.ngf} if self.ngf else {}
-        return {"nz": self.nz, "channels": self.channels, "noise": self.noise, **widths, **self._labels(classes)}
+        return {"nz": self.nz, "channels": self.channels, "noise": self.noise, **widths, **self._size(),
+                **self._labels(classes)}
 
     def discriminator_kwargs(self, classes: tuple[str, ...] = ()) -> dict:
         """Keywords of `build_discriminator(model, ...)` for the discriminator this (resolved) config trains."""
         widths = {"ndf": self.ndf} if self.ndf else {}
-        return {"channels": self.channels, **widths, **self._labels(classes)}
+        return {"channels": self.channels, **widths, **self._size(), **self._labels(classes)}
+
+    def _size(self) -> dict:
+        return {"image_size": self.image_size} if self.image_size else {}
 
     def _labels(self, classes: tuple[str, ...]) -> dict:
         return {"conditional": True, "classes": list(classes)} if self.conditional else {}

@@ -14,6 +14,7 @@ _PUBLIC = {
     "MODELS": "gan_models.specs",
     "build_discriminator": "gan_models.registry",
     "build_generator": "gan_models.registry",
+    "project": "gan_models.projection",
     "save_gif": "gan_models.images",
     "save_grid": "gan_models.images",
     "save_images": "gan_models.images",

@@ -12,14 +12,20 @@ from gan_models.cli.options import SEED, generator_source, source_options
 @click.option("--onnx", "onnx_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="An exported ONNX generator (float32 or int8), run by onnxruntime, instead of --checkpoint/--hub.")
 @click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder holding MNIST/raw, FashionMNIST/raw and Emoji64 [default: $GAN_MODELS_DATA, else ./data].")
+              help="Folder holding MNIST/raw, FashionMNIST/raw and Emoji64 [default: $GAN_MODELS_DATA, else ./data]; "
+                   "for a folder run, the image folder [default: the checkpoint's --data-root].")
 @click.option("--samples", type=int, default=10_000, show_default=True,
               help="Images per compared set; capped at the test split's size (MNIST: 2,000; emoji: 788).")
 @click.option("--seed", type=SEED, default=0, show_default=True,
               help="Seeds the noise, the real subsets, KID's subsets and the bootstrap.")
-@click.option("--features", type=click.Choice(["classifier", "inception"]), default="classifier", show_default=True,
+@click.option("--features", type=click.Choice(["classifier", "inception", "general"]), default=None,
               help="Feature space of FD [interval], KID and precision/recall/density/coverage: the dataset's shipped "
-                   "classifier, or pytorch-fid's InceptionV3 (standard FID; needs gan-models[inception]).")
+                   "classifier (or --classifier's), pytorch-fid's InceptionV3 (standard FID; needs "
+                   "gan-models[inception]) or the shipped general random-weights CNN [default: classifier where "
+                   "there is one, else general].")
+@click.option("--classifier", "classifier_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A classifier file from `gan-models train-classifier` (its classifiers.json beside it): class "
+                   "numbers and classifier features for a folder.")
 @click.option("--inception-weights", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With --features inception: pytorch-fid's weights file (pt_inception-2015-12-05-6726825d.pth) "
                    "[default: pytorch-fid's own download, online].")
@@ -30,8 +36,12 @@ from gan_models.cli.options import SEED, generator_source, source_options
               help="Also write the whole report as JSON to this file ('-' for standard output).")
 def evaluate_command(checkpoint: Path | None, hub: str | None, pretrained: bool, dataset: str | None,
                      conditional: bool, onnx_path: Path | None, data_root: Path | None, samples: int, seed: int,
-                     features: str, inception_weights: Path | None, resamples: int, json_path: Path | None) -> None:
+                     features: str | None, classifier_path: Path | None, inception_weights: Path | None,
+                     resamples: int, json_path: Path | None) -> None:
     """Measure a generator's sample quality against the dataset's test split, each number beside real images'.
+
+    For a run trained on an image folder (--dataset folder), the reference is a fixed 20% of the folder held out
+    (gan_models.quality.folder), in the general features unless --features inception or --classifier.
 
     FD with its 95% bootstrap interval, KID (mean and std over subsets), precision, recall, density and
     coverage (k = 3), in the classifier's features (or Inception's, --features inception); class coverage;
@@ -44,6 +54,8 @@ def evaluate_command(checkpoint: Path | None, hub: str | None, pretrained: bool,
 
     from gan_models.quality.metrics import MIN_SHARE, evaluate_generator
 
+    if classifier_path is not None and not classifier_path.is_file():
+        raise ValueError(f"--classifier {classifier_path}: no such file")
     if inception_weights is not None and features != "inception":
         raise ValueError("--inception-weights goes with --features inception")
     if json_path is not None and str(json_path) != "-":
@@ -61,35 +73,43 @@ def evaluate_command(checkpoint: Path | None, hub: str | None, pretrained: bool,
         source = generator_source(checkpoint, hub, pretrained, dataset if pretrained else None, conditional)
         generator, dataset = source.generator, dataset or source.dataset or "mnist"
         label = f"checkpoint {checkpoint}" if checkpoint else f"{hub} ({'pretrained' if pretrained else 'untrained'})"
+        if dataset == "folder" and data_root is None and checkpoint is not None:
+            data_root = _checkpoint_data_root(checkpoint)
     report = evaluate_generator(generator, dataset, data_root, n_samples=samples, seed=seed, features=features,
-                                inception_weights=inception_weights, resamples=resamples)
+                                inception_weights=inception_weights, resamples=resamples, classifier=classifier_path)
 
-    generated, real, classes = report.generated, report.real, len(report.generated.class_histogram)
+    generated, real = report.generated, report.real
     click.echo(f"{label} on {report.dataset}: {report.samples:,} images per set, seed {report.seed}, "
-               f"reference = {report.dataset} test split; classifier {report.classifier}, layer {report.feature_layer}")
-    space = (f"the {report.dataset} classifier's {report.feature_dims} features" if report.features == "classifier"
-             else f"Inception features (pytorch-fid InceptionV3, {report.feature_dims}; weights "
-                  f"{report.feature_weights})")
+               f"reference = {report.reference}"
+               + (f"; classifier {report.classifier}, layer {report.feature_layer}" if report.classifier else ""))
+    space = {"classifier": f"the classifier's {report.feature_dims} features",
+             "inception": f"Inception features (pytorch-fid InceptionV3, {report.feature_dims}; weights "
+                          f"{report.feature_weights})",
+             "general": f"general features ({report.feature_dims}; {report.feature_weights})"}[report.features]
     click.echo(f"FD [95% interval, {resamples} bootstrap resamples], KID, precision, recall, density and coverage "
                f"in {space}")
+    click.echo(f"limits: {report.feature_limits}")
     mine, theirs = report.generated_distribution, report.real_distribution
-    classifier_fd = ("Frechet distance to test split", f"{generated.frechet_distance:.3f}",
-                     f"{real.frechet_distance:.3f}")
-    fd_name = "Frechet distance to test split" if report.features == "classifier" else "Inception FID to test split"
+    small = report.features == "general"
+    fd_name = {"classifier": "Frechet distance", "inception": "Inception FID", "general": "general FD"}[report.features]
     rows = [("", "generated", "real (train split)"),
-            (f"{fd_name} [95%]", _with_interval(mine), _with_interval(theirs)),
+            (f"{fd_name} to reference [95%]", _with_interval(mine, small), _with_interval(theirs, small)),
             ("KID (mean +- std over subsets)", f"{mine.kid:.4g} +- {mine.kid_std:.2g}",
              f"{theirs.kid:.4g} +- {theirs.kid_std:.2g}")]
     rows += [(f"{name} (k = 3)", f"{getattr(mine, name):.4f}", f"{getattr(theirs, name):.4f}")
              for name in ("precision", "recall", "density", "coverage")]
-    if report.features != "classifier":  # the classifier-feature FD, as the shipped records give it
-        rows += [(f"{classifier_fd[0]} (classifier)", *classifier_fd[1:])]
-    rows += [(f"classes with >= {MIN_SHARE:.0%} of images", f"{generated.classes_covered} / {classes}",
-              f"{real.classes_covered} / {classes}"),
-             ("KL(class shares || uniform)", f"{generated.kl_from_uniform:.4f}", f"{real.kl_from_uniform:.4f}"),
-             ("mean confidence (max softmax)", f"{generated.mean_confidence:.4f}", f"{real.mean_confidence:.4f}")]
-    rows += [(f"  share predicted as {name}", f"{g:.1%}", f"{r:.1%}")
-             for name, g, r in zip(report.class_names, generated.class_histogram, real.class_histogram, strict=True)]
+    if generated is not None:
+        classes = len(generated.class_histogram)
+        if report.features != "classifier":  # the classifier-feature FD, as the shipped records give it
+            rows += [("Frechet distance (classifier)", f"{generated.frechet_distance:.3f}",
+                      f"{real.frechet_distance:.3f}")]
+        rows += [(f"classes with >= {MIN_SHARE:.0%} of images", f"{generated.classes_covered} / {classes}",
+                  f"{real.classes_covered} / {classes}"),
+                 ("KL(class shares || uniform)", f"{generated.kl_from_uniform:.4f}", f"{real.kl_from_uniform:.4f}"),
+                 ("mean confidence (max softmax)", f"{generated.mean_confidence:.4f}", f"{real.mean_confidence:.4f}")]
+        rows += [(f"  share predicted as {name}", f"{g:.1%}", f"{r:.1%}")
+                 for name, g, r in zip(report.class_names, generated.class_histogram, real.class_histogram,
+                                       strict=True)]
     copies = report.copy_check
     if copies is not None:  # the held-out column holds real test images, not train ones
         searched = (f"{copies.train_images:,}" if copies.train_images == copies.train_split_images
@@ -120,9 +140,22 @@ def evaluate_command(checkpoint: Path | None, hub: str | None, pretrained: bool,
             click.echo(f"wrote {json_path}")
 
 
-def _with_interval(quality) -> str:
+def _with_interval(quality, small: bool = False) -> str:
+    """FD [low, high]; `small` for the general features' values (about 0.01 to 50): significant digits."""
     low, high = quality.frechet_interval
+    if small:
+        return f"{quality.frechet_distance:.4g} [{low:.3g}, {high:.3g}]"
     return f"{quality.frechet_distance:.3f} [{low:.2f}, {high:.2f}]"
+
+
+def _checkpoint_data_root(checkpoint: Path) -> str:
+    """The image folder a folder run was trained on, from its checkpoint's config."""
+    from gan_models.training.checkpoint import load_checkpoint
+
+    root = load_checkpoint(checkpoint)["config"].get("data_root")
+    if not root:
+        raise ValueError(f"{checkpoint} was trained on a folder but does not record it: give --data-root")
+    return root
 
 
 def _onnx_dataset(path: Path) -> str:

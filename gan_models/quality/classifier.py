@@ -7,7 +7,9 @@ as a hash-checked state dict in `gan_models/weights/`, its record in `classifier
 penultimate layer (`Classifier.features`, 128 values after ReLU) is the feature space of the
 Frechet distance; its softmax gives the class coverage.
 """
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import torch
@@ -15,7 +17,7 @@ from torch import nn
 
 from gan_models.data import DATASETS
 from gan_models.nets.base import check_input
-from gan_models.registry import WEIGHTS_DIR, load_shipped_state_dict, read_records
+from gan_models.registry import WEIGHTS_DIR, load_checked_state_dict, load_shipped_state_dict, read_records
 
 NUM_CLASSES = 10
 FEATURE_LAYER = "fc1 (penultimate: Linear + ReLU, 128 features)"  # named in reports so numbers stay comparable
@@ -25,31 +27,38 @@ INPUT_SHAPES = {name: (DATASETS[name].channels, DATASETS[name].image_size, DATAS
 
 
 class Classifier(nn.Module):
-    """A small CNN for (N, C, H, W) images in [-1, 1]: 3 x 3 conv blocks, then 128 features, then 10 logits.
+    """A small CNN for (N, C, H, W) images in [-1, 1]: 3 x 3 conv blocks, then 128 features, then K logits (10 shipped).
 
     (1, 28, 28), 98,442 parameters: Conv(1, 16) - Conv(16, 32) - Conv(32, 64), each with ReLU and
     MaxPool(2) (28 -> 14 -> 7 -> 3), Flatten(64 x 3 x 3) - Linear(576, 128) - ReLU [features] -
     Linear(128, 10) [logits]. (3, 64, 64), 361,002 parameters: a fourth block Conv(64, 128)
     (64 -> 32 -> 16 -> 8 -> 4), then Linear(2048, 128) and the same head.
 
+    Other shapes (a folder's, `gan-models train-classifier`) get blocks until H <= 4, widths 16, 32, 64, 128,
+    128, ..., and `num_classes` logits.
+
     Args:
-        input_shape: (C, H, W), one of the values of INPUT_SHAPES.
+        input_shape: (C, H, W) with C = 1 or 3, H == W >= 8; INPUT_SHAPES holds the shipped ones.
+        num_classes: K >= 2 logits.
     """
 
-    def __init__(self, input_shape: tuple[int, int, int] = (1, 28, 28)) -> None:
+    def __init__(self, input_shape: tuple[int, int, int] = (1, 28, 28), num_classes: int = NUM_CLASSES) -> None:
         super().__init__()
-        if tuple(input_shape) not in ((1, 28, 28), (3, 64, 64)):
-            raise ValueError(f"a classifier takes (1, 28, 28) or (3, 64, 64) images, got {tuple(input_shape)}")
-        self.input_shape = tuple(input_shape)
         channels, size = input_shape[0], input_shape[1]
-        widths = (channels, 16, 32, 64) + ((128,) if size == 64 else ())
+        if len(input_shape) != 3 or channels not in (1, 3) or size != input_shape[2] or size < 8 or num_classes < 2:
+            raise ValueError(f"a classifier takes (1 or 3, H, H) images with H >= 8 and >= 2 classes, got "
+                             f"{tuple(input_shape)} and {num_classes} classes")
+        self.input_shape = tuple(input_shape)
+        widths = [channels]
+        while size > 4:  # 28 -> 14 -> 7 -> 3: three blocks; 64 -> 32 -> 16 -> 8 -> 4: four
+            widths.append(min(16 * 2 ** (len(widths) - 1), 128))
+            size //= 2
         blocks = []
         for c_in, c_out in zip(widths[:-1], widths[1:], strict=True):
             blocks += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]  # halves H and W
-            size //= 2
         self.conv = nn.Sequential(*blocks, nn.Flatten())
         self.fc1 = nn.Linear(widths[-1] * size * size, 128)
-        self.head = nn.Linear(128, NUM_CLASSES)
+        self.head = nn.Linear(128, num_classes)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C, H, W) in [-1, 1] -> (N, 128) non-negative penultimate-layer features."""
@@ -57,7 +66,7 @@ class Classifier(nn.Module):
         return torch.relu(self.fc1(self.conv(x)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, C, H, W) in [-1, 1] -> (N, 10) class logits."""
+        """(N, C, H, W) in [-1, 1] -> (N, K) class logits."""
         return self.head(self.features(x))
 
 
@@ -83,6 +92,8 @@ class ClassifierRecord:
     test_accuracy: float  # fraction of test_images classified correctly
     command: str  # the exact command that produced the file
     credits: tuple = ()  # licence credit lines its training images require (Emoji64: Noto and Twemoji)
+    classes: tuple = ()  # a folder classifier's class names in label order; () for a shipped one (DATASETS')
+    image_shape: tuple = ()  # a folder classifier's input (C, H, W); () for a shipped one (INPUT_SHAPES')
 
     @property
     def stem(self) -> str:
@@ -113,4 +124,24 @@ def load_classifier(dataset: str) -> Classifier:
     classifier = Classifier(INPUT_SHAPES[dataset])
     classifier.load_state_dict(load_shipped_state_dict(record))
     return classifier.eval()
+
+
+def load_classifier_file(path: str | os.PathLike) -> tuple[Classifier, ClassifierRecord]:
+    """A classifier written by `gan-models train-classifier` and its record, from the classifiers.json beside it,
+    in eval mode on the CPU, its SHA-256 checked first.
+
+    Raises:
+        ValueError: no record in that folder names the file.
+        WeightsIntegrityError: the file is missing or its hash differs from the record.
+    """
+    path = Path(path)
+    records = read_records(path.parent / MANIFEST.name, ClassifierRecord)
+    record = next((r for r in records if r.file == path.name), None)
+    if record is None:
+        raise ValueError(f"{path}: no record of it in {path.parent / MANIFEST.name} "
+                         "(write both with gan-models train-classifier)")
+    shape = tuple(record.image_shape) or INPUT_SHAPES[record.dataset]
+    classifier = Classifier(shape, len(record.classes or DATASETS[record.dataset].classes))
+    classifier.load_state_dict(load_checked_state_dict(path, record.sha256))
+    return classifier.eval(), record
 

@@ -51,10 +51,10 @@ from gan_models.nets.base import GeneratorBase
 from gan_models.quality.class_quality import ClassQuality, class_quality
 from gan_models.quality.classifier import (
     FEATURE_LAYER,
-    INPUT_SHAPES,
     Classifier,
     find_classifier,
     load_classifier,
+    load_classifier_file,
 )
 from gan_models.quality.distribution import (
     BOOTSTRAP_RESAMPLES,
@@ -65,7 +65,9 @@ from gan_models.quality.distribution import (
     kernel_inception_distance,
     precision_recall_density_coverage,
 )
+from gan_models.quality.folder import HOLD_OUT_SHARE, SPLIT_SEED, load_folder_splits
 from gan_models.quality.frechet import feature_statistics, frechet_distance
+from gan_models.quality.general import LIMITS, general_features, general_record, load_general_features
 from gan_models.sampling import balanced_labels, generate
 
 DEFAULT_SAMPLES = 10_000
@@ -75,7 +77,14 @@ MIN_SHARE = 0.02  # a class counts as covered when it receives at least this sha
 # shipped split (Fashion-MNIST 60,000 x 784 = 47.0M), so every shipped dataset is searched whole.
 COPY_CHECK_MAX_VALUES = 100_000_000
 COPY_CHECK_IMAGES = 1_000  # at most this many generated and held-out images are checked
-FEATURES = ("classifier", "inception")  # the feature spaces of the distribution numbers
+FEATURES = ("classifier", "inception", "general")  # the feature spaces of the distribution numbers
+FEATURE_LIMITS = {  # one line each, printed with the figures
+    "classifier": "classifier features: trained on this image set's classes, so they judge what separates them; "
+                  "comparable only with the same classifier file",
+    "inception": "Inception features: trained on ImageNet photographs; standard FID, comparable with published "
+                 "figures, but weak on images unlike photographs (digits, drawings)",
+    "general": LIMITS,
+}
 
 
 @torch.no_grad()
@@ -234,19 +243,21 @@ def copy_check(generated: torch.Tensor, held_out: torch.Tensor, train: torch.Ten
 class EvaluationReport:
     """A generator's sample quality beside that of real images (the floor), on one dataset."""
 
-    dataset: str  # "mnist", "fashion-mnist" or "emoji"
+    dataset: str  # "mnist", "fashion-mnist", "emoji" or "folder"
     samples: int  # images in every compared set (generated, real train subset, test reference)
     seed: int  # seeds the noise and the choice of real images
-    classifier: str  # weight file of the classifier, naming its hash
-    feature_layer: str  # the classifier layer the Frechet distance is measured in
-    generated: SampleQuality  # the generator's images against the test split
-    real: SampleQuality  # real train-split images against the test split: the best to hope for
+    classifier: str  # weight file of the classifier, naming its hash; "" for a folder without one
+    feature_layer: str  # the classifier layer the Frechet distance is measured in; "" without a classifier
+    generated: SampleQuality | None  # the generator's images against the test split; None without a classifier
+    real: SampleQuality | None  # real train-split images against the test split: the best to hope for
     generated_classes: ClassQuality | None = None  # a conditional generator's class numbers; None if unconditional
     real_classes: ClassQuality | None = None  # the same for real train images and their labels: the floor
     class_names: list[str] = dataclasses.field(default_factory=list)  # of class_histogram's entries
     copy_check: CopyCheck | None = None  # against the train split, sampled down past COPY_CHECK_MAX_VALUES
-    features: str = "classifier"  # the feature space of the distribution numbers: "classifier" or "inception"
-    feature_weights: str = ""  # its weights: the classifier's file, or the Inception weights' path
+    features: str = "classifier"  # the feature space of the distribution numbers: one of FEATURES
+    feature_weights: str = ""  # its weights: the classifier's file, the general extractor's or Inception's path
+    feature_limits: str = ""  # what figures in these features can and cannot be compared with (FEATURE_LIMITS)
+    reference: str = ""  # which real images are the reference: the test split, or a folder's held-out part
     feature_dims: int = 0  # D: 128 classifier features, 2,048 Inception ones
     generated_distribution: DistributionQuality | None = None  # FD [interval], KID, precision ... of the generator
     real_distribution: DistributionQuality | None = None  # the same for the real train subset: the floor of each
@@ -257,37 +268,45 @@ class EvaluationReport:
         return dataclasses.asdict(self)
 
 
-def _subset(images: torch.Tensor, n: int, seed: int, labels: torch.Tensor) -> tuple[torch.Tensor, np.ndarray]:
-    """n of the uint8 images and their labels, chosen without replacement by `seed` (all, in order, for n = all)."""
+def _subset(images: torch.Tensor, n: int, seed: int,
+            labels: torch.Tensor | None) -> tuple[torch.Tensor, np.ndarray | None]:
+    """n of the uint8 images and their labels (None without), chosen without replacement by `seed` (all, in order,
+    for n = all)."""
     shuffled = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed)) if n < len(images) else None
     chosen = torch.arange(n) if shuffled is None else shuffled[:n]
-    return images[chosen], labels[chosen].numpy()
+    return images[chosen], None if labels is None else labels[chosen].numpy()
 
 
 def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | os.PathLike | None = None, *,
-                       n_samples: int = DEFAULT_SAMPLES, seed: int = 0, features: str = "classifier",
+                       n_samples: int = DEFAULT_SAMPLES, seed: int = 0, features: str | None = None,
                        inception_weights: str | os.PathLike | None = None, resamples: int = BOOTSTRAP_RESAMPLES,
-                       distribution: bool = True) -> EvaluationReport:
-    """Measure a generator of images in [-1, 1] against `dataset`'s test split.
+                       distribution: bool = True, classifier: str | os.PathLike | None = None) -> EvaluationReport:
+    """Measure a generator of images in [-1, 1] against `dataset`'s test split, or a folder's held-out part.
 
     Deterministic given `seed`: it fixes the generator's noise and which real images are used.
     A conditional generator (num_classes > 0) is also measured class by class (ClassQuality).
 
     Args:
-        generator: any gan_models generator whose `image_shape` is the dataset classifier's input:
-            (1, 28, 28) for MNIST and Fashion-MNIST, (3, 64, 64) for emoji.
-        dataset: "mnist", "fashion-mnist" or "emoji" (a classifier ships for each); a conditional
-            generator must have as many classes as the dataset.
-        data_root: folder holding the datasets; default $GAN_MODELS_DATA.
+        generator: any gan_models generator; for a shipped dataset its `image_shape` is the dataset classifier's
+            input: (1, 28, 28) for MNIST and Fashion-MNIST, (3, 64, 64) for emoji. For "folder", the folder is
+            decoded at the generator's shape.
+        dataset: "mnist", "fashion-mnist" or "emoji" (a classifier ships for each), or "folder" (data_root is
+            the image folder; its held-out part, gan_models.quality.folder, is the reference). A conditional
+            generator must have as many classes as the classifier.
+        data_root: folder holding the datasets (default $GAN_MODELS_DATA), or the image folder.
         n_samples: images per compared set; capped at the test split's size (MNIST: 2,000; emoji: 788).
         seed: seed of the noise, of the real subsets, of KID's subsets and of the bootstrap.
         features: the feature space of the distribution numbers (FD [interval], KID, precision ...):
-            "classifier" (the dataset's shipped classifier) or "inception" (pytorch-fid's InceptionV3).
+            "classifier" (the dataset's, or `classifier`), "inception" (pytorch-fid's InceptionV3) or
+            "general" (the shipped random-weights CNN, gan_models.quality.general); default "classifier" where
+            there is one, else "general".
         inception_weights: with features="inception", the weights file (.pth); None lets pytorch-fid
             fetch its own (online).
         resamples: bootstrap resamples of FD's interval.
         distribution: False skips the distribution numbers (about 10 s on one core at n = 2,000, mostly the
             bootstrap), for callers that need only FD and the class numbers, e.g. a quality gate.
+        classifier: a classifier file written by `gan-models train-classifier` (its record beside it), for a
+            folder's class numbers and classifier features; replaces a shipped dataset's own.
 
     Raises:
         TypeError: `generator` is not a gan_models generator.
@@ -297,22 +316,40 @@ def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | 
     """
     if not isinstance(generator, GeneratorBase):
         raise TypeError(f"generator must be a gan_models generator (GeneratorBase), got {type(generator).__name__}")
-    find_classifier(dataset)  # an unknown dataset is named before the shapes are compared
-    expected = INPUT_SHAPES[dataset]
-    if tuple(generator.image_shape) != expected:
+    judge, record = _judge(dataset, classifier)
+    if judge is not None and tuple(generator.image_shape) != judge.input_shape:
+        expected = judge.input_shape
         raise ValueError(f"the {dataset} classifier judges {' x '.join(map(str, expected))} images; this generator "
                          f"makes {' x '.join(map(str, generator.image_shape))}")
     classes = generator.num_classes
-    if classes and classes != len(DATASETS[dataset].classes):
-        raise ValueError(f"the generator has {classes} classes, the {dataset} classifier "
-                         f"{len(DATASETS[dataset].classes)}")
+    names = _class_names(dataset, record)
+    if classes and classes != len(names):
+        raise ValueError(f"the generator has {classes} classes, the {dataset} classifier {len(names)}")
 
     def draw(n: int) -> torch.Tensor:  # a conditional generator draws image i of class i % K
         return generate(generator, n, seed, labels=balanced_labels(n, classes) if classes else None)
 
     return evaluate_samples(draw, dataset, data_root, n_samples=n_samples, seed=seed, num_classes=classes,
                             features=features, inception_weights=inception_weights, resamples=resamples,
-                            distribution=distribution)
+                            distribution=distribution, classifier=classifier,
+                            image_shape=tuple(generator.image_shape))
+
+
+def _judge(dataset: str, classifier: str | os.PathLike | None) -> tuple[Classifier | None, object]:
+    """The classifier judging `dataset` and its record: the file given, else the shipped one, else (None, None)
+    for a folder. An unknown dataset is a ValueError naming the choices."""
+    if classifier is not None:
+        return load_classifier_file(classifier)
+    if dataset == "folder":
+        return None, None
+    return load_classifier(dataset), find_classifier(dataset)
+
+
+def _class_names(dataset: str, record) -> tuple[str, ...]:
+    """The class names of a classifier's logits: a folder classifier's record's, else its dataset's."""
+    if record is None:
+        return ()
+    return tuple(record.classes) or DATASETS[record.dataset].classes
 
 
 @torch.no_grad()
@@ -322,19 +359,39 @@ def _inception_features(network, images: torch.Tensor, batch_size: int = 50) -> 
                       for start in range(0, len(images), batch_size)]).numpy()
 
 
+def _reference_data(dataset: str, data_root, image_shape, labelled: bool, classes: tuple) -> tuple:
+    """(held-out images, their labels or None, train images, their labels or None, a phrase naming the reference)."""
+    if dataset != "folder":
+        test, test_labels, _ = load_labelled_images(dataset, data_root, split="test")
+        train, train_labels, _ = load_labelled_images(dataset, data_root, split="train")
+        return test, test_labels, train, train_labels, f"{dataset} test split"
+    if image_shape is None:
+        raise ValueError("evaluating against a folder needs image_shape, the (C, H, W) the images are decoded at")
+    splits = load_folder_splits(data_root, image_shape, labelled=labelled)
+    if labelled and tuple(splits.classes) != tuple(classes):
+        raise ValueError(f"the folder {data_root} has classes {list(splits.classes)}, the classifier {list(classes)}")
+    total = len(splits.train) + len(splits.held_out)
+    where = (f"{len(splits.held_out):,} of the folder's {total:,} images held out ({HOLD_OUT_SHARE:.0%}, "
+             f"split seed {SPLIT_SEED})")
+    return splits.held_out, splits.held_out_labels, splits.train, splits.train_labels, where
+
+
 def evaluate_samples(draw: Callable[[int], torch.Tensor], dataset: str, data_root: str | os.PathLike | None = None, *,
                      n_samples: int = DEFAULT_SAMPLES, seed: int = 0, num_classes: int = 0,
-                     features: str = "classifier", inception_weights: str | os.PathLike | None = None,
-                     resamples: int = BOOTSTRAP_RESAMPLES, distribution: bool = True) -> EvaluationReport:
+                     features: str | None = None, inception_weights: str | os.PathLike | None = None,
+                     resamples: int = BOOTSTRAP_RESAMPLES, distribution: bool = True,
+                     classifier: str | os.PathLike | None = None,
+                     image_shape: tuple[int, int, int] | None = None) -> EvaluationReport:
     """Measure images from any source, e.g. an ONNX generator under onnxruntime, as evaluate_generator does.
 
     Args:
-        draw: draw(n) returns n uint8 images (n, C, H, W) of the classifier's input shape, the
-            8-bit images a user would save.
-        dataset, data_root, n_samples, seed, features, inception_weights, resamples, distribution: as for
-            evaluate_generator.
+        draw: draw(n) returns n uint8 images (n, C, H, W) of the reference's shape (the classifier's input, or
+            `image_shape` for a folder), the 8-bit images a user would save.
+        dataset, data_root, n_samples, seed, features, inception_weights, resamples, distribution, classifier: as
+            for evaluate_generator.
         num_classes: for a conditional source, its class count: image i was drawn for class i % num_classes
             (`balanced_labels`), and the report adds the class numbers (ClassQuality).
+        image_shape: (C, H, W) the folder is decoded at; needed for "folder", else the classifier's input.
 
     Raises:
         ValueError: unknown dataset or features, n_samples < 2 (< 4 for the k = 3 neighbours), images of
@@ -342,54 +399,65 @@ def evaluate_samples(draw: Callable[[int], torch.Tensor], dataset: str, data_roo
         DatasetNotFoundError: the data is not under data_root.
         RuntimeError, FileNotFoundError: features="inception" without pytorch-fid, or without its weights file.
     """
-    record = find_classifier(dataset)
+    judge, record = _judge(dataset, classifier)
+    features = features or ("classifier" if judge is not None else "general")
     if features not in FEATURES:
         raise ValueError(f"unknown features {features!r}; choose one of {list(FEATURES)}")
+    if features == "classifier" and judge is None:
+        raise ValueError("a folder has no shipped classifier: use features 'general' or 'inception', or give the "
+                         "classifier file `gan-models train-classifier` wrote for it")
     if n_samples <= NEAREST_K:
         raise ValueError(f"n_samples must be >= 2 for a covariance and >= {NEAREST_K + 1} for precision and recall's "
                          f"{NEAREST_K} nearest neighbours, got {n_samples}")
-    classifier = load_classifier(dataset)
     inception = None
     if features == "inception" and distribution:  # before the data, so a missing weights file fails fast
         from gan_models.quality.inception import load_inception
 
         inception = load_inception(inception_weights)
-    test, test_labels, _ = load_labelled_images(dataset, data_root, split="test")
-    train, train_labels, _ = load_labelled_images(dataset, data_root, split="train")
+    shape = judge.input_shape if judge is not None else tuple(image_shape or ())
+    classes = _class_names(dataset, record)
+    test, test_labels, train, train_labels, reference_name = _reference_data(
+        dataset, data_root, shape, judge is not None, classes)
     n = min(n_samples, len(test))
     held_out, held_out_labels = _subset(test, n, seed, test_labels)
-    test_features = classify(classifier, to_unit_range(held_out))[0]
-    reference = feature_statistics(test_features)
-    classes = DATASETS[dataset].classes
     fake = draw(n)
-    if tuple(fake.shape) != (n, *INPUT_SHAPES[dataset]) or fake.dtype != torch.uint8:
-        raise ValueError(f"draw({n}) must return uint8 images {(n, *INPUT_SHAPES[dataset])}, got {fake.dtype} "
+    if tuple(fake.shape) != (n, *test.shape[1:]) or fake.dtype != torch.uint8:
+        raise ValueError(f"draw({n}) must return uint8 images {(n, *test.shape[1:])}, got {fake.dtype} "
                          f"{tuple(fake.shape)}")
     labels = balanced_labels(n, num_classes) if num_classes else None
     real, real_labels = _subset(train, n, seed, train_labels)
-    fake_scores, real_scores = classify(classifier, to_unit_range(fake)), classify(classifier, to_unit_range(real))
     checked = min(n, COPY_CHECK_IMAGES)
-    if inception is None:
-        spaces = test_features, fake_scores[0], real_scores[0]
-        weights = record.file
-    else:
-        spaces = tuple(_inception_features(inception, images) for images in (held_out, fake, real))
-        weights = "pytorch-fid's download" if inception_weights is None else str(inception_weights)
-    dims = spaces[0].shape[1]
     report = EvaluationReport(
-        dataset=dataset, samples=n, seed=seed, classifier=record.file, feature_layer=FEATURE_LAYER,
-        generated=sample_quality(*fake_scores, reference), real=sample_quality(*real_scores, reference),
-        class_names=list(classes),
-        copy_check=copy_check(fake[:checked], held_out[:checked], train, seed=seed),
-        features=features, feature_weights=weights, feature_dims=dims)
+        dataset=dataset, samples=n, seed=seed, classifier=record.file if record else "",
+        feature_layer=FEATURE_LAYER if judge is not None else "", generated=None, real=None,
+        class_names=list(classes), copy_check=copy_check(fake[:checked], held_out[:checked], train, seed=seed),
+        features=features, feature_limits=FEATURE_LIMITS[features], reference=reference_name)
+    if judge is not None:
+        test_scores = classify(judge, to_unit_range(held_out))
+        fake_scores, real_scores = classify(judge, to_unit_range(fake)), classify(judge, to_unit_range(real))
+        reference = feature_statistics(test_scores[0])
+        report.generated, report.real = sample_quality(*fake_scores, reference), sample_quality(*real_scores, reference)
+        if labels is not None:
+            report.generated_classes = class_quality(*fake_scores, labels.numpy(), test_scores[0], held_out_labels)
+            report.real_classes = class_quality(*real_scores, real_labels, test_scores[0], held_out_labels)
+    if features == "classifier":
+        spaces, report.feature_weights = (test_scores[0], fake_scores[0], real_scores[0]), record.file
+    elif features == "general":
+        network = load_general_features()
+        spaces = tuple(general_features(network, images).numpy() for images in (held_out, fake, real))
+        report.feature_weights = general_record().file
+    elif inception is not None:
+        spaces = tuple(_inception_features(inception, images) for images in (held_out, fake, real))
+        report.feature_weights = "pytorch-fid's download" if inception_weights is None else str(inception_weights)
+    else:  # inception without the distribution numbers: nothing is measured in its features
+        spaces = None
+    report.feature_dims = spaces[0].shape[1] if spaces is not None else 0
     if distribution:
         report.generated_distribution = distribution_quality(spaces[1], spaces[0], seed=seed, resamples=resamples)
         report.real_distribution = distribution_quality(spaces[2], spaces[0], seed=seed, resamples=resamples)
+    dims = report.feature_dims
     if distribution and n < min_samples_for_interval(dims):
         report.warnings.append(f"{n:,} images per set is too few for FD's 95% interval to mean anything "
                                f"in {dims:,} {features} features: bootstrap resamples need n >= "
                                f"{min_samples_for_interval(dims):,} for a full-rank covariance (use more --samples)")
-    if labels is not None:
-        report.generated_classes = class_quality(*fake_scores, labels.numpy(), test_features, held_out_labels)
-        report.real_classes = class_quality(*real_scores, real_labels, test_features, held_out_labels)
     return report

@@ -33,12 +33,14 @@ from gan_models.export.interface import (
 )
 from gan_models.nets.base import GeneratorBase
 
-__all__ = ["INPUT_NAME", "LABELS_NAME", "OUTPUT_NAME", "check_generator", "export_onnx", "model_metadata",
-           "read_metadata"]
+__all__ = ["INPUT_NAME", "INVALID_LABELS", "INVALID_LABELS_KEY", "LABELS_NAME", "OUTPUT_NAME", "check_generator",
+           "export_onnx", "model_metadata", "read_metadata"]
 
 VALUE_RANGE = "[-1, 1]"
 PRECISION_KEY = "precision"  # the metadata_props key holding one of choices.ONNX_PRECISIONS
 NUM_CLASSES_KEY = "num_classes"  # the metadata_props key saying whether the file takes labels: "0" when it does not
+INVALID_LABELS_KEY = "invalid_labels"  # conditional files only: what a label outside [0, num_classes) gives
+INVALID_LABELS = "nan"  # ...an image whose every value is NaN (the other images of the batch are unaffected)
 QUANTIZED = "int8"  # the one precision export_onnx does not write: export/int8.py quantizes a float32 file to it
 
 
@@ -60,20 +62,31 @@ class _Generate(nn.Module):
 
 
 class _GenerateConditional(_Generate):
-    """The same for a conditional generator: `G(z, labels)`, labels int64 class indices in every mode."""
+    """The same for a conditional generator: `G(z, labels)`, labels int64 class indices in every mode.
+
+    A label outside [0, num_classes) gives an image of NaN (INVALID_LABELS): the graph clamps the
+    index it looks up, so the embedding's Gather never wraps a negative label round to another
+    class, and replaces that image with NaN through a validity mask. PyTorch refuses such labels
+    in Python (check_labels), which an exported graph cannot do.
+    """
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        if self.half:
-            return self.generator(z.half(), labels).float()
-        return self.generator(z, labels)
+        last = self.generator.num_classes - 1
+        # Compared as float32 (exact for every class index), so that the graph's only use of the labels' own
+        # type is a Cast: a file declaring them int32 stays well-typed and check_declared_shapes names the fault.
+        as_float = labels.float()
+        valid = (as_float >= 0) & (as_float <= last)  # (N,)
+        clamped = as_float.clamp(0, last).long()
+        images = self.generator(z.half(), clamped).float() if self.half else self.generator(z, clamped)
+        return torch.where(valid.view(-1, 1, 1, 1), images, float("nan"))
 
 
 def model_metadata(generator: GeneratorBase, *, model: str | None, dataset: str | None, source_sha256: str | None,
                    precision: str = "float32", exporter: str = DEFAULT_EXPORTER) -> dict[str, str]:
     """The metadata_props written into the ONNX file: what a consumer needs to feed and read it, and its provenance.
 
-    `num_classes` is always there ("0" for a generator of z alone); `classes`, a JSON list of names, only when
-    it is not 0.
+    `num_classes` is always there ("0" for a generator of z alone); `classes`, a JSON list of names, and
+    `invalid_labels` ("nan": a label outside [0, num_classes) draws an all-NaN image), only when it is not 0.
     """
     meta = {
         "model": model or f"{type(generator).__module__}.{type(generator).__qualname__}",
@@ -90,6 +103,7 @@ def model_metadata(generator: GeneratorBase, *, model: str | None, dataset: str 
     }
     if generator.num_classes:
         meta["classes"] = json.dumps(list(generator.classes))  # a JSON list: names may hold commas
+        meta[INVALID_LABELS_KEY] = INVALID_LABELS
     if source_sha256:
         meta["source_sha256"] = source_sha256
     return meta
@@ -147,7 +161,8 @@ def export_onnx(generator: GeneratorBase, path: str | os.PathLike, *, exporter: 
     """Write `generator` in eval mode to an ONNX file and check it with onnx.checker (full_check).
 
     The graph maps input "z" (batch, nz) float32 (and "labels" (batch,) int64 for a conditional
-    generator) to output "images" (batch, C, H, W) float32 in [-1, 1]. BatchNorm uses its running
+    generator; an image whose label lies outside [0, num_classes) is all NaN, as the metadata's
+    invalid_labels says) to output "images" (batch, C, H, W) float32 in [-1, 1]. BatchNorm uses its running
     statistics (eval mode); constants are folded. The caller's module is not modified: a CPU
     float32 copy is exported (half precision for "float16"). The file is written atomically: a
     failed export or check leaves no file at `path`.

@@ -31,6 +31,7 @@ from gan_models.export.interface import OUTPUT_NAME, feeds
 from gan_models.export.onnx import read_metadata
 from gan_models.export.session import make_session
 from gan_models.nets.base import GeneratorBase
+from gan_models.nets.labels import check_labels
 from gan_models.quality.classifier import load_classifier
 from gan_models.quality.frechet import feature_statistics, frechet_distance
 from gan_models.quality.metrics import DEFAULT_SAMPLES, EvaluationReport, classify, evaluate_generator
@@ -71,6 +72,8 @@ class OnnxGenerator(GeneratorBase):
             raise ValueError(f"{self.path} is a conditional generator: pass labels (N,) in [0, {self.num_classes})")
         if labels is not None and not self.num_classes:
             super().forward(z, labels)  # refuses them with the generators' own error
+        if self.num_classes:  # the file would draw NaN for a label out of range: refuse it as PyTorch does
+            check_labels(labels, len(z), self.num_classes)
         out = [self.session.run([OUTPUT_NAME], feeds(z[i:i + BATCH].cpu(), None if labels is None
                                                      else labels[i:i + BATCH].cpu()))[0]
                for i in range(0, len(z), BATCH)]

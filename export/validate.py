@@ -8,6 +8,9 @@ Checks, in this order, stopping at the first failure with a specific error:
    agree with the generator (nz, C, H, W), then the graph runs and makes
    that output shape at every batch size on every provider               -> OnnxShapeError
 4. values: max |onnx - torch| <= atol at every batch size                -> OnnxValueError
+5. a conditional file: labels -1 and num_classes give all-NaN images, as
+   its metadata's invalid_labels promises, and the valid label between
+   them does not                                                         -> OnnxValueError
 
 Both input layouts are validated the same way: a conditional generator gets random labels
 drawn from the same seed as the latents. Files from either exporter are treated alike.
@@ -30,7 +33,7 @@ from gan_models.errors import first_line
 from gan_models.export.checks import check_declared_shapes, check_names, load_onnx, opset_of, read_onnx_precision
 from gan_models.export.errors import OnnxShapeError, OnnxValueError
 from gan_models.export.interface import OUTPUT_NAME, feeds, random_labels, run_torch
-from gan_models.export.onnx import check_generator, export_onnx, read_metadata
+from gan_models.export.onnx import INVALID_LABELS, INVALID_LABELS_KEY, check_generator, export_onnx, read_metadata
 from gan_models.export.report import BatchResult, ProviderReport, ValidationReport
 from gan_models.export.session import CUDA, cuda_available, make_session
 from gan_models.nets.base import GeneratorBase
@@ -94,7 +97,44 @@ def validate_onnx(path: str | os.PathLike, generator: GeneratorBase, *, batch_si
         report.providers.append(_compare(path, reference, z, labels, sizes, "cuda", gpu_atol, mean_atol))
     else:
         report.providers.append(ProviderReport(CUDA, SKIPPED_NO_CUDA, gpu_atol))
+    if reference.num_classes:
+        check_invalid_labels(path, reference.num_classes, z[:3])
     return report
+
+
+def check_invalid_labels(path: str | os.PathLike, num_classes: int, z: torch.Tensor) -> None:
+    """Raise OnnxValueError unless the conditional file at `path` draws NaN for labels outside [0, num_classes).
+
+    Runs each of z (3, nz) alone with labels -1, 0 and num_classes on the CPU: the first and last
+    image must be all NaN, the middle one free of NaN, and the metadata must say invalid_labels
+    "nan" (what export_onnx writes).
+    """
+    promised = read_metadata(path).get(INVALID_LABELS_KEY)
+    problem = None
+    if promised != INVALID_LABELS:
+        problem = (f"does not say what out-of-range labels give (metadata {INVALID_LABELS_KEY} is {promised!r}, not "
+                   f"{INVALID_LABELS!r}); export it again with gan-models")
+    else:
+        session = make_session(path, device="cpu", memory_arena=False)
+        got, wanted, ok = [], {-1: 1.0, 0: 0.0, num_classes: 1.0}, True  # label -> share of NaN values wanted
+        try:
+            for k, (label, share) in enumerate(wanted.items()):
+                try:
+                    nan_share = float(np.isnan(session.run([OUTPUT_NAME], feeds(z[k:k + 1], torch.tensor([label])))[0])
+                                      .mean())
+                    got.append(f"label {label}: {nan_share:.1%} NaN")
+                    ok = ok and nan_share == share
+                except Exception as err:  # onnxruntime's own types: e.g. Gather refusing an index
+                    got.append(f"label {label}: {first_line(err)}")
+                    ok = False
+        finally:
+            del session
+        if not ok:
+            problem = (f"labels -1 and {num_classes} must give all-NaN images and label 0 none; got {'; '.join(got)}"
+                       ": an out-of-range label would draw another class or fail")
+    if problem:
+        raise OnnxValueError(f"{path} {problem}", max_abs_diff=float("inf"), atol=0.0, provider="CPUExecutionProvider",
+                             batch_size=1, index=(), onnx_value=float("nan"), torch_value=float("nan"))
 
 
 def export_and_validate(generator: GeneratorBase, path: str | os.PathLike, *, batch_sizes=DEFAULT_BATCH_SIZES,

@@ -11,6 +11,7 @@ from gan_models import __version__
 from gan_models.export import (
     DEFAULT_OPSET,
     INPUT_NAME,
+    LABELS_NAME,
     OUTPUT_NAME,
     export_and_validate,
     export_onnx,
@@ -18,7 +19,11 @@ from gan_models.export import (
     read_metadata,
     validate_onnx,
 )
+from gan_models.export.int8 import quantize_onnx
+from gan_models.export.onnx import INVALID_LABELS, INVALID_LABELS_KEY
+from gan_models.export.quality import OnnxGenerator
 from gan_models.registry import MODELS, build_generator
+from gan_models.sources import from_hub
 from tests.helpers import TINY_WIDTHS, trained_like
 
 
@@ -128,3 +133,55 @@ def test_a_discriminator_is_refused_with_a_type_error(tmp_path, function):
     with pytest.raises(TypeError, match=f"{function.__name__} needs a gan-models generator, got Discriminator"):
         function(*arguments)
     assert not path.exists()
+
+
+def _conditional_fashion_mnist():
+    """The shipped class-conditional DCGAN of Fashion-MNIST (10 classes) and its export keywords."""
+    source = from_hub("dcgan", pretrained=True, dataset="fashion-mnist", conditional=True)
+    return source.generator, source.export_kwargs()
+
+
+@pytest.mark.parametrize(("exporter", "precision"), [("dynamo", "float32"), ("torchscript", "float32"),
+                                                     ("dynamo", "float16")])
+def test_out_of_range_labels_give_nan_images_and_valid_ones_match_pytorch(tmp_path, exporter, precision):
+    generator, export_kwargs = _conditional_fashion_mnist()
+    path = export_onnx(generator, tmp_path / "c.onnx", exporter=exporter, precision=precision, **export_kwargs)
+    assert read_metadata(path)[INVALID_LABELS_KEY] == INVALID_LABELS == "nan"
+    labels = np.array([-1, 3, 10, 9, -7, 0, 2 ** 40], dtype=np.int64)  # onnxruntime's Gather would wrap -1 to 9
+    z = torch.randn(len(labels), generator.nz, generator=torch.Generator().manual_seed(3))
+    images = make_session(path).run(None, {INPUT_NAME: z.numpy(), LABELS_NAME: labels})[0]
+    invalid = (labels < 0) | (labels >= 10)
+    assert np.isnan(images[invalid]).all() and not np.isnan(images[~invalid]).any()
+    with torch.no_grad():
+        expected = generator(z[~invalid], torch.from_numpy(labels[~invalid])).numpy()
+    atol = 1e-5 if precision == "float32" else 1e-2
+    np.testing.assert_allclose(images[~invalid], expected, atol=atol, rtol=0)
+    validate_onnx(path, generator)  # its invalid-label check passes
+
+
+def test_the_dynamic_int8_file_keeps_nan_for_out_of_range_labels(tmp_path):
+    generator, export_kwargs = _conditional_fashion_mnist()
+    fp32 = export_onnx(generator, tmp_path / "c.onnx", **export_kwargs)
+    int8 = quantize_onnx(fp32, tmp_path / "c.int8.onnx", method="dynamic")
+    assert read_metadata(int8)[INVALID_LABELS_KEY] == "nan" and read_metadata(int8)["int8_method"] == "dynamic"
+    labels = np.array([-1, 4, 10], dtype=np.int64)
+    z = torch.randn(3, generator.nz, generator=torch.Generator().manual_seed(4))
+    images = make_session(int8).run(None, {INPUT_NAME: z.numpy(), LABELS_NAME: labels})[0]
+    assert np.isnan(images[[0, 2]]).all() and not np.isnan(images[1]).any()
+    with torch.no_grad():
+        expected = generator(z[1:2], torch.tensor([4])).numpy()
+    assert np.abs(images[1:2] - expected).mean() < 0.05  # int8's mean budget (validate.MEAN_TOLERANCES)
+    assert validate_onnx(int8, generator).onnx_precision == "int8"
+
+
+def test_onnx_generator_refuses_out_of_range_labels_as_pytorch_does(tmp_path):
+    generator, export_kwargs = _conditional_fashion_mnist()
+    onnx_generator = OnnxGenerator(export_onnx(generator, tmp_path / "c.onnx", **export_kwargs))
+    z = torch.randn(2, generator.nz)
+    for bad in (-1, 10):
+        with pytest.raises(ValueError, match=r"0\.\.9") as onnx_error:
+            onnx_generator(z, torch.tensor([0, bad]))
+        with pytest.raises(ValueError) as torch_error:
+            generator(z, torch.tensor([0, bad]))
+        assert str(onnx_error.value) == str(torch_error.value)
+    assert torch.isfinite(onnx_generator(z, torch.tensor([0, 9]))).all()

@@ -22,9 +22,11 @@ from gan_models.export import (
     read_metadata,
     validate_onnx,
 )
+from gan_models.export import onnx as onnx_module
 from gan_models.export import validate as validate_module
 from gan_models.export.session import cuda_available
 from gan_models.registry import build_generator
+from tests.export.conditional_standin import trained_standin
 from tests.helpers import TINY_WIDTHS, one_error_line, trained_like
 
 
@@ -266,3 +268,23 @@ def test_truncated_random_or_renamed_onnx_files_give_one_clear_error(tmp_path, t
     line = one_error_line(CliRunner().invoke(main, ["validate", str(tmp_path / "renamed.onnx"), "--checkpoint",
                                                      str(tiny_checkpoint)]))
     assert "latent" in line
+
+
+def test_a_conditional_file_whose_gather_wraps_bad_labels_fails_validation(tmp_path, monkeypatch):
+    generator = trained_standin()  # 3 classes
+    wrapping = tmp_path / "wrapping.onnx"
+    with monkeypatch.context() as patch:  # the export before invalid labels gave NaN: G(z, labels) as it stands
+        patch.setattr(onnx_module._GenerateConditional, "forward", lambda self, z, labels: self.generator(z, labels))
+        export_onnx(generator, wrapping, exporter="torchscript")
+    images = make_session(wrapping).run(None, {INPUT_NAME: np.zeros((2, generator.nz), np.float32),
+                                               "labels": np.array([-1, 2])})[0]
+    np.testing.assert_array_equal(images[0], images[1])  # label -1 silently drew class 2: what the check catches
+    with pytest.raises(OnnxValueError, match="labels -1 and 3 must give all-NaN images and label 0 none; got "
+                                             "label -1: 0.0% NaN; label 0: 0.0% NaN; label 3: .*indices element"):
+        validate_onnx(wrapping, generator)
+    unsaid = tmp_path / "unsaid.onnx"
+    proto = onnx.load(export_onnx(generator, unsaid, exporter="torchscript"))
+    del proto.metadata_props[[p.key for p in proto.metadata_props].index("invalid_labels")]
+    onnx.save(proto, unsaid)
+    with pytest.raises(OnnxValueError, match="does not say what out-of-range labels give"):
+        validate_onnx(unsaid, generator)

@@ -1,8 +1,10 @@
 """A static web page that runs an exported generator in the browser with onnxruntime-web.
 
 `write_web_page(onnx_file, folder)` writes into `folder`:
-- index.html and app.js (from export/web_page/): an 8 x 8 grid from a seed, a "new samples"
-  button, a latent walk between two samples, and a class picker for conditional generators;
+- index.html and app.js (from export/web_page/): a grid from a seed (8 x 8, or for a conditional
+  generator one labelled row of 8 per class, or 8 x 8 of a picked class), a random-seed button, a
+  truncation slider (gan_models.noise's rule), an animated latent walk between the two most
+  different samples of the first row or two clicked ones, and a PNG download of the grid;
 - model.onnx (a copy of the file) and model.json (its metadata_props, parsed, which the page reads);
 - onnxruntime-web's WebAssembly build (ort.wasm.min.js, ort-wasm-simd-threaded.{mjs,wasm}),
   copied from the npm package `onnxruntime-web` that `npm ci --prefix web` installs from the
@@ -23,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 from gan_models.atomic import check_writable
-from gan_models.export.onnx import NUM_CLASSES_KEY, PRECISION_KEY, read_metadata
+from gan_models.export.onnx import INVALID_LABELS_KEY, NUM_CLASSES_KEY, PRECISION_KEY, read_metadata
 
 PAGE_FILES = ("index.html", "app.js")
 RUNTIME_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
@@ -50,8 +52,8 @@ def find_onnxruntime_web() -> Path:
 def page_metadata(onnx_file: str | os.PathLike) -> dict:
     """What the page needs to know about the model (model.json): metadata_props with numbers and lists parsed.
 
-    Keys: model, dataset, nz (int), image_shape ([C, H, W]), noise, onnx_precision, exporter, and
-    classes (list of names) for a conditional generator.
+    Keys: model, dataset, nz (int), image_shape ([C, H, W]), noise, onnx_precision, exporter, and for a
+    conditional generator classes (list of names) and invalid_labels (what a label out of range draws).
     """
     meta = read_metadata(onnx_file)
     page = {"model": meta.get("model", "generator"), "dataset": meta.get("dataset", "unknown"),
@@ -60,6 +62,7 @@ def page_metadata(onnx_file: str | os.PathLike) -> dict:
             "exporter": meta.get("exporter", "unknown")}
     if int(meta[NUM_CLASSES_KEY]):
         page["classes"] = json.loads(meta["classes"])
+        page["invalid_labels"] = meta.get(INVALID_LABELS_KEY, "unknown")
     return page
 
 

@@ -44,7 +44,11 @@ SLOW_TESTS = ("test_demo_without_data_says_how_to_get_it",
               # trainings with --eval-every (each evaluation classifies the test subset), and an export
               "test_best_pt_holds_the_generator_of_the_best_row_of_the_log", "test_sample_and_evaluate_read_best_pt",
               "test_export_reads_best_pt", "test_interrupted_then_resumed_keeps_the_uninterrupted_best_pt",
-              "test_resume_refuses_another_eval_every", "test_the_curve_is_what_train_eval_every_logged")
+              "test_resume_refuses_another_eval_every", "test_the_curve_is_what_train_eval_every_logged",
+              # projections: 150 Adam steps on 9 latents; ten classes searched (11-21 s on the loaded 2-core CPU)
+              "test_an_image_the_generator_made_is_recovered",
+              "test_a_conditional_generator_with_a_class_keeps_it_and_without_finds_the_right_one",
+              "test_a_conditional_generator_projects_with_and_without_a_class")
 
 
 def pytest_collection_modifyitems(config, items):

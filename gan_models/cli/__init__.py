@@ -19,6 +19,7 @@ from gan_models.cli.demo import demo_command
 from gan_models.cli.evaluate import evaluate_command
 from gan_models.cli.exporting import export_command, validate_command
 from gan_models.cli.models import models_command
+from gan_models.cli.project import project_command
 from gan_models.cli.sample import sample_command
 from gan_models.cli.train import train_command
 
@@ -56,3 +57,4 @@ def main() -> None:
 for command in (models_command, demo_command, train_command, sample_command, export_command, validate_command,
                 evaluate_command):
     main.add_command(command)
+main.add_command(project_command)

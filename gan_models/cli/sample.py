@@ -39,13 +39,16 @@ OUT_SUFFIXES = (".png", ".npy", ".gif")
 @click.option("--interpolation", type=click.Choice(INTERPOLATIONS), default=None,
               help="With --interpolate: how z moves [default: slerp for normal noise, linear for uniform].")
 @click.option("--no-ema", is_flag=True, help="Use a checkpoint's raw generator even when it has an EMA one.")
+@click.option("--z", "z_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Latents (n, nz) from a .npy file (e.g. `gan-models project`'s .z.npy) instead of drawn ones: "
+                   "the n images G(z), to a .png grid or a .npy --out.")
 @click.option("--class", "which_class", metavar="CLASS",
               help="Conditional generators: a class name (Sneaker) or index (7), or 'all' for the n images in class "
                    "order (n = 8 K: a row of 8 per class) [default: classes in turn]; with --interpolate, a list "
                    "(3,8) walks from class to class.")
 @click.pass_context
 def sample_command(ctx, checkpoint, hub, pretrained, dataset, conditional, n, out, out_dir, image_format, seed,
-                   truncation, nrow, interpolate, frames, seeds, interpolation, no_ema, which_class) -> None:
+                   truncation, nrow, interpolate, frames, seeds, interpolation, no_ema, z_path, which_class) -> None:
     """Draw images from a generator and save them as one PNG grid, one file per image, or a .npy array.
 
     Memory stays bounded for any -n: images are generated in batches and a .npy file (or --out-dir)
@@ -72,6 +75,8 @@ def sample_command(ctx, checkpoint, hub, pretrained, dataset, conditional, n, ou
             raise ValueError(f"--truncation must be a finite number > 0 (standard deviations), got {truncation}") \
                 from None
     walk_list = seeds is not None or (which_class is not None and "," in which_class)
+    if z_path is not None:
+        _check_latent_options(ctx, out, interpolate, truncation, seeds)
     _check_combinations(ctx, n, out, out_dir, interpolate, frames, seeds, which_class, walk_list)
     # SIGTERM (kill, a scheduler's timeout) ends the command like Ctrl-C: the unfinished file is removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -79,7 +84,9 @@ def sample_command(ctx, checkpoint, hub, pretrained, dataset, conditional, n, ou
         raise ValueError(f"-n {n:,} is too many images for one PNG grid (at most {MAX_GRID_IMAGES:,}); "
                          f"write them to a .npy file or a folder instead: --out {out.with_suffix('.npy')} or --out-dir")
     generator = generator_source(checkpoint, hub, pretrained, dataset, conditional, use_ema=not no_ema).generator
-    if interpolate:
+    if z_path is not None:
+        _from_latents(generator, z_path, out, nrow, which_class)
+    elif interpolate:
         _walks(generator, n, out, nrow, frames, seed, truncation, interpolation, which_class,
                _seed_list(seeds) if seeds is not None else None, walk_list)
     else:
@@ -108,6 +115,58 @@ def _check_combinations(ctx, n, out, out_dir, interpolate, frames, seeds, which_
                          f"{frames}, got {n}")
     if which_class is not None and which_class.lower() == "all" and walk_list:
         raise ValueError("--class all and --seeds do not go together; list the classes to walk through: --class 3,8")
+
+
+def _check_latent_options(ctx, out, interpolate, truncation, seeds) -> None:
+    """ValueError for options that do not go with --z (its latents are given, not drawn)."""
+    from click.core import ParameterSource
+
+    if interpolate or truncation is not None or seeds is not None or out is None or out.suffix.lower() == ".gif":
+        raise ValueError("--z draws the images of the given latents to a .png grid or a .npy --out; it does not go "
+                         "with --interpolate, --truncation, --seeds or --out-dir")
+    if ctx.get_parameter_source("n") == ParameterSource.COMMANDLINE or \
+            ctx.get_parameter_source("seed") == ParameterSource.COMMANDLINE:
+        raise ValueError("-n and --seed do not apply with --z: the file's latents set the images")
+
+
+def _from_latents(generator, z_path: Path, out: Path, nrow, which_class) -> None:
+    """Write G(z) for the latents (n, nz) of a .npy file as a grid or a uint8 (n, C, H, W) .npy array."""
+    import math
+
+    import numpy as np
+    import torch
+
+    from gan_models.atomic import atomic_write
+    from gan_models.data import to_uint8
+    from gan_models.images import save_grid
+    from gan_models.nets.base import eval_mode
+    from gan_models.sampling import class_labels
+
+    try:
+        z = np.load(z_path, allow_pickle=False)
+    except (ValueError, OSError) as err:
+        raise ValueError(f"--z {z_path} is not a .npy array ({' '.join(str(err).split())})") from None
+    z = z[None] if z.ndim == 1 else z
+    if z.ndim != 2 or z.shape[1] != generator.nz or not np.issubdtype(z.dtype, np.floating) or \
+            not np.isfinite(z).all() or not len(z):
+        raise ValueError(f"--z {z_path} must hold finite float latents (n, {generator.nz}) for this generator, got "
+                         f"{z.dtype} {z.shape}")
+    z = torch.from_numpy(z.astype(np.float32))
+    if generator.num_classes and which_class is None:
+        raise ValueError("this generator is conditional: give --class with --z (one class, or 'all')")
+    labels = None if which_class is None else class_labels(generator, which_class, len(z))
+    weight = next(generator.parameters())
+    with torch.no_grad(), eval_mode(generator):
+        images = torch.cat([(generator(batch.to(weight.device, weight.dtype)) if labels is None else
+                             generator(batch.to(weight.device, weight.dtype), labels[start:start + 256].to(
+                                 weight.device))).float().cpu()
+                            for start, batch in zip(range(0, len(z), 256), z.split(256), strict=True)])
+    if out.suffix.lower() == ".npy":
+        with atomic_write(out) as tmp, open(tmp, "wb") as file:
+            np.save(file, to_uint8(images).numpy())
+    else:
+        save_grid(images, out, nrow=nrow or math.ceil(math.sqrt(len(images))))
+    click.echo(f"wrote {len(images)} images {tuple(images.shape[1:])} of the latents in {z_path} to {out}")
 
 
 def _seed_list(seeds: str) -> list[int]:

@@ -23,6 +23,7 @@ SLOW_FILES = ("tests/export/test_onnx.py", "tests/export/test_interface.py", "te
 # Tests measured at 3 s or more (their cases together) on an idle 2-core CPU: real processes (subprocess imports,
 # the hub's archive path, SIGTERM), the whole demo, repeated trainings and long validation loops.
 SLOW_TESTS = ("test_demo_without_data_says_how_to_get_it",
+              "test_a_discriminator_that_wins_outright_is_warned_of_within_100_steps",
               "test_the_archive_is_downloaded_once_and_imported_from_the_hub_cache",
               "test_importing_hubconf_pulls_no_export_or_cli_dependencies",
               "test_sigterm_while_writing_an_array_removes_the_unfinished_file",

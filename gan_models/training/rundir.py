@@ -32,8 +32,9 @@ makes it (`Trainer.state_dict`) and restores from it (`Trainer.load_state_dict`)
 best.pt is a checkpoint too, of a generator only, so that `gan-models sample`, `export` and `evaluate
 --checkpoint` and scripts/ship_generator.py read it (it cannot be resumed): model, dataset, num_images,
 config, generator_kwargs, step, generator, ema_generator as above, at the step of the best evaluation,
-and evaluation: {"step", "fd", "kid", "samples", "seed"}, its score (gan_models.training.evaluation). It is written before the checkpoint
-that records its score, so after a kill it is never older than the checkpoint's "best".
+and evaluation: {"step", "fd", "kid", "samples", "seed"}, its score (gan_models.training.evaluation). It
+is written before the checkpoint that records its score, so after a kill it is never older than the
+checkpoint's "best".
 
 Configs saved by any earlier version load: `TrainConfig.from_dict` maps old field names and gives
 fields they lack their defaults, in config.json and in a checkpoint's "config" alike.

@@ -400,6 +400,8 @@ class Trainer:
         self.report.warn(self.monitor.check_scale(row["errD"], row["errG"], self.step))
         if self.loss.nonnegative:  # the collapse check watches D's loss fall to 0
             self.report.warn(self.monitor.check_losses(row["errD"], row["errG"]))
+        if self.loss.probability:  # D(G(z)) is a probability: D winning outright is watched from step 1
+            self.report.warn(self.monitor.check_d_wins(row["D_G_z"], self.step))
         if self.config.grid_every and self.step % self.config.grid_every == 0:
             self.render_grid(rundir.step_grid(self.out, self.step))
         if self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:

@@ -94,7 +94,7 @@ def train_command(config: dict) -> str:
 
 def checkpoint_command(state: dict) -> str:
     """The train command that ends exactly at this checkpoint: the run's, with --epochs cut to the checkpoint's
-    epoch when it is an earlier one (e.g. best-checkpoint.pt). Without --lr-decay nothing in training looks
+    epoch when it is an earlier one (e.g. best.pt). Without --lr-decay nothing in training looks
     ahead, so a run stopped after E epochs equals the longer run at epoch E. ValueError for a checkpoint taken
     mid-epoch, and for an earlier checkpoint of an --lr-decay run, whose rates depend on the run's --epochs."""
     config = dict(state["config"])
@@ -244,7 +244,7 @@ def main() -> None:
                         help="Instead of shipping a run, measure every shipped generator again and rewrite the "
                              "measured fields of its record (and README's tables).")
     parser.add_argument("--checkpoint", default="checkpoint.pt",
-                        help="Which checkpoint of the run, e.g. best-checkpoint.pt (scripts/fd_curve.py) "
+                        help="Which checkpoint of the run, e.g. best.pt (train --eval-every) "
                              "[default: checkpoint.pt, the last].")
     parser.add_argument("--data-root", default=None, help="Datasets folder [default: $GAN_MODELS_DATA].")
     parser.add_argument("--samples", type=int, default=10_000,

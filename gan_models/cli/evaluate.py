@@ -82,7 +82,8 @@ def evaluate_command(checkpoint: Path | None, hub: str | None, pretrained: bool,
     click.echo(f"{label} on {report.dataset}: {report.samples:,} images per set, seed {report.seed}, "
                f"reference = {report.reference}"
                + (f"; classifier {report.classifier}, layer {report.feature_layer}" if report.classifier else ""))
-    space = {"classifier": f"the classifier's {report.feature_dims} features",
+    owner = report.dataset if report.dataset != "folder" else f"folder ({report.classifier})"
+    space = {"classifier": f"the {owner} classifier's {report.feature_dims} features",
              "inception": f"Inception features (pytorch-fid InceptionV3, {report.feature_dims}; weights "
                           f"{report.feature_weights})",
              "general": f"general features ({report.feature_dims}; {report.feature_weights})"}[report.features]
@@ -91,9 +92,10 @@ def evaluate_command(checkpoint: Path | None, hub: str | None, pretrained: bool,
     click.echo(f"limits: {report.feature_limits}")
     mine, theirs = report.generated_distribution, report.real_distribution
     small = report.features == "general"
+    target = "held-out part" if report.dataset == "folder" else "test split"
     fd_name = {"classifier": "Frechet distance", "inception": "Inception FID", "general": "general FD"}[report.features]
     rows = [("", "generated", "real (train split)"),
-            (f"{fd_name} to reference [95%]", _with_interval(mine, small), _with_interval(theirs, small)),
+            (f"{fd_name} to {target} [95%]", _with_interval(mine, small), _with_interval(theirs, small)),
             ("KID (mean +- std over subsets)", f"{mine.kid:.4g} +- {mine.kid_std:.2g}",
              f"{theirs.kid:.4g} +- {theirs.kid_std:.2g}")]
     rows += [(f"{name} (k = 3)", f"{getattr(mine, name):.4f}", f"{getattr(theirs, name):.4f}")
@@ -101,7 +103,7 @@ def evaluate_command(checkpoint: Path | None, hub: str | None, pretrained: bool,
     if generated is not None:
         classes = len(generated.class_histogram)
         if report.features != "classifier":  # the classifier-feature FD, as the shipped records give it
-            rows += [("Frechet distance (classifier)", f"{generated.frechet_distance:.3f}",
+            rows += [(f"Frechet distance to {target} (classifier)", f"{generated.frechet_distance:.3f}",
                       f"{real.frechet_distance:.3f}")]
         rows += [(f"classes with >= {MIN_SHARE:.0%} of images", f"{generated.classes_covered} / {classes}",
                   f"{real.classes_covered} / {classes}"),

@@ -40,6 +40,9 @@ SLOW_TESTS = ("test_demo_without_data_says_how_to_get_it",
               "test_export_and_validate_removes_a_failing_file", "test_a_silent_fallback_from_cuda_to_cpu_is_an_error",
               "test_export_and_validate_removes_the_file_when_validation_cannot_finish",
               "test_images_per_s_times_the_step_not_the_logging",
+              # folder evaluations at n = 24 with 10 bootstrap resamples (each 10-20 s under load)
+              "test_a_folder_evaluation_reports_every_figure_with_its_floor_and_a_memoriser_scores_copy_distance_0",
+              "test_general_fd_rises_with_blur_and_noise",
               # a training and an ONNX export at each image size (4-13 s each under load)
               "test_each_size_trains_a_few_steps_then_exports_to_validated_onnx",
               # trainings with --eval-every (each evaluation classifies the test subset), and an export

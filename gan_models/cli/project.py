@@ -50,6 +50,8 @@ def project_command(image, checkpoint, hub, pretrained, dataset, conditional, wh
     generator = source.generator
     if which_class is not None and not generator.num_classes:
         raise ValueError("--class needs a conditional generator; this one is unconditional")
+    if which_class is not None and which_class.lower() == "all":
+        raise ValueError("--class takes one class; leave it out to try every class")
     folder = image.parent if out_dir is None else out_dir
     paths = {kind: folder / f"{image.stem}.{kind}" for kind in ("reconstruction.png", "z.npy", "walk.gif")}
     for path in paths.values():
@@ -70,15 +72,17 @@ def project_command(image, checkpoint, hub, pretrained, dataset, conditional, wh
     if classifier is not None:
         distance = feature_distance(classifier, result.reconstruction, target.unsqueeze(0)).item()
         parts.append(f"feature distance {distance:.3f}")
-    label = ""
+    again = [f"--checkpoint {checkpoint}"] if checkpoint is not None else [f"--hub {hub}"]  # sample's options
+    again += [option for option, given in (("--pretrained", pretrained), (f"--dataset {dataset}", dataset),
+                                           ("--conditional", conditional)) if given]
     if result.labels is not None:
         name = generator.classes[int(result.labels[0])]
         parts.insert(0, f"class {name}" + (" (best of all classes)" if which_class is None else ""))
-        label = f" --class {int(result.labels[0])}"
+        again.append(f"--class {int(result.labels[0])}")
     click.echo(f"projected {image}: " + ", ".join(parts))
     click.echo(f"wrote {paths['reconstruction.png']} (image | reconstruction), {paths['z.npy']} and "
-               f"{paths['walk.gif']}; the reconstruction again: gan-models sample ... --z {paths['z.npy']}{label} "
-               "--out FILE.png")
+               f"{paths['walk.gif']}; the reconstruction again: gan-models sample "
+               f"{' '.join(again)} --z {paths['z.npy']} --out FILE.png")
 
 
 def read_image(path: Path, channels: int, size: int):

@@ -44,7 +44,7 @@ def test_a_conditional_generator_projects_with_and_without_a_class(tmp_path):
     given = run_cli("project", image, "--hub", "fcgan", "--conditional", "--class", "4", "--out-dir",
                     tmp_path / "given", *FAST)
     assert given.exit_code == 0, given.output
-    assert "class 4," in given.output and "--class 4 " in given.output
+    assert "class 4," in given.output and "gan-models sample --hub fcgan --conditional --class 4 --z" in given.output
     searched = run_cli("project", image, "--hub", "fcgan", "--conditional", "--out-dir", tmp_path / "all", *FAST)
     assert searched.exit_code == 0, searched.output
     assert "(best of all classes)" in searched.output
@@ -79,6 +79,8 @@ def test_bad_input_is_one_line(tmp_path):
     image = _digit(tmp_path / "d.png")
     assert "--class needs a conditional generator" in one_error_line(
         run_cli("project", image, "--hub", "fcgan", "--class", "3"))
+    assert "leave it out to try every class" in one_error_line(
+        run_cli("project", image, "--hub", "fcgan", "--conditional", "--class", "all"))
     z = tmp_path / "z.npy"
     np.save(z, np.zeros((1, 5), np.float32))
     assert "must hold finite float latents (n, 96)" in one_error_line(

@@ -2,7 +2,8 @@
 
     python scripts/train_classifier.py --dataset mnist --data-root ../shared/data
 
-Trains `gan_models.quality.classifier.Classifier` on the train split (Adam, cross-entropy), measures its
+Trains `gan_models.quality.classifier.Classifier` (the loop of gan_models.quality.classifier_training, which
+`gan-models train-classifier` runs for a folder) on the train split (Adam, cross-entropy), measures its
 accuracy on the test split, writes `gan_models/weights/classifier-<dataset>-<sha256[:12]>.pt`
 and writes its record into `gan_models/weights/classifiers.json` (replacing, and deleting the
 file of, an earlier record for the same dataset); `--out` puts both in another folder. With the
@@ -14,75 +15,15 @@ The classifiers' table in docs/benchmarks.md ("Sample-quality classifiers") come
 import argparse
 import dataclasses
 import json
-import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
-from gan_models.data import load_labelled_images, to_unit_range
+from gan_models.data import load_labelled_images
 from gan_models.emoji import dataset_credits
-from gan_models.quality.classifier import INPUT_SHAPES, MANIFEST, Classifier, ClassifierRecord
+from gan_models.quality.classifier import INPUT_SHAPES, MANIFEST, ClassifierRecord
+from gan_models.quality.classifier_training import accuracy, train
 from gan_models.registry import WEIGHTS_DIR, save_weights, write_record
-
-
-@torch.no_grad()
-def accuracy(classifier: Classifier, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
-    """Fraction of uint8 images (N, C, H, W) whose predicted class equals `labels` (N,)."""
-    classifier.eval()
-    correct = 0
-    for start in range(0, len(images), batch_size):
-        logits = classifier(to_unit_range(images[start:start + batch_size]))
-        correct += (logits.argmax(1) == labels[start:start + batch_size]).sum().item()
-    return correct / len(images)
-
-
-def shift(x: torch.Tensor, max_pixels: int, rng: torch.Generator, fill: float = -1.0) -> torch.Tensor:
-    """Translate each image (N, C, H, W) by a random offset of up to `max_pixels` in x and y, filling with `fill`.
-
-    Eight thousand MNIST digits are few for a CNN; shifted copies make it generalise to the hold-out
-    and make its features less sensitive to a generator placing strokes a pixel off. MNIST's
-    background is black (-1), emoji's white (+1).
-    """
-    offsets = torch.randint(-max_pixels, max_pixels + 1, (len(x), 2), generator=rng).float() * 2 / x.shape[-1]
-    theta = torch.zeros(len(x), 2, 3)
-    theta[:, 0, 0] = theta[:, 1, 1] = 1.0
-    theta[:, :, 2] = offsets
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x - fill, grid, mode="nearest", padding_mode="zeros", align_corners=False) + fill
-
-
-def train(images: torch.Tensor, labels: torch.Tensor, epochs: int, batch_size: int, lr: float,
-          seed: int, max_shift: int, flip: bool = False, fill: float = -1.0) -> Classifier:
-    """A Classifier trained on uint8 images (N, C, H, W) with labels (N,); order fixed by `seed`.
-
-    `max_shift` pixels of random translation (filled with `fill`) and, with `flip`, random
-    horizontal mirroring of half the images augment each batch.
-    """
-    torch.manual_seed(seed)
-    classifier = Classifier(tuple(images.shape[1:]))
-    optimizer = torch.optim.Adam(classifier.parameters(), lr=lr)
-    rng = torch.Generator().manual_seed(seed)
-    for epoch in range(epochs):
-        classifier.train()
-        order = torch.randperm(len(images), generator=rng)
-        total, started = 0.0, time.time()
-        for start in range(0, len(images), batch_size):
-            index = order[start:start + batch_size]
-            batch = to_unit_range(images[index])
-            if max_shift:
-                batch = shift(batch, max_shift, rng, fill)
-            if flip:  # an emoji and its mirror image belong to the same category
-                mirrored = torch.rand(len(batch), generator=rng) < 0.5
-                batch = torch.where(mirrored[:, None, None, None], batch.flip(-1), batch)
-            loss = F.cross_entropy(classifier(batch), labels[index])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(index)
-        print(f"epoch {epoch + 1}/{epochs}  loss {total / len(images):.4f}  ({time.time() - started:.0f} s)",
-              flush=True)
-    return classifier.eval()
 
 
 def reproducing_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:

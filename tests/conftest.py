@@ -43,6 +43,7 @@ SLOW_TESTS = ("test_demo_without_data_says_how_to_get_it",
               # folder evaluations at n = 24 with 10 bootstrap resamples (each 10-20 s under load)
               "test_a_folder_evaluation_reports_every_figure_with_its_floor_and_a_memoriser_scores_copy_distance_0",
               "test_general_fd_rises_with_blur_and_noise",
+              "test_a_folder_classifier_trains_then_gives_evaluate_its_class_numbers",
               # a training and an ONNX export at each image size (4-13 s each under load)
               "test_each_size_trains_a_few_steps_then_exports_to_validated_onnx",
               # trainings with --eval-every (each evaluation classifies the test subset), and an export

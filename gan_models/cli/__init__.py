@@ -22,6 +22,7 @@ from gan_models.cli.models import models_command
 from gan_models.cli.project import project_command
 from gan_models.cli.sample import sample_command
 from gan_models.cli.train import train_command
+from gan_models.cli.train_classifier import train_classifier_command
 
 # Exceptions that describe a problem with the user's input or files, not a bug in gan-models.
 USER_ERRORS = (ValueError, TypeError, OSError, RuntimeError)
@@ -55,6 +56,6 @@ def main() -> None:
 
 
 for command in (models_command, demo_command, train_command, sample_command, export_command, validate_command,
-                evaluate_command):
+                evaluate_command, train_classifier_command):
     main.add_command(command)
 main.add_command(project_command)

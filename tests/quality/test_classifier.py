@@ -66,6 +66,10 @@ def test_classifier_sizes(shape, params):
         Classifier((3, 64, 64)).features(torch.zeros(2, 1, 28, 28))
 
 
-def test_classifier_refuses_other_shapes():
-    with pytest.raises(ValueError, match=r"takes \(1, 28, 28\) or \(3, 64, 64\) images, got \(3, 32, 32\)"):
-        Classifier((3, 32, 32))
+def test_classifier_builds_folder_shapes_and_refuses_unusable_ones():
+    # 32 -> 16 -> 8 -> 4: three blocks as at 28, then Linear(64 x 4 x 4, 128) and K logits
+    assert sum(p.numel() for p in Classifier((3, 32, 32), 5).parameters()) == (
+        (3 * 16 * 9 + 16) + (16 * 32 * 9 + 32) + (32 * 64 * 9 + 64) + (1024 * 128 + 128) + (128 * 5 + 5))
+    for shape, classes in (((3, 32, 16), 2), ((3, 4, 4), 2), ((2, 32, 32), 2), ((3, 32, 32), 1)):
+        with pytest.raises(ValueError, match=r"takes \(1 or 3, H, H\) images with H >= 8 and >= 2 classes"):
+            Classifier(shape, classes)

@@ -46,8 +46,8 @@ def check_labels(labels, n: int, num_classes: int, weight: torch.Tensor | None =
 
     With `weight` (a parameter of the network), labels must also be on its device. The value check
     needs the labels' minimum and maximum, so it is skipped while exporting (TorchScript tracing or
-    torch.export): there
-    out-of-range labels are the caller's responsibility (onnxruntime's Gather fails on them).
+    torch.export): there the exported graph itself gives an all-NaN image for a label out of range
+    (gan_models.export.onnx, metadata invalid_labels=nan).
     """
     if labels is None:
         raise ValueError(f"this network is conditional: pass labels, an int64 tensor ({n},) of class indices "

@@ -3,9 +3,10 @@
 For each shipped DCGAN-28, unconditional and conditional, on MNIST and Fashion-MNIST, `project`
 finds z for n test images and n training images (the first n of each split), and the table gives
 the reconstruction's pixel MSE (in [-1, 1] units) and its Euclidean distance to the image in the
-dataset classifier's 128 features, mean and median. A held-out error far above the training error
-would show a generator that memorised its training set. Conditional generators are given each
-image's true class (searching all 10 classes would cost 10 times as much). Deterministic for a seed.
+dataset classifier's 128 features: mean (with its standard error over the images) and median. A
+held-out error far above the training error would show a generator that memorised its training
+set. Conditional generators are given each image's true class (searching all 10 classes would cost
+10 times as much). Deterministic for a seed.
 
 Prints one line per generator and split; writes the figures as JSON (--json).
 
@@ -40,7 +41,9 @@ def measure(dataset: str, conditional: bool, split: str, images: int, steps: int
     distance = feature_distance(classifier, result.reconstruction, target)
     return {"model": f"{'c' * conditional}dcgan", "dataset": dataset, "split": split, "images": len(target),
             "pixel_mse_mean": mse.mean().item(), "pixel_mse_median": mse.median().item(),
-            "feature_distance_mean": distance.mean().item(), "feature_distance_median": distance.median().item()}
+            "pixel_mse_sem": (mse.std() / len(mse) ** 0.5).item(),  # the mean's standard error, over the images
+            "feature_distance_mean": distance.mean().item(), "feature_distance_median": distance.median().item(),
+            "feature_distance_sem": (distance.std() / len(distance) ** 0.5).item()}
 
 
 def main() -> None:
@@ -57,15 +60,17 @@ def main() -> None:
                 "lr": DEFAULT_LR, "feature_weight": DEFAULT_FEATURE_WEIGHT, "torch": torch.__version__,
                 "machine": platform.processor() or platform.machine()}
     rows = []
-    print(f"{'generator':28s} {'split':6s} {'pixel MSE mean / median':>24s} {'feature dist. mean / median':>28s}")
+    print(f"{'generator':28s} {'split':6s} {'pixel MSE mean +- s.e. / median':>32s} "
+          f"{'feature dist. mean +- s.e. / median':>36s}")
     for dataset, conditional in GENERATORS:
         for split in ("train", "test"):
             row = measure(dataset, conditional, split, args.images, args.steps, args.restarts, args.seed,
                           args.data_root)
             rows.append(row)
             print(f"{row['model'] + ' ' + dataset:28s} {split:6s} "
-                  f"{row['pixel_mse_mean']:>12.4f} / {row['pixel_mse_median']:<9.4f} "
-                  f"{row['feature_distance_mean']:>14.3f} / {row['feature_distance_median']:<9.3f}", flush=True)
+                  f"{row['pixel_mse_mean']:>12.4f} +- {row['pixel_mse_sem']:.4f} / {row['pixel_mse_median']:<9.4f} "
+                  f"{row['feature_distance_mean']:>14.3f} +- {row['feature_distance_sem']:.3f} / "
+                  f"{row['feature_distance_median']:<9.3f}", flush=True)
             if args.json is not None:  # after every row, so an interrupted run keeps what it measured
                 args.json.write_text(json.dumps({"settings": settings, "rows": rows}, indent=2) + "\n")
     if args.json is not None:

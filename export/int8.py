@@ -46,9 +46,10 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 from gan_models.atomic import atomic_write
 from gan_models.choices import DEFAULT_INT8_METHOD, INT8_METHODS
 from gan_models.export.checks import load_onnx
+from gan_models.export.errors import OnnxValueError
 from gan_models.export.interface import INPUT_NAME, LABELS_NAME
 from gan_models.export.onnx import PRECISION_KEY, read_metadata
-from gan_models.export.quality import QualityCheck, check_int8_quality
+from gan_models.export.quality import WHAT_TO_TRY, QualityCheck, check_int8_quality
 from gan_models.export.report import ValidationReport
 from gan_models.export.validate import export_and_validate, validate_onnx
 from gan_models.noise import sample_noise
@@ -136,7 +137,8 @@ def export_int8_and_validate(generator, out: str | os.PathLike, *, method: str =
         The float32 and int8 validation reports, and the QualityCheck (None without a classifier).
 
     Raises:
-        everything export_and_validate and validate_onnx raise, and OnnxQualityError (saying what to try).
+        everything export_and_validate and validate_onnx raise, and OnnxQualityError; an int8 file beyond its
+        tolerances (OnnxValueError) or its quality gate (OnnxQualityError) is refused saying what to try.
     """
     dataset = export_kwargs.get("dataset")
     out = Path(out)
@@ -145,7 +147,11 @@ def export_int8_and_validate(generator, out: str | os.PathLike, *, method: str =
         fp32_report = export_and_validate(generator, fp32_file, **export_kwargs)
         quantize_onnx(fp32_file, out, method=method)
         try:
-            int8_report = validate_onnx(out, generator)
+            try:
+                int8_report = validate_onnx(out, generator)
+            except OnnxValueError as err:  # beyond int8's image tolerances: say what else can make a small file
+                err.args = (f"{err}; {WHAT_TO_TRY}",)
+                raise
             quality = None
             if dataset in CLASSIFIERS and tuple(generator.image_shape) == INPUT_SHAPES[dataset]:
                 quality = check_int8_quality(fp32_file, out, dataset, data_root, n_samples=quality_samples)

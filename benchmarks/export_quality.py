@@ -16,6 +16,7 @@ Prints a row per generator and form, and writes them with the environment as JSO
 docs/benchmarks.md ("Quality of the exported files") shows its tables.
 
     python benchmarks/export_quality.py [--out benchmarks/results/export_quality.json] [--samples 10000]
+    python benchmarks/export_quality.py --speed-only --out benchmarks/results/int8_speed.json   # idle machine
 """
 import argparse
 import dataclasses
@@ -97,6 +98,26 @@ def paired_batch_ms(fp32: Path, int8: Path) -> tuple[float, float, float]:
             statistics.median(r[0] / r[1] for r in rounds))
 
 
+def int8_methods(record) -> tuple[str, ...]:
+    """The int8 methods measured for a record: DCGAN-64 has no Linear layer for dynamic quantization."""
+    return ("static",) if record.model == "dcgan64" else ("dynamic", "static")
+
+
+def measure_speed(record, folder: Path) -> list[dict]:
+    """One shipped generator: the paired float32 / int8 batch timing of each int8 method, nothing else."""
+    source = from_hub(record.model, pretrained=True, dataset=record.dataset, conditional=record.conditional)
+    fp32 = export_onnx(source.generator, folder / f"{record.stem}.onnx", **source.export_kwargs())
+    rows = []
+    for method in int8_methods(record):
+        int8 = quantize_onnx(fp32, folder / f"{record.stem}.{method}.onnx", method=method)
+        fp32_ms, int8_ms, speedup = paired_batch_ms(fp32, int8)
+        rows.append({"generator": record.stem, "form": f"onnx int8 {method}", "fp32_batch_ms": fp32_ms,
+                     "int8_batch_ms": int8_ms, "speedup": speedup})
+        print(f"{record.stem:<20} int8 {method:<8} float32 {fp32_ms:7.1f} ms, int8 {int8_ms:7.1f} ms, {speedup:.2f}x",
+              flush=True)
+    return rows
+
+
 def measure(record, folder: Path, samples: int) -> list[dict]:
     """One shipped generator: a row for PyTorch, float32 ONNX and each int8 method."""
     source = from_hub(record.model, pretrained=True, dataset=record.dataset, conditional=record.conditional)
@@ -108,7 +129,7 @@ def measure(record, folder: Path, samples: int) -> list[dict]:
     rows = [{"generator": stem, "form": "pytorch", **headline(torch_report)},
             {"generator": stem, "form": "onnx float32", **headline(fp32_report), "file_mb": fp32.stat().st_size / 1e6,
              "max_relative_difference_to_pytorch": difference, "most_different_number": worst}]
-    for method in ("static",) if record.model == "dcgan64" else ("dynamic", "static"):
+    for method in int8_methods(record):
         int8 = quantize_onnx(fp32, folder / f"{stem}.{method}.onnx", method=method)
         try:
             batches = validate_onnx(int8, source.generator).provider("cpu").batches
@@ -142,12 +163,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/export_quality.json"), help="JSON file")
     parser.add_argument("--samples", type=int, default=10_000, help="Images per set (capped at the test split).")
     parser.add_argument("--only", nargs="*", default=None, help="Generator stems to measure [default: all].")
+    parser.add_argument("--speed-only", action="store_true",
+                        help="Only the paired float32 / int8 timings (for an idle machine), no quality report.")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for record in WEIGHTS:
             if args.only is None or record.stem in args.only:
-                rows += measure(record, Path(folder), args.samples)
+                rows += (measure_speed(record, Path(folder)) if args.speed_only
+                         else measure(record, Path(folder), args.samples))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     environment = {"torch": torch.__version__, "machine": platform.processor() or platform.machine(),
                    "threads": torch.get_num_threads(), "samples": args.samples, "speed_batch": SPEED_BATCH,

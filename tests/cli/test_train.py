@@ -25,7 +25,8 @@ def test_train_then_sample_from_the_checkpoint(tmp_path, data_root):
     out = tmp_path / "run"
     result = run_cli("train", *TINY_TRAIN, "--data-root", data_root, "--out", out, "--ema-decay", "0.9")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("done: 8 steps; errD ")
+    epoch_line, done_line = result.output.splitlines()[:2]
+    assert epoch_line.startswith("epoch 1/1: 8/8 steps, errD ") and done_line.startswith("done: 8 steps; errD ")
     assert (out / "checkpoint.pt").exists() and (out / "grids" / "epoch_0001.png").exists()
 
     grid = tmp_path / "grid.png"
@@ -37,13 +38,14 @@ def test_train_then_sample_from_the_checkpoint(tmp_path, data_root):
 
     walk = tmp_path / "walk.png"
     result = run_cli("sample", "--checkpoint", out / "checkpoint.pt", "--interpolate", "-n", "24", "--out", walk)
-    assert result.exit_code == 0 and "wrote 24 images" in result.output
+    assert result.exit_code == 0 and "wrote 3 walks of 8 frames (1, 28, 28)" in result.output
     with Image.open(walk) as image:
         assert image.size == (8 * 30 + 2, 3 * 30 + 2)
 
     # Resuming takes the saved config; only what is given on the command line changes it.
     result = run_cli("train", "--out", out, "--epochs", "2", "--resume")
-    assert result.exit_code == 0 and result.output.startswith("done: 16 steps"), result.output
+    assert result.exit_code == 0 and result.output.startswith("epoch 2/2: 8/8 steps, "), result.output
+    assert result.output.splitlines()[1].startswith("done: 16 steps"), result.output
     result = run_cli("train", "--out", out, "--epochs", "3", "--lr-d", "0.1", "--resume")
     assert result.exit_code == 1 and "config differs from the checkpoint's in lr_d: 0.001 -> 0.1" in result.output
     # Fewer epochs than the checkpoint holds: refused before config.json is rewritten.

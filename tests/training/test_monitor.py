@@ -62,7 +62,8 @@ def test_nan_batch_stops_the_cli_cleanly_and_keeps_the_last_good_checkpoint(tmp_
                    "--checkpoint-every", 2, "--out", out]
     assert worker.run(args, log, nan_at_step=7) == 1
     lines = [line for line in log.read_text().splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("Error: non-finite loss at step 7 (errD=nan)"), lines
+    assert len(lines) == 2 and lines[0].startswith("epoch 1/3: 4/4 steps, "), lines  # the one epoch that finished
+    assert lines[1].startswith("Error: non-finite loss at step 7 (errD=nan)"), lines
     state = load_checkpoint(out / "checkpoint.pt")
     assert state["step"] == 6  # the last good one, untouched by the failed step 7
     assert all(torch.isfinite(t).all() for t in state["generator"].values())

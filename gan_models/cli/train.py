@@ -52,8 +52,10 @@ def _train_options(command):
                                   help=helps[field.name])
         else:
             kind = click.Choice(CHOICES[field.name]) if field.name in CHOICES else base
+            alone = field.metadata["given_alone"]
+            optional_value = {} if alone is None else {"is_flag": False, "flag_value": alone}
             option = click.option(flag, field.name, type=kind, default=field.default,
-                                  show_default=field.default is not None, help=helps[field.name])
+                                  show_default=field.default is not None, help=helps[field.name], **optional_value)
         command = option(command)
     return command
 

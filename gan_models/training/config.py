@@ -26,9 +26,13 @@ MIN_EVAL_SAMPLES = 4  # KID's subsets hold half the images, and an unbiased MMD 
 RANGES = {"epochs": f"1 to {MAX_EPOCHS:,}", "eval_samples": f"{MIN_EVAL_SAMPLES} or more"}  # said when outside them
 
 
-def option(default, help: str):
-    """A TrainConfig field with its default and its one-line --help text (`metadata["help"]`)."""
-    return field(default=default, metadata={"help": help})
+def option(default, help: str, given_alone=None):
+    """A TrainConfig field with its default and its one-line --help text (`metadata["help"]`); `given_alone` is the
+    value its option takes when given without one (`--eval-every` alone), None if it needs a value."""
+    return field(default=default, metadata={"help": help, "given_alone": given_alone})
+
+
+DEFAULT_EVAL_EVERY = 500  # `--eval-every` alone: under 10% of training time for every model (docs/training.md)
 
 
 @dataclass
@@ -77,8 +81,9 @@ class TrainConfig:
     checkpoint_every: int = option(0, "also checkpoint every N steps; 0: per epoch only")
     eval_every: int = option(
         0, "every N steps and after the last, FD and KID of the (EMA) generator against the test split; the best "
-           "generator is kept as best.pt; 0: never. 500 costs under 10% of training time for every model (an "
-           "evaluation takes about 1 s; docs/training.md); mnist, fashion-mnist and emoji only")
+           f"generator is kept as best.pt; 0: never; alone, {DEFAULT_EVAL_EVERY}, under 10% of training time for "
+           "every model (an evaluation takes about 1 s; docs/training.md); mnist, fashion-mnist and emoji only",
+        given_alone=DEFAULT_EVAL_EVERY)
     eval_samples: int = option(2000, "images per set of --eval-every's FD and KID, seed 0; capped at the test split "
                                      "(MNIST 2,000, Fashion-MNIST 10,000, emoji 788)")
     progress: bool = option(True, "show tqdm progress bars")

@@ -1,4 +1,7 @@
 """`gan-models train`: training, resuming, exporting at the end, one-line errors."""
+import csv
+import json
+
 import pytest
 from click.testing import CliRunner
 from PIL import Image
@@ -174,3 +177,17 @@ def test_train_conditional_on_unlabelled_data_is_one_line(tmp_path):
                                      "labels; use mnist, fashion-mnist, emoji or a folder with one subfolder of "
                                      "images per class")
 
+
+
+def test_eval_every_alone_evaluates_every_500_steps_and_after_the_last(tmp_path, data_root):
+    out = tmp_path / "run"
+    result = run_cli("train", *TINY_ARGS, "--max-images", 32, "--epochs", 1, "--eval-every", "--eval-samples", 8,
+                     "--data-root", data_root, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "config.json").read_text())["eval_every"] == 500
+    assert [row["step"] for row in read_log_rows(out) if row["fd"]] == ["2"]  # 2 steps: only the run's last
+
+
+def read_log_rows(out) -> list[dict]:
+    with open(out / "log.csv", newline="") as file:
+        return list(csv.DictReader(file))

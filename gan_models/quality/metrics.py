@@ -268,7 +268,7 @@ class EvaluationReport:
         return dataclasses.asdict(self)
 
 
-def _subset(images: torch.Tensor, n: int, seed: int,
+def seeded_subset(images: torch.Tensor, n: int, seed: int,
             labels: torch.Tensor | None) -> tuple[torch.Tensor, np.ndarray | None]:
     """n of the uint8 images and their labels (None without), chosen without replacement by `seed` (all, in order,
     for n = all)."""
@@ -419,13 +419,13 @@ def evaluate_samples(draw: Callable[[int], torch.Tensor], dataset: str, data_roo
     test, test_labels, train, train_labels, reference_name = _reference_data(
         dataset, data_root, shape, judge is not None, classes)
     n = min(n_samples, len(test))
-    held_out, held_out_labels = _subset(test, n, seed, test_labels)
+    held_out, held_out_labels = seeded_subset(test, n, seed, test_labels)
     fake = draw(n)
     if tuple(fake.shape) != (n, *test.shape[1:]) or fake.dtype != torch.uint8:
         raise ValueError(f"draw({n}) must return uint8 images {(n, *test.shape[1:])}, got {fake.dtype} "
                          f"{tuple(fake.shape)}")
     labels = balanced_labels(n, num_classes) if num_classes else None
-    real, real_labels = _subset(train, n, seed, train_labels)
+    real, real_labels = seeded_subset(train, n, seed, train_labels)
     checked = min(n, COPY_CHECK_IMAGES)
     report = EvaluationReport(
         dataset=dataset, samples=n, seed=seed, classifier=record.file if record else "",

@@ -22,7 +22,7 @@ from gan_models.data import DATASETS, load_labelled_images, to_unit_range
 from gan_models.quality.classifier import CLASSIFIERS, INPUT_SHAPES, load_classifier
 from gan_models.quality.distribution import kernel_inception_distance
 from gan_models.quality.frechet import feature_statistics, frechet_distance
-from gan_models.quality.metrics import classify, kid_subset_size
+from gan_models.quality.metrics import classify, kid_subset_size, seeded_subset
 from gan_models.sampling import generate
 
 EVAL_SEED = 0  # evaluate's default --seed, so `evaluate --checkpoint best.pt --samples N` repeats the logged FD
@@ -72,10 +72,8 @@ class RunEvaluator:
         self.classifier = load_classifier(dataset)
         test, _, _ = load_labelled_images(dataset, data_root, split="test")
         self.samples = min(samples, len(test))
-        # The test subset gan_models.quality.metrics.evaluate_samples picks for this seed and count.
-        chosen = (torch.randperm(len(test), generator=torch.Generator().manual_seed(EVAL_SEED))[:self.samples]
-                  if self.samples < len(test) else torch.arange(self.samples))
-        self.test_features = classify(self.classifier, to_unit_range(test[chosen]))[0]  # (n, 128) float64
+        held_out, _ = seeded_subset(test, self.samples, EVAL_SEED, None)  # the subset evaluate_samples measures against
+        self.test_features = classify(self.classifier, to_unit_range(held_out))[0]  # (n, 128) float64
         self.reference = feature_statistics(self.test_features)
 
     def score(self, generator: torch.nn.Module, step: int) -> Score:

@@ -118,7 +118,7 @@ def test_inception_features_give_fd_kid_and_prdc_of_the_same_images(data_root, r
     from gan_models.data import to_unit_range
     from gan_models.quality.frechet import feature_statistics, frechet_distance
     from gan_models.quality.inception import load_inception
-    from gan_models.quality.metrics import _subset
+    from gan_models.quality.metrics import seeded_subset
     from gan_models.sampling import generate
     weights = random_weights  # a file of pytorch-fid's FID InceptionV3 with random values
     network = load_inception(weights)
@@ -131,7 +131,7 @@ def test_inception_features_give_fd_kid_and_prdc_of_the_same_images(data_root, r
     assert (report.features, report.feature_dims, report.feature_weights) == ("inception", 2048, str(weights))
     assert report.warnings and "2,048 inception features" in report.warnings[0]
     test, test_labels, _ = load_labelled_images("mnist", data_root, split="test")
-    reference = network(to_unit_range(_subset(test, n, 0, test_labels)[0])).double().numpy()
+    reference = network(to_unit_range(seeded_subset(test, n, 0, test_labels)[0])).double().numpy()
     fake = network(to_unit_range(generate(tiny_fcgan_generator(), n, 0))).double().numpy()
     mine = report.generated_distribution
     assert mine.frechet_distance == pytest.approx(

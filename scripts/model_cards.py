@@ -184,17 +184,29 @@ def card(record: WeightRecord, classifier: ClassifierRecord | None) -> str:
 
 
 def index(records: tuple[WeightRecord, ...]) -> str:
-    """docs/models/README.md: one row per card."""
+    """docs/models/README.md: one row per card, with the numbers a user compares generators by."""
     lines = [HEADER, "# Model cards", "",
              "One card per shipped generator, generated from its weight record by `python scripts/model_cards.py`.",
-             "", "| card | model | dataset | conditional | storage | Frechet distance (real floor) | "
-             "KID (real) | precision / recall (real) |",
-             "|---|---|---|---|---|---|---|---|"]
+             "Quality is measured with each dataset's own small classifier "
+             "([docs/design.md](../design.md#measuring-sample-quality)), seed 0, on as many images as the test split "
+             "holds (at most 10,000): lower Frechet distance (FD, with its 95% bootstrap interval) and KID are better, "
+             "higher precision and recall are. The real floor and the figures in parentheses are real training "
+             "images' own scores against the test split: the best a generator can reach on that many images.", "",
+             "| card | model | dataset | train images | storage | file size | Frechet distance [95%] | real floor | "
+             "KID (real) | precision / recall (real) | classes >= 2% | class accuracy | training |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
-        lines.append(f"| [{r.stem}]({r.stem}.md) | `{r.model}` | {r.dataset} | {'yes' if r.conditional else 'no'} | "
-                     f"{r.storage} | {r.frechet_distance:.1f} ({r.real_frechet_distance:.2f}) | {r.kid:.3g} "
-                     f"({r.real_kid:.3g}) | {r.precision:.2f} / {r.recall:.2f} ({r.real_precision:.2f} / "
-                     f"{r.real_recall:.2f}) |")
+        size = (WEIGHTS_DIR / r.file).stat().st_size / 2**20
+        name = f"`{r.model}` conditional" if r.conditional else f"`{r.model}`"
+        accuracy = f"{r.class_accuracy:.1%} (min {min(r.per_class_accuracy):.1%})" if r.conditional else "-"
+        lines.append(f"| [{r.stem}]({r.stem}.md) | {name} | {r.dataset} | {r.train_images:,} | {r.storage} | "
+                     f"{size:.1f} MB | {r.frechet_distance:.1f} [{r.frechet_interval[0]:.1f}, "
+                     f"{r.frechet_interval[1]:.1f}] | {r.real_frechet_distance:.2f} | {r.kid:.3g} ({r.real_kid:.3g}) | "
+                     f"{r.precision:.2f} / {r.recall:.2f} ({r.real_precision:.2f} / {r.real_recall:.2f}) | "
+                     f"{r.classes_covered}/10 | {accuracy} | {r.train_seconds / 60:.0f} min |")
+    credited = {r.dataset: r.credits for r in records if r.credits}
+    for dataset, credits in sorted(credited.items()):  # the images' licences ask for these lines wherever they show
+        lines += ["", f"Weights trained on {dataset} credit its images:", *(f"- {line}" for line in credits)]
     return "\n".join(lines) + "\n"
 
 

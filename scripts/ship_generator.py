@@ -12,8 +12,8 @@ shipped storage. Writes
 `gan_models/weights/<model>-<dataset>-<sha256[:12]>.pt` (a plain dict of tensors), an 8 x 8 sample
 grid `docs/samples/<model>-<dataset>.png` from the shipped weights, and writes its record into
 `gan_models/weights/generators.json` (replacing, and deleting the file of, an earlier record for
-the same model and dataset), and rewrites README.md's table of shipped weights (between its
-`weights-table` markers). The record's command is rebuilt from the run's config.json: every field
+the same model and dataset), and rewrites README.md's table of sample grids (between its
+`samples-table` markers). The record's command is rebuilt from the run's config.json: every field
 that differs from TrainConfig's defaults, as the `gan-models train` option that sets it.
 
 A conditional run (`--conditional`) ships as `c<model>-<dataset>` with `conditional` set in its record,
@@ -24,7 +24,7 @@ intra-class Frechet distance; its sample grid has one row of 8 per class.
 
 Prints: the Frechet distance of each storage (stdout), the files written and any class-share warning
 (stderr), then the new record as JSON (stdout). Run `python scripts/model_cards.py` afterwards to rewrite
-the model cards (docs/models/) from the records.
+the model cards and their table of every generator's numbers (docs/models/) from the records.
 """
 import argparse
 import csv
@@ -109,29 +109,6 @@ def checkpoint_command(state: dict) -> str:
     return train_command({**config, "epochs": epochs})
 
 
-README_START, README_END = "<!-- weights-table:start -->", "<!-- weights-table:end -->"
-
-
-def readme_table(records: tuple[WeightRecord, ...]) -> str:
-    """The README's markdown table of shipped generators, one row per record."""
-    lines = ["| model | dataset | train images | storage | file size | Frechet distance [95%] | real floor | "
-             "KID (real) | precision / recall (real) | classes >= 2% | class accuracy | training |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in records:
-        size = (WEIGHTS_DIR / r.file).stat().st_size / 2**20
-        name = f"`{r.model}` conditional" if r.conditional else f"`{r.model}`"
-        accuracy = f"{r.class_accuracy:.1%} (min {min(r.per_class_accuracy):.1%})" if r.conditional else "-"
-        lines.append(f"| {name} | {r.dataset} | {r.train_images:,} | {r.storage} | {size:.1f} MB | "
-                     f"{r.frechet_distance:.1f} [{r.frechet_interval[0]:.1f}, {r.frechet_interval[1]:.1f}] | "
-                     f"{r.real_frechet_distance:.2f} | {r.kid:.3g} ({r.real_kid:.3g}) | "
-                     f"{r.precision:.2f} / {r.recall:.2f} ({r.real_precision:.2f} / {r.real_recall:.2f}) | "
-                     f"{r.classes_covered}/10 | {accuracy} | {r.train_seconds / 60:.0f} min |")
-    credited = {r.dataset: r.credits for r in records if r.credits}
-    for dataset, credits in sorted(credited.items()):  # the images' licences ask for these lines on every model card
-        lines += ["", f"Weights trained on {dataset} credit its images:", *(f"- {line}" for line in credits)]
-    return "\n".join(lines)
-
-
 SAMPLES_START, SAMPLES_END = "<!-- samples-table:start -->", "<!-- samples-table:end -->"
 DATASET_ORDER = {"mnist": 0, "fashion-mnist": 1, "emoji": 2}  # the samples table's columns, left to right
 
@@ -152,12 +129,10 @@ def readme_samples(records: tuple[WeightRecord, ...]) -> str:
 
 
 def update_readme(records: tuple[WeightRecord, ...], readme: Path = Path("README.md")) -> None:
-    """Replace the weights table and the sample grids' table between their README markers."""
+    """Replace the sample grids' table between its README markers (the numbers are the model cards')."""
     text = readme.read_text()
-    for start_marker, end_marker, body in ((README_START, README_END, readme_table(records)),
-                                           (SAMPLES_START, SAMPLES_END, readme_samples(records))):
-        start, end = text.index(start_marker) + len(start_marker), text.index(end_marker)
-        text = text[:start] + "\n" + body + "\n" + text[end:]
+    start, end = text.index(SAMPLES_START) + len(SAMPLES_START), text.index(SAMPLES_END)
+    text = text[:start] + "\n" + readme_samples(records) + "\n" + text[end:]
     with atomic_write(readme) as tmp:
         tmp.write_text(text)
 
@@ -242,7 +217,7 @@ def main() -> None:
     parser.add_argument("run", type=Path, nargs="?", help="Run folder written by `gan-models train`.")
     parser.add_argument("--remeasure", action="store_true",
                         help="Instead of shipping a run, measure every shipped generator again and rewrite the "
-                             "measured fields of its record (and README's tables).")
+                             "measured fields of its record (then run scripts/model_cards.py).")
     parser.add_argument("--checkpoint", default="checkpoint.pt",
                         help="Which checkpoint of the run, e.g. best.pt (train --eval-every) "
                              "[default: checkpoint.pt, the last].")

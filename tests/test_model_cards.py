@@ -1,6 +1,9 @@
 """docs/models/: the committed model cards are exactly what scripts/model_cards.py generates from the records."""
+import dataclasses
+
 import pytest
 
+from gan_models.emoji import EMOJI_CREDITS
 from gan_models.registry import WEIGHTS
 from tests.helpers import REPO
 
@@ -46,3 +49,14 @@ def test_a_card_holds_its_records_numbers_command_credits_and_grid(model_cards):
     assert f"{emoji.frechet_distance:.1f}" in text and emoji.hardware in text
     assert all(line in text for line in emoji.credits)
     assert f"../samples/{emoji.stem}.png" in text
+
+
+def test_the_index_has_a_row_per_generator_and_the_credits_of_emoji_weights(model_cards):
+    mnist = WEIGHTS[0]
+    emoji = dataclasses.replace(mnist, model="dcgan64", dataset="emoji", credits=EMOJI_CREDITS)
+    table = model_cards.index((mnist, emoji))
+    rows = [line for line in table.splitlines() if line.startswith("| [")]
+    assert len(rows) == 2 and rows[0].startswith(f"| [{mnist.stem}]({mnist.stem}.md) |") and f"{mnist.frechet_distance:.1f} [{mnist.frechet_interval[0]:.1f}, " in rows[0]
+    assert table.endswith("\n".join(["Weights trained on emoji credit its images:",
+                                     *(f"- {line}" for line in EMOJI_CREDITS)]) + "\n")
+    assert "credit" not in model_cards.index((mnist,))

@@ -10,10 +10,12 @@
   G's average is at least `g_rise` times its (positive) average in the window before. For the vanilla and
   LSGAN losses this is the "one loss goes to 0 while the other climbs" failure; a Wasserstein critic's
   loss is below 0 by design, so the trainer does not check it.
-- D winning outright, early: D(G(z)) (a probability, for the logistic losses) below `d_wins_below` (0.01)
-  for `d_wins_steps` (50) steps in a row warns at once, from the first step on. G then gets almost no
-  gradient, and on small data such a run collapses long before the loss check's window or the diversity
+- D winning outright, early: the median of D(G(z)) (a probability, for the logistic losses) over the last
+  `d_wins_steps` (50) steps below `d_wins_below` (0.01) warns at once, from step 50 on. G then gets almost
+  no gradient, and on small data such a run collapses long before the loss check's window or the diversity
   check's warm-up would see it (a DCGAN-64 on 300 images gave every sample the same texture by step 129).
+  The median, not a run of low steps: a G being beaten still lands the odd batch (D(G(z)) jumping from
+  1e-5 to 0.6 and back, as in that run), which would restart a count of steps in a row.
 - Mode collapse: the diversity ratio, mean pairwise L2 distance between fixed-noise samples
   divided by the same for a batch of real images of the same size. Real data scores 1; samples
   that all look alike score near 0; a trained FC-GAN on MNIST scores 0.35-0.45, since its digits are
@@ -22,6 +24,7 @@
   (the grid's row of each class against the real images of that class), and by its worst class: a
   G that ignores z draws one image per class, which the ratio over all classes would hide.
 """
+import statistics
 from collections import deque
 from collections.abc import Iterator
 
@@ -80,7 +83,7 @@ class HealthMonitor:
         self.window, self.d_floor, self.g_rise, self.min_diversity = window, d_floor, g_rise, min_diversity
         self.warmup_steps = warmup_steps
         self.d_wins_below, self.d_wins_steps = d_wins_below, d_wins_steps
-        self.d_winning = 0  # steps in a row with D(G(z)) below d_wins_below
+        self.d_of_fake: deque[float] = deque(maxlen=d_wins_steps)  # D(G(z)) of the last d_wins_steps steps
         self.warned_d_wins = False
         self.d_losses: deque[float] = deque(maxlen=window)
         self.g_losses: deque[float] = deque(maxlen=2 * window)
@@ -91,7 +94,7 @@ class HealthMonitor:
         """The loss windows and which warnings were given: what a resumed run needs to carry on."""
         return {"d_losses": list(self.d_losses), "g_losses": list(self.g_losses),
                 "warned_collapse": self.warned_collapse, "warned_scale": self.warned_scale,
-                "d_winning": self.d_winning, "warned_d_wins": self.warned_d_wins}
+                "d_of_fake": list(self.d_of_fake), "warned_d_wins": self.warned_d_wins}
 
     def load_state_dict(self, state: dict) -> None:
         """Continue from `state_dict()`'s output, so a resumed run warns exactly when an uninterrupted one would."""
@@ -100,17 +103,21 @@ class HealthMonitor:
         self.g_losses.extend(state["g_losses"])
         self.warned_collapse = state["warned_collapse"]
         self.warned_scale = state.get("warned_scale", False)  # saved from version 2 on
-        self.d_winning = state.get("d_winning", 0)  # saved from gan-models 1.1 on
+        self.d_of_fake.clear()
+        self.d_of_fake.extend(state.get("d_of_fake", ()))  # saved from gan-models 1.1 on
         self.warned_d_wins = state.get("warned_d_wins", False)
 
     def check_d_wins(self, d_of_fake: float, step: int) -> str | None:
-        """Record one step's D(G(z)) (a mean probability in [0, 1]); a warning the first time it has stayed below
-        `d_wins_below` for `d_wins_steps` steps in a row."""
-        self.d_winning = self.d_winning + 1 if d_of_fake < self.d_wins_below else 0
-        if self.warned_d_wins or self.d_winning < self.d_wins_steps:
+        """Record one step's D(G(z)) (a mean probability in [0, 1]); a warning the first time its median over the
+        last `d_wins_steps` steps is below `d_wins_below`."""
+        self.d_of_fake.append(d_of_fake)
+        if self.warned_d_wins or len(self.d_of_fake) < self.d_wins_steps:
+            return None
+        median = statistics.median(self.d_of_fake)
+        if median >= self.d_wins_below:
             return None
         self.warned_d_wins = True
-        return (f"D wins outright: D(G(z)) has stayed below {self.d_wins_below:g} for {self.d_wins_steps} steps "
+        return (f"D wins outright: D(G(z)) has had a median of {median:.2g} over the last {self.d_wins_steps} steps "
                 f"(step {step}), so G gets almost no gradient and will likely collapse to one image; on small data "
                 "try --diffaugment color,translation,cutout, a smaller --batch-size, a lower --lr-d, "
                 "--label-smoothing 0.1 or a narrower D (--ndf)")

@@ -22,20 +22,24 @@ def test_monitor_flags_discriminator_collapse_and_low_diversity():
 
 
 
-def test_d_winning_outright_warns_once_after_50_steps_in_a_row_and_resumes_the_count():
+def test_d_winning_outright_warns_once_when_the_median_of_50_steps_is_below_001_and_resumes_its_window():
     monitor = HealthMonitor()
-    # 49 steps below 0.01, one at 0.02 (the count starts again), then 50 below: the warning comes at step 100.
-    outputs = [0.005] * 49 + [0.02] + [0.009] * 50 + [0.001] * 20
+    # 30 steps at 0.2, then D wins with G landing the odd batch (0.6 every fifth step, as in a recorded DCGAN-64
+    # collapse): the median of the last 50 falls below 0.01 once 26 of them are low; 32 steps of D winning hold
+    # 26 low ones (every fifth is 0.6), so it warns at step 30 + 32 = 62.
+    outputs = [0.2] * 30 + [0.6 if step % 5 == 0 else 0.001 for step in range(1, 91)]
     messages = [monitor.check_d_wins(value, step) for step, value in enumerate(outputs, start=1)]
     warned = [step for step, message in enumerate(messages, start=1) if message]
-    assert warned == [100] and "D wins outright" in messages[99] and "step 100" in messages[99]
-    assert "--diffaugment" in messages[99]
-    resumed = HealthMonitor()
-    halfway = HealthMonitor()
-    for step, value in enumerate(outputs[:80], start=1):
+    low_in_window = sum(value < 0.01 for value in outputs[62 - 50:62])
+    assert low_in_window == 26 and warned == [62]
+    assert "D wins outright" in messages[61] and "step 62" in messages[61] and "median of 0.001" in messages[61]
+    assert "--diffaugment" in messages[61]
+    assert [m for m in (HealthMonitor().check_d_wins(0.001, s) for s in range(1, 50)) if m] == []  # < 50 steps
+    resumed, halfway = HealthMonitor(), HealthMonitor()
+    for step, value in enumerate(outputs[:45], start=1):
         halfway.check_d_wins(value, step)
-    resumed.load_state_dict(halfway.state_dict())  # a checkpoint at step 80, 30 steps into the run of low values
-    assert [step for step, value in enumerate(outputs[80:], start=81) if resumed.check_d_wins(value, step)] == [100]
+    resumed.load_state_dict(halfway.state_dict())  # a checkpoint at step 45, inside the window that warns
+    assert [step for step, value in enumerate(outputs[45:], start=46) if resumed.check_d_wins(value, step)] == [62]
 
 
 def test_a_conditional_grid_is_judged_by_its_least_diverse_class():

@@ -10,6 +10,9 @@ The three transformations follow the authors' DiffAugment_pytorch.py, each drawn
   cutout:      one square of half the height and width set to zero, its centre anywhere in the image.
 Images are (N, C, H, W) in [-1, 1] (zero is mid-grey). Randomness comes from the caller's torch.Generator,
 so a resumed training run draws exactly what the uninterrupted one drew.
+
+`diff_augment_with_probability` applies each transformation to each image with probability p instead of
+always: what adaptive discriminator augmentation (gan_models.training.ada) tunes.
 """
 import torch
 import torch.nn.functional as F
@@ -31,6 +34,22 @@ def diff_augment(images: torch.Tensor, policy: tuple[str, ...], generator: torch
     """`images` (N, C, H, W) with each transformation of `policy` applied in turn (see the module docstring)."""
     for name in policy:
         images = _TRANSFORMS[name](images, generator)
+    return images
+
+
+def diff_augment_with_probability(images: torch.Tensor, policy: tuple[str, ...], p: float,
+                                  generator: torch.Generator) -> torch.Tensor:
+    """`images` (N, C, H, W) with each transformation of `policy` applied to each image with probability `p` in [0, 1].
+
+    One Bernoulli(p) mask per transformation and image, (len(policy), N), is drawn first, then the
+    transformations as `diff_augment` draws them; an image a mask leaves out keeps its input (and its gradient).
+    At p = 0 nothing is drawn and `images` come back as they are.
+    """
+    if p == 0:
+        return images
+    chosen = torch.rand(len(policy), images.shape[0], generator=generator, device=images.device) < p  # (T, N)
+    for name, mask in zip(policy, chosen, strict=True):
+        images = torch.where(mask[:, None, None, None], _TRANSFORMS[name](images, generator), images)
     return images
 
 

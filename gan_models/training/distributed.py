@@ -75,6 +75,15 @@ def average_gradients(module: torch.nn.Module, group: ProcessGroup) -> None:
         offset += grad.numel()
 
 
+def sum_across_ranks(tensor: torch.Tensor, group: ProcessGroup) -> torch.Tensor:
+    """`tensor` added up elementwise over all ranks, as a new tensor (`tensor` itself in a single process)."""
+    if group.world_size == 1:
+        return tensor
+    total = tensor.clone()
+    dist.all_reduce(total)
+    return total
+
+
 def barrier(group: ProcessGroup) -> None:
     """Wait for all ranks (no-op in a single process)."""
     if group.world_size > 1:

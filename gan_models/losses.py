@@ -7,6 +7,7 @@ lecture), so logits of 0 give the vanilla l_D = 2 log 2 and l_G = log 2.
 - vanilla / minimax: Goodfellow et al., arXiv 1406.2661.
 - lsgan: Mao et al., arXiv 1611.04076, eq. 9 (targets a=0, b=1, c=1).
 - wgan-gp: Gulrajani et al., arXiv 1704.00028 (critic loss plus `gradient_penalty`).
+- R1 (a term added to any D loss): Mescheder et al., arXiv 1801.04406, eq. 9 (`r1_penalty`).
 - hinge: Lim & Ye, arXiv 1705.02894; Miyato et al., arXiv 1802.05957.
 - mode seeking (a term added to any G loss): Mao et al., arXiv 1903.05628.
 
@@ -100,6 +101,24 @@ def gradient_penalty(discriminator: nn.Module, real: torch.Tensor, fake: torch.T
     scores = discriminator(mixed)
     (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
     return (grad.flatten(1).norm(2, dim=1) - 1).pow(2).mean()
+
+
+def r1_penalty(discriminate: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor) -> torch.Tensor:
+    """R1's E_x[||grad_x D(x)||_2^2] over a real batch (Mescheder et al. 2018, eq. 9, without its gamma / 2).
+
+    Args:
+        discriminate: D's scores of a batch, (N, C, H, W) -> (N, 1); it may augment the images first, and the
+            gradient flows back through that to the un-augmented `real`.
+        real: the real batch (N, C, H, W); may be detached.
+
+    Returns a scalar; the trainer adds gamma / 2 times it (times the lazy interval k on the steps it is
+    computed, as StyleGAN2 does). The graph is kept so it can be backpropagated into D.
+    """
+    import torch
+
+    real = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(discriminate(real).float().sum(), real, create_graph=True)
+    return grad.float().flatten(1).pow(2).sum(dim=1).mean()
 
 
 def mode_seeking_penalty(fake: torch.Tensor, z: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:

@@ -103,3 +103,22 @@ def test_mode_seeking_penalty_by_hand():
     assert losses.mode_seeking_penalty(collapsed, torch.randn(4, 8)).item() == pytest.approx(1e5)
     with pytest.raises(ValueError, match="a batch of 1 has none"):
         losses.mode_seeking_penalty(fake[:1], z[:1])
+
+
+def test_r1_of_a_square_critic_is_the_squared_norm_of_its_gradient_2_w_x():
+    # D(x) = sum(w * x^2) has grad_x D = 2 w x: R1 = E ||2 w x||^2 = mean over images of sum 4 w^2 x^2.
+    w = torch.tensor([[[[1.0, -2.0], [0.5, 0.0]]]], requires_grad=True)
+    real = torch.tensor([[[[1.0, 1.0], [2.0, 3.0]]], [[[-1.0, 0.5], [0.0, 1.0]]]])  # (2, 1, 2, 2)
+    penalty = losses.r1_penalty(lambda x: (w * x.pow(2)).flatten(1).sum(dim=1, keepdim=True), real)
+    # image 1: 4 * (1 + 4 + 1 + 0) = 24; image 2: 4 * (1 + 1 + 0 + 0) = 8; mean 16
+    assert penalty.item() == pytest.approx(16.0)
+    penalty.backward()  # differentiable w.r.t. D: d/dw of mean(sum 4 w^2 x^2) = 8 w mean(x^2)
+    torch.testing.assert_close(w.grad, 8 * w.detach() * real.pow(2).mean(dim=0, keepdim=True))
+    assert real.grad is None  # the caller's batch is left alone
+
+
+def test_r1_differentiates_through_an_augmentation_to_the_unaugmented_reals():
+    # D sees 3 x (an augmentation); D(y) = sum(v * y) is linear: grad_x = 3 v, so R1 = 9 ||v||^2 for every image.
+    v = torch.tensor([1.0, 2.0, 2.0, 0.0])
+    penalty = losses.r1_penalty(lambda x: (3 * x).flatten(1) @ v[:, None], torch.randn(5, 1, 2, 2))
+    assert penalty.item() == pytest.approx(9 * 9.0)

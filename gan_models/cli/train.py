@@ -18,6 +18,7 @@ from gan_models.training.config import TrainConfig
 
 CHOICES = {"model": list(MODELS), "dataset": list(DATASETS), "loss": list(LOSSES), "noise": list(NOISE_KINDS),
            "split": list(SPLITS), "compute_dtype": list(TRAIN_PRECISIONS), "emoji_design": list(EMOJI_DESIGNS)}
+SHORT_FLAGS = {"ada_target": "--ada", "r1_gamma": "--r1"}  # the names the papers' options go by, beside the field's
 
 
 def _model_defaults(field: str) -> str:
@@ -41,11 +42,13 @@ def _option_help() -> dict[str, str]:
 
 
 def _train_options(command):
-    """Add one option per TrainConfig field (--batch-size for batch_size), typed and documented from the dataclass."""
+    """Add one option per TrainConfig field (--batch-size for batch_size; --ada and --r1 name two of them too, see
+    SHORT_FLAGS), typed and documented from the dataclass."""
     helps = _option_help()
     hints = typing.get_type_hints(TrainConfig)
     for field in reversed(dataclasses.fields(TrainConfig)):
         flag = "--" + field.name.replace("_", "-")
+        flags = [SHORT_FLAGS[field.name], flag] if field.name in SHORT_FLAGS else [flag]
         base = next(t for t in typing.get_args(hints[field.name]) or (hints[field.name],) if t is not type(None))
         if base is bool:
             option = click.option(f"{flag}/--no-{flag[2:]}", field.name, default=field.default, show_default=True,
@@ -54,7 +57,7 @@ def _train_options(command):
             kind = click.Choice(CHOICES[field.name]) if field.name in CHOICES else base
             alone = field.metadata["given_alone"]
             optional_value = {} if alone is None else {"is_flag": False, "flag_value": alone}
-            option = click.option(flag, field.name, type=kind, default=field.default,
+            option = click.option(*flags, field.name, type=kind, default=field.default,
                                   show_default=field.default is not None, help=helps[field.name], **optional_value)
         command = option(command)
     return command

@@ -23,7 +23,9 @@ RESUMABLE_CHANGES = {"epochs", "data_root", "download", "device", "grid_every", 
 
 MAX_EPOCHS = 1_000_000  # beyond any run that could finish; a typo such as 99999999999999999999999 is refused
 MIN_EVAL_SAMPLES = 4  # KID's subsets hold half the images, and an unbiased MMD needs two a subset
-RANGES = {"epochs": f"1 to {MAX_EPOCHS:,}", "eval_samples": f"{MIN_EVAL_SAMPLES} or more"}  # said when outside them
+RANGES = {"epochs": f"1 to {MAX_EPOCHS:,}", "eval_samples": f"{MIN_EVAL_SAMPLES} or more",  # said when outside them
+          "ada_target": "a target between 0 and 1, or 0 for off", "ada_interval": "1 or more", "ada_kimg": "1 or more",
+          "r1_gamma": "0 or more", "r1_every": "1 or more"}
 
 
 def option(default, help: str, given_alone=None):
@@ -33,6 +35,7 @@ def option(default, help: str, given_alone=None):
 
 
 DEFAULT_EVAL_EVERY = 500  # `--eval-every` alone: under 10% of training time for every model (docs/training.md)
+DEFAULT_ADA_TARGET = 0.6  # `--ada` alone: the paper's target for r_t (Karras et al. 2020, section 3)
 
 
 @dataclass
@@ -71,6 +74,17 @@ class TrainConfig:
     label_flip: float = option(0.0, "probability that a D step swaps the real and fake labels")
     fresh_noise: bool = option(False, "G step draws new noise instead of reusing the D step's fake batch")
     diffaugment: str = option("", "DiffAugment for every image D sees, real and fake: any of color,translation,cutout")
+    ada_target: float = option(
+        0.0, "adaptive discriminator augmentation (ADA, Karras et al. 2020): each --diffaugment transformation (all "
+             "three if none is given) on each image D sees with a probability p, raised while E[sign(D(x_real))] is "
+             f"above this target, in (0, 1); 0: off; alone, {DEFAULT_ADA_TARGET} (the paper's)",
+        given_alone=DEFAULT_ADA_TARGET)
+    ada_interval: int = option(4, "with --ada: adjust p every N D steps (4 in the paper)")
+    ada_kimg: int = option(500, "with --ada: p can go from 0 to 1 in this many thousand real images (500 in the paper)")
+    r1_gamma: float = option(
+        0.0, "R1 regularisation (Mescheder et al. 2018): add gamma / 2 * E[||grad_x D(x)||^2] over the real batch to "
+             "D's loss; 0: off")
+    r1_every: int = option(16, "with --r1: compute R1 every N D steps, scaled by N (lazy, as StyleGAN2)")
     mode_seeking: float = option(0.0, "weight of MSGAN's mode-seeking term in G's loss (1 in the paper); 0 disables")
     ema_decay: float = option(0.0, "EMA of G's parameters and buffers (e.g. 0.999, warmed up); 0 disables")
     compute_dtype: str = option(
@@ -126,7 +140,10 @@ class TrainConfig:
                   "seed": 0 <= self.seed <= MAX_SEED, "emoji_design": self.emoji_design in EMOJI_DESIGNS,
                   "lr_g": self.lr_g is None or 0 < self.lr_g < math.inf,
                   "lr_d": self.lr_d is None or 0 < self.lr_d < math.inf,
-                  "beta1": 0 <= self.beta1 < 1, "beta2": 0 <= self.beta2 < 1}
+                  "beta1": 0 <= self.beta1 < 1, "beta2": 0 <= self.beta2 < 1,
+                  "ada_target": self.ada_target == 0 or 0 < self.ada_target < 1,
+                  "ada_interval": self.ada_interval >= 1, "ada_kimg": self.ada_kimg >= 1,
+                  "r1_gamma": 0 <= self.r1_gamma < math.inf, "r1_every": self.r1_every >= 1}
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
             raise ValueError("invalid training config: " + ", ".join(
@@ -138,6 +155,11 @@ class TrainConfig:
         if not self.eval_every and self.eval_samples != TrainConfig.eval_samples:
             raise ValueError(f"eval_samples={self.eval_samples} applies with --eval-every only, which is 0 (never); "
                              "give --eval-every N, or leave --eval-samples out")
+        for name, switch, flag in (("ada_interval", "ada_target", "--ada"), ("ada_kimg", "ada_target", "--ada"),
+                                   ("r1_every", "r1_gamma", "--r1")):
+            if not getattr(self, switch) and getattr(self, name) != getattr(TrainConfig, name):
+                raise ValueError(f"{name}={getattr(self, name)} applies with {flag} only, which is off; give {flag}, "
+                                 f"or leave --{name.replace('_', '-')} out")
         if self.channels == 3 and dataset_channels == 1:
             raise ValueError(f"{self.dataset} images are grayscale: --channels 3 would train on three identical copies "
                              "of each image; leave channels unset (1)")

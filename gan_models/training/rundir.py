@@ -27,7 +27,9 @@ makes it (`Trainer.state_dict`) and restores from it (`Trainer.load_state_dict`)
     generator, discriminator, ema_generator (None without EMA): state dicts,
     optimizer_g, optimizer_d: Adam state dicts; fixed_noise: the (64, nz) latents of the grids,
     monitor: the health monitor's loss windows (absent in checkpoints of early versions),
-    best: {"step", "fd", "kid"} of the best evaluation so far, or None (absent before eval_every existed).
+    best: {"step", "fd", "kid"} of the best evaluation so far, or None (absent before eval_every existed),
+    ada: with ada_target, ADA's {"p", "r_t", "sign_sum", "count"} (gan_models.training.ada: the probability, the
+    last adjustment's r_t, the sign sum and count of the real logits since), else None (absent before ADA existed).
 
 best.pt is a checkpoint too, of a generator only, so that `gan-models sample`, `export` and `evaluate
 --checkpoint` and scripts/ship_generator.py read it (it cannot be resumed): model, dataset, num_images,

@@ -2,7 +2,10 @@
 
 The CSV (`log.csv`) has one row per step: step, epoch, errD, errG, D(x), D(G(z)), images/s, then
 fd, kid and eval_s (the seconds the evaluation took) on the steps `--eval-every` evaluates, empty on
-the others and in logs written before those columns existed. The images/s time the step itself
+the others and in logs written before those columns existed. Then ada_p and ada_r_t (with --ada: the
+augmentation probability after the step and the r_t of the last adjustment, empty before the first)
+and r1 (with --r1: the R1 term added to D's loss, on the steps it is computed), empty likewise. The
+images/s time the step itself
 (fetching its batch and the D and G updates), not the logging, grids, evaluations and checkpoints
 around it, so they measure training speed however slow the disk. On resume, rows
 past the checkpoint's step (written before a crash) are dropped, so the log always matches the
@@ -25,7 +28,9 @@ from gan_models.training.rundir import LOG, TENSORBOARD
 
 STEP_FIELDS = ("step", "epoch", "errD", "errG", "D_x", "D_G_z", "images_per_s")
 EVAL_FIELDS = ("fd", "kid", "eval_s")  # None (an empty cell) on the steps not evaluated
-FIELDS = STEP_FIELDS + EVAL_FIELDS
+REGULARISER_FIELDS = ("ada_p", "ada_r_t", "r1")  # None without --ada (--r1), and r1 on the steps without R1
+OPTIONAL_FIELDS = EVAL_FIELDS + REGULARISER_FIELDS
+FIELDS = STEP_FIELDS + OPTIONAL_FIELDS
 PLOT_INTERVAL_S = 30.0
 
 
@@ -76,13 +81,13 @@ class RunLog:
     def _parse(row: dict) -> dict | None:
         """A row with its numbers parsed, or None if a field is missing, extra or not a number.
 
-        The evaluation fields may be empty, or absent from the header of an older log: None then.
+        The optional fields (evaluation, ADA, R1) may be empty, or absent from the header of an older log: None then.
         """
         if None in row or None in row.values():  # DictReader's marks for extra and missing fields
             return None
         try:
             parsed = {k: (int(row[k]) if k in ("step", "epoch") else float(row[k])) for k in STEP_FIELDS}
-            return {**parsed, **{k: float(row[k]) if row.get(k) else None for k in EVAL_FIELDS}}
+            return {**parsed, **{k: float(row[k]) if row.get(k) else None for k in OPTIONAL_FIELDS}}
         except (KeyError, ValueError):
             return None
 
@@ -93,13 +98,13 @@ class RunLog:
             writer.writerows(self.rows)
 
     def log(self, row: dict) -> None:
-        """Append one step's row (keys STEP_FIELDS, and EVAL_FIELDS on an evaluated step)."""
-        row = {**dict.fromkeys(EVAL_FIELDS), **row}
+        """Append one step's row (keys STEP_FIELDS, and those OPTIONAL_FIELDS the step has)."""
+        row = {**dict.fromkeys(OPTIONAL_FIELDS), **row}
         self.rows.append(row)
         self.writer.writerow(row)
         self.file.flush()
         if self.tensorboard is not None:
-            for key in ("errD", "errG", "D_x", "D_G_z", "images_per_s", *EVAL_FIELDS):
+            for key in ("errD", "errG", "D_x", "D_G_z", "images_per_s", *OPTIONAL_FIELDS):
                 if row[key] is not None:
                     self.tensorboard.add_scalar(key, row[key], row["step"])
 

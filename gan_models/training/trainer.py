@@ -8,6 +8,11 @@ and KID every N steps and keeps the best-scoring one as best.pt (gan_models.trai
 The trainer owns its state (`state_dict`, `load_state_dict`); what goes where in the run folder,
 and what a checkpoint holds, is gan_models.training.rundir's; the config is gan_models.training.config's.
 
+With `ada_target` (--ada), D sees every image through the DiffAugment transformations, each applied with a
+probability p that gan_models.training.ada tunes from D's outputs on the reals; with `r1_gamma` (--r1), every
+`r1_every` D steps D's loss gains R1, r1_every * gamma / 2 * E[||grad_x D(x)||^2] over the real batch (lazy, as
+StyleGAN2; folded into that step's D update, so Adam's settings need no correction).
+
 With `conditional`, it trains the class-conditional networks (gan_models.nets.conditional) on
 (image, label) batches of a labelled dataset: D sees each real image with its label and each fake
 with the label G drew it for (drawn uniformly), and the grid shows one row per class.
@@ -26,11 +31,12 @@ from pathlib import Path
 import torch
 
 from gan_models.data import dataset_classes
-from gan_models.losses import get_loss, gradient_penalty, mode_seeking_penalty
+from gan_models.losses import get_loss, gradient_penalty, mode_seeking_penalty, r1_penalty
 from gan_models.noise import as_seed, sample_noise
 from gan_models.registry import build_discriminator, build_generator
 from gan_models.training import distributed, grids, rundir
-from gan_models.training.augment import diff_augment, parse_policy
+from gan_models.training.ada import AdaptiveAugment
+from gan_models.training.augment import POLICIES, diff_augment, diff_augment_with_probability, parse_policy
 from gan_models.training.checkpoint import CheckpointError, load_checkpoint, remove_partial_writes, save_checkpoint
 from gan_models.training.config import TrainConfig, config_differences
 from gan_models.training.ema import ema_update
@@ -58,7 +64,7 @@ class Trainer:
         self.group = distributed.init_from_env(self.device)
         cfg = self.config
         self.loss = get_loss(cfg.loss)
-        self.augment = parse_policy(cfg.diffaugment)
+        self.augment = parse_policy(cfg.diffaugment) or (POLICIES if cfg.ada_target else ())
 
         # A conditional network's size depends on the number of classes; an unlabelled dataset stops here.
         self.classes = dataset_classes(cfg.dataset, cfg.data_root) if cfg.conditional else ()
@@ -94,15 +100,20 @@ class Trainer:
         first = next(self.batches.iterate())  # real images (and labels) for the diversity ratio
         self.real_reference, self.real_labels = (first[0], first[1]) if cfg.conditional else (first[:64], None)
         self.rng = torch.Generator(device=self.device)
+        self.ada = AdaptiveAugment(cfg.ada_target, cfg.ada_interval, cfg.ada_kimg,
+                                   cfg.batch_size * self.group.world_size, self.group,
+                                   self.device) if cfg.ada_target else None
         self.step = 0
         self.monitor = HealthMonitor()
         self.report = StepReport(cfg.epochs, show_bar=cfg.progress, enabled=self.group.is_main)
         self.stop = StopSignals()
         self.diversity: float | None = None  # the last epoch's fixed-noise diversity ratio
-        if self.loss.gradient_penalty and self.batchnorm_in_d and self.group.is_main:
-            self.report.warn(f"{cfg.model}'s critic has BatchNorm, which mixes the images of a batch; the gradient "
-                             "penalty assumes each score depends on its own image alone (Gulrajani et al. 2017 use no "
-                             "BatchNorm in the critic)")
+        penalties = [name for name, used in (("the gradient penalty", self.loss.gradient_penalty),
+                                             ("R1", cfg.r1_gamma > 0)) if used]
+        if penalties and self.batchnorm_in_d and self.group.is_main:
+            self.report.warn(f"{cfg.model}'s critic has BatchNorm, which mixes the images of a batch; "
+                             f"{' and '.join(penalties)} {'assume' if len(penalties) > 1 else 'assumes'} each score "
+                             "depends on its own image alone (Gulrajani et al. 2017 use no BatchNorm in the critic)")
 
     # ---- one step ---------------------------------------------------------------------------
 
@@ -168,6 +179,7 @@ class Trainer:
             "fixed_noise": self.fixed_noise,
             "monitor": self.monitor.state_dict(),
             "best": self.best,
+            "ada": self.ada.state_dict() if self.ada is not None else None,
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -198,6 +210,8 @@ class Trainer:
         if "monitor" in state:  # checkpoints written before it was saved start with empty loss windows
             self.monitor.load_state_dict(state["monitor"])
         self.best = state.get("best")  # absent before --eval-every existed
+        if self.ada is not None and state.get("ada") is not None:  # absent before --ada existed: p starts at 0
+            self.ada.load_state_dict(state["ada"])
         self.step = state["step"]
 
     def render_grid(self, path: Path) -> torch.Tensor:
@@ -218,14 +232,21 @@ class Trainer:
         return (labels.repeat(2)[:n] if self.config.mode_seeking else labels,)
 
     def _discriminate(self, images: torch.Tensor, *labels: torch.Tensor) -> torch.Tensor:
-        """D's logits for `images` (and labels), seen through the run's DiffAugment policy if it has one."""
-        return self.netD(diff_augment(images, self.augment, self.rng) if self.augment else images, *labels)
+        """D's logits for `images` (and labels), seen through the run's DiffAugment policy if it has one: each
+        transformation with ADA's probability p with --ada, else always."""
+        if self.ada is not None:
+            images = diff_augment_with_probability(images, self.augment, self.ada.p, self.rng)
+        elif self.augment:
+            images = diff_augment(images, self.augment, self.rng)
+        return self.netD(images, *labels)
 
     def train_step(self, real: torch.Tensor, labels: torch.Tensor | None = None) -> dict:
         """One D step and, every n_critic steps, one G step on a real batch (B, C, H, W) in [-1, 1].
 
         A conditional run passes the real images' labels, int64 (B,); they reach D as (labels,) in
         `real_y`, and the labels each fake was drawn for as `fake_y` (both () when unconditional).
+        The row's errD is D's loss without R1, which is logged on its own (`r1`, on the steps it is computed);
+        with --ada, `ada_p` is p after this step (what the next one uses) and `ada_r_t` the last adjustment's r_t.
         """
         cfg, loss = self.config, self.loss
         self._seed_step()
@@ -258,12 +279,19 @@ class Trainer:
             penalty = gradient_penalty(lambda x: self._discriminate(x, *real_y), real, fake, generator=self.rng)
             errD = errD + cfg.gp_weight * penalty
         self._check_loss(errD, "errD")
+        row = {"errD": errD.item(), "errG": float("nan")}
+        if cfg.r1_gamma and (self.step + 1) % cfg.r1_every == 0:  # D sees the reals as in its loss: augmented, labelled
+            r1 = cfg.r1_every * cfg.r1_gamma / 2 * r1_penalty(lambda x: self._discriminate(x, *real_y), real)
+            self._check_loss(r1, "R1")
+            row["r1"] = r1.item()
+            errD = errD + r1
+        if self.ada is not None:
+            self.ada.observe(real_logits)
         self.optD.zero_grad(set_to_none=True)
         errD.backward()
         distributed.average_gradients(self.netD, self.group)
         self.optD.step()
 
-        row = {"errD": errD.item(), "errG": float("nan")}
         if g_step:
             # G step against the updated D: non-saturating by default, -log D(G(z)). D gets no gradient here.
             with self._autocast():
@@ -294,6 +322,9 @@ class Trainer:
         row["D_x"] = squash(real_logits.detach()).mean().item()
         row["D_G_z"] = squash(fake_logits.detach()).mean().item()
         self.step += 1
+        if self.ada is not None:  # after the G step: p is one value throughout a step
+            self.ada.maybe_adjust(self.step)
+            row.update(ada_p=self.ada.p, ada_r_t=self.ada.r_t)
         return row
 
     # ---- the loop ---------------------------------------------------------------------------

@@ -206,8 +206,8 @@ def test_a_log_written_before_the_evaluation_columns_resumes_with_them_empty(tmp
     log.close()
     assert [(row["step"], row["fd"]) for row in log.rows] == [(1, None), (2, None), (3, 12.5)]
     lines = (tmp_path / "log.csv").read_text().splitlines()
-    assert lines[0] == "step,epoch,errD,errG,D_x,D_G_z,images_per_s,fd,kid,eval_s"
-    assert lines[1].endswith("100.0,,,") and lines[3] == "3,1,0.5,0.6,0.5,0.5,9.0,12.5,0.25,1.5"
+    assert lines[0] == "step,epoch,errD,errG,D_x,D_G_z,images_per_s,fd,kid,eval_s,ada_p,ada_r_t,r1"
+    assert lines[1].endswith("100.0,,,,,,") and lines[3] == "3,1,0.5,0.6,0.5,0.5,9.0,12.5,0.25,1.5,,,"
     assert [row["fd"] for row in RunLog(tmp_path, resume_step=3).rows] == [None, None, 12.5]  # and reads back
 
 

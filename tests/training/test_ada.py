@@ -1,5 +1,6 @@
 """--ada and --r1: ADA's p against the paper's rule on hand-made D outputs, its per-image augmentation, R1's term and
 lazy scaling in the trainer, the log columns and checkpoint entry, exact resume through a kill, and the options."""
+import dataclasses
 import os
 import signal
 
@@ -12,6 +13,7 @@ from gan_models.training import trainer as trainer_module
 from gan_models.training.ada import AdaptiveAugment
 from gan_models.training.augment import diff_augment, diff_augment_with_probability
 from gan_models.training.checkpoint import load_checkpoint
+from gan_models.training.config import RESUMABLE_CHANGES, TrainConfig, config_differences
 from gan_models.training.trainer import Trainer, TrainingInterrupted, train
 from tests.helpers import (
     TINY_ARGS,
@@ -301,6 +303,14 @@ def test_targets_outside_0_to_1_and_nan_are_refused(field, value):
     # Click reads "--ada -0.2" as an unknown option "-0" (as for --eval-every), so a negative target is a config's.
     with pytest.raises(ValueError, match=f"invalid training config: {field}={value}"):
         tiny_config(**{field: value}).resolved()
+
+
+def test_ada_and_r1_settings_cannot_change_on_resume():
+    names = {"ada_target", "ada_interval", "ada_kimg", "r1_gamma", "r1_every"}
+    assert names <= {field.name for field in dataclasses.fields(TrainConfig)} and not names & RESUMABLE_CHANGES
+    saved = dataclasses.asdict(tiny_config(ada_target=0.6, r1_gamma=1.0))
+    assert config_differences(saved, tiny_config(ada_target=0.5, r1_gamma=1.0, r1_every=8)) == [
+        "ada_target: 0.6 -> 0.5", "r1_every: 16 -> 8"]
 
 
 def test_train_help_shows_ada_and_r1():

@@ -32,6 +32,7 @@ import dataclasses
 import json
 import os
 import platform
+import shlex
 import sys
 from pathlib import Path
 
@@ -71,14 +72,16 @@ def stored_forms(state_dict: dict) -> dict[str, tuple[dict, dict]]:
     return {"int8": (int8, dequantize_state_dict(int8)), "float16": (fp16, fp16), "float32": (fp32, fp32)}
 
 
-def train_command(config: dict) -> str:
-    """The `gan-models train` command that reproduces a run's resolved config.
+def train_command(config: dict, num_images: int) -> str:
+    """The `gan-models train` command that reproduces a run's resolved config, trained on `num_images` images.
 
-    Names the model, dataset and data root, then every field that differs from that model's resolved defaults.
+    Names the model, dataset and data root, then every field that differs from that model's resolved defaults
+    (the batch size and augmentation as that many images choose them, TrainConfig.for_data).
     `config` may come from any gan-models version (read with TrainConfig.from_dict).
     """
     config = dataclasses.asdict(TrainConfig.from_dict(config))
-    defaults = dataclasses.asdict(TrainConfig(model=config["model"], dataset=config["dataset"]).resolved())
+    defaults = TrainConfig(model=config["model"], dataset=config["dataset"]).resolved()
+    defaults = dataclasses.asdict(defaults.for_data(num_images)[0])
     parts = ["gan-models train", f"--model {config['model']}", f"--dataset {config['dataset']}",
              "--data-root ../shared/data"]
     for name, value in config.items():
@@ -88,7 +91,7 @@ def train_command(config: dict) -> str:
         if isinstance(value, bool):
             parts.append(flag if value else f"--no-{flag[2:]}")
         else:
-            parts.append(f"{flag} {value}")
+            parts.append(f"{flag} {shlex.quote(str(value))}")
     return " ".join(parts)
 
 
@@ -106,7 +109,7 @@ def checkpoint_command(state: dict) -> str:
     if config.get("lr_decay") and epochs != config["epochs"]:
         raise ValueError(f"this checkpoint is epoch {epochs} of a {config['epochs']}-epoch --lr-decay run, whose "
                          "learning rates follow --epochs: no command reproduces it; ship the run's last checkpoint")
-    return train_command({**config, "epochs": epochs})
+    return train_command({**config, "epochs": epochs}, state["num_images"])
 
 
 SAMPLES_START, SAMPLES_END = "<!-- samples-table:start -->", "<!-- samples-table:end -->"

@@ -56,7 +56,8 @@ def test_the_index_has_a_row_per_generator_and_the_credits_of_emoji_weights(mode
     emoji = dataclasses.replace(mnist, model="dcgan64", dataset="emoji", credits=EMOJI_CREDITS)
     table = model_cards.index((mnist, emoji))
     rows = [line for line in table.splitlines() if line.startswith("| [")]
-    assert len(rows) == 2 and rows[0].startswith(f"| [{mnist.stem}]({mnist.stem}.md) |") and f"{mnist.frechet_distance:.1f} [{mnist.frechet_interval[0]:.1f}, " in rows[0]
+    assert len(rows) == 2 and rows[0].startswith(f"| [{mnist.stem}]({mnist.stem}.md) |")
+    assert f"{mnist.frechet_distance:.1f} [{mnist.frechet_interval[0]:.1f}, " in rows[0]
     assert table.endswith("\n".join(["Weights trained on emoji credit its images:",
                                      *(f"- {line}" for line in EMOJI_CREDITS)]) + "\n")
     assert "credit" not in model_cards.index((mnist,))

@@ -69,7 +69,7 @@ def demo_command(out: Path, data_root: Path | None, download: bool, epochs: int,
     run, onnx = out / "trained-fcgan-mnist", out / "trained-fcgan-mnist.onnx"
     # The recipe of the shipped FC-GAN (lr 1e-3, batch 128), with a warmed-up EMA of G, whose samples are
     # recognisable digits well before the raw G's are: by epoch 36-40 on 8,000 images (measured).
-    config = TrainConfig(model="fcgan", dataset="mnist", epochs=epochs, seed=seed, ema_decay=0.999)
+    config = TrainConfig(model="fcgan", dataset="mnist", epochs=epochs, seed=seed, ema_decay=0.999, batch_size=128)
     resume = _resume_or_start_afresh(run, epochs, len(images) // config.batch_size)
     click.echo(f"training fcgan on {len(images):,} MNIST images for {epochs} epochs -> {run}")
     echo_result(run_training(config, run, resume=resume, images=images))

@@ -34,6 +34,19 @@ def option(default, help: str, given_alone=None):
     return field(default=default, metadata={"help": help, "given_alone": given_alone})
 
 
+# The batch size and augmentation a run takes when its config leaves them unset (None), by its number of images:
+# smaller and augmented on small data (`TrainConfig.for_data`). At batch 128, 300 images make 2 steps an epoch,
+# and a discriminator that sees the same few hundred images hundreds of times memorises them, wins outright and
+# leaves G collapsed (a DCGAN-64 on 300 shapes: every sample the same grey texture by step 129). Measured with
+# benchmarks/small_data.py (docs/training.md, "Small datasets"): for the same real images seen, DCGAN-64 on 300-
+# and 1,000-image folders trained best at batch 32 (64 and 128 worse at each size), and with DiffAugment's three
+# transformations on every image D sees (on 1,000 emoji, general-feature FD 1.07 against 7.08 without; on 300
+# shapes it kept G from collapsing). A larger dataset gets batch 128 and no augmentation, as the shipped recipes
+# (MNIST's 8,000 images and up) were trained.
+SMALL_DATA = 5_000  # fewer images than this is small data
+SMALL_BATCH, LARGE_BATCH = 32, 128
+SMALL_DATA_AUGMENT = "color,translation,cutout"
+
 DEFAULT_EVAL_EVERY = 500  # `--eval-every` alone: under 10% of training time for every model (docs/training.md)
 DEFAULT_ADA_TARGET = 0.6  # `--ada` alone: the paper's target for r_t (Karras et al. 2020, section 3)
 
@@ -61,7 +74,9 @@ class TrainConfig:
     noise: str = option("normal", "latent distribution: normal (lectures) or uniform on [-1, 1] (assignment)")
     loss: str | None = option(None, "vanilla, minimax, lsgan, wgan-gp or hinge; default: the model's")
     epochs: int = option(10, "passes over the data")
-    batch_size: int = option(128, "real images per step (per process when distributed)")
+    batch_size: int | None = option(
+        None, f"real images per step (per process when distributed); default: {SMALL_BATCH} under {SMALL_DATA:,} "
+              f"images (small data, docs/training.md), else {LARGE_BATCH}")
     lr_g: float | None = option(None, "generator Adam learning rate; default: the model's")
     lr_d: float | None = option(None, "discriminator Adam learning rate; default: the model's")
     lr_decay: bool = option(
@@ -73,7 +88,9 @@ class TrainConfig:
     label_smoothing: float = option(0.0, "one-sided: real target 1 - this (0.1 is common)")
     label_flip: float = option(0.0, "probability that a D step swaps the real and fake labels")
     fresh_noise: bool = option(False, "G step draws new noise instead of reusing the D step's fake batch")
-    diffaugment: str = option("", "DiffAugment for every image D sees, real and fake: any of color,translation,cutout")
+    diffaugment: str | None = option(
+        None, "DiffAugment for every image D sees, real and fake: any of color,translation,cutout, or '' for none; "
+              f"default: all three under {SMALL_DATA:,} images without --ada, else none")
     ada_target: float = option(
         0.0, "adaptive discriminator augmentation (ADA, Karras et al. 2020): each --diffaugment transformation (all "
              "three if none is given) on each image D sees with a probability p, raised while E[sign(D(x_real))] is "
@@ -122,7 +139,7 @@ class TrainConfig:
         check_noise_kind(self.noise)
         from gan_models.training.augment import parse_policy  # imports torch: only once a run is being set up
 
-        parse_policy(self.diffaugment)
+        parse_policy(self.diffaugment or "")
         if not loss.labels and (self.label_smoothing or self.label_flip):
             # Smoothing would be ignored, and flipping would train the critic backwards on those steps.
             raise ValueError(f"label_smoothing and label_flip act on real/fake labels, which the {loss.name} "
@@ -130,7 +147,7 @@ class TrainConfig:
         checks = {"epochs": 1 <= self.epochs <= MAX_EPOCHS, "nz": self.nz is None or self.nz >= 1,
                   "ngf": self.ngf is None or self.ngf >= 1, "ndf": self.ndf is None or self.ndf >= 1,
                   "channels": self.channels in (None, 1, 3), "compute_dtype": self.compute_dtype in TRAIN_PRECISIONS,
-                  "batch_size": self.batch_size >= 1, "n_critic": self.n_critic >= 1,
+                  "batch_size": self.batch_size is None or self.batch_size >= 1, "n_critic": self.n_critic >= 1,
                   "label_smoothing": 0 <= self.label_smoothing < 1, "label_flip": 0 <= self.label_flip < 1,
                   "ema_decay": 0 <= self.ema_decay < 1, "gp_weight": 0 <= self.gp_weight < math.inf,
                   "mode_seeking": 0 <= self.mode_seeking < math.inf,
@@ -169,6 +186,30 @@ class TrainConfig:
                               "channels": self.channels or dataset_channels,
                               "lr_g": self.lr_g or spec.lr_g,
                               "lr_d": self.lr_d or spec.lr_d})
+
+    def for_data(self, num_images: int) -> tuple["TrainConfig", str | None]:
+        """A copy with its unset (None) batch_size and diffaugment chosen for `num_images` training images (see
+        SMALL_DATA), and the line that says what was chosen for small data and why (None when nothing was).
+        --ada counts as a choice of augmentation: ADA applies its own (DiffAugment's transformations)."""
+        small = num_images < SMALL_DATA
+        chosen = {}
+        if self.batch_size is None:
+            chosen["batch_size"] = SMALL_BATCH if small else LARGE_BATCH
+        if self.diffaugment is None:
+            chosen["diffaugment"] = SMALL_DATA_AUGMENT if small and not self.ada_target else ""
+        said = []
+        if small and "batch_size" in chosen:
+            said.append(f"batch size {SMALL_BATCH} ({num_images // SMALL_BATCH:,} steps an epoch; "
+                        f"{LARGE_BATCH} would give {num_images // LARGE_BATCH:,})")
+        if small and chosen.get("diffaugment"):
+            said.append(f"DiffAugment {SMALL_DATA_AUGMENT} on every image D sees, so that D cannot memorise them")
+        filled = TrainConfig(**{**asdict(self), **chosen})
+        if not said:
+            return filled, None
+        options = " or ".join(f"--{name.replace('_', '-')}" for name in chosen)
+        return filled, (f"{num_images:,} images is small data (under {SMALL_DATA:,}): {' and '.join(said)}, which "
+                        "trained DCGAN-64 best on 300- and 1,000-image folders (docs/training.md, \"Small datasets\"); "
+                        f"give {options} to choose yourself")
 
     def generator_kwargs(self, classes: tuple[str, ...] = ()) -> dict:
         """Keywords of `build_generator(model, ...)` for the generator this (resolved) config trains.

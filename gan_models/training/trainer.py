@@ -30,6 +30,7 @@ from pathlib import Path
 
 import torch
 
+from gan_models.batches import ImageBatches
 from gan_models.data import dataset_classes
 from gan_models.losses import get_loss, gradient_penalty, mode_seeking_penalty, r1_penalty
 from gan_models.noise import as_seed, sample_noise
@@ -64,7 +65,6 @@ class Trainer:
         self.group = distributed.init_from_env(self.device)
         cfg = self.config
         self.loss = get_loss(cfg.loss)
-        self.augment = parse_policy(cfg.diffaugment) or (POLICIES if cfg.ada_target else ())
 
         # A conditional network's size depends on the number of classes; an unlabelled dataset stops here.
         self.classes = dataset_classes(cfg.dataset, cfg.data_root) if cfg.conditional else ()
@@ -77,8 +77,8 @@ class Trainer:
         self.netG.to(memory_format=self.memory_format)
         self.netD.to(memory_format=self.memory_format)
         self.batchnorm_in_d = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in self.netD.modules())
-        if cfg.batch_size < 2 and any(isinstance(m, torch.nn.BatchNorm1d) for net in (self.netG, self.netD)
-                                      for m in net.modules()):
+        if cfg.batch_size == 1 and any(isinstance(m, torch.nn.BatchNorm1d) for net in (self.netG, self.netD)
+                                       for m in net.modules()):
             raise ValueError(f"batch_size=1 cannot train {cfg.model}: its BatchNorm1d layers need at least 2 images "
                              "per batch (per process) to compute batch statistics")
         self.netG_ema = copy.deepcopy(self.netG).eval() if cfg.ema_decay > 0 else None
@@ -95,8 +95,14 @@ class Trainer:
         self.optD = torch.optim.Adam(self.netD.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2), fused=True)
         self.fixed_noise = sample_noise(64, cfg.nz, cfg.noise, generator=torch.Generator().manual_seed(cfg.seed))
 
-        self.images, self.labels, self.batches = load_trainset(cfg, self.netG.image_shape, self.classes, images,
-                                                               self.group.rank, self.group.world_size)
+        self.images, self.labels = load_trainset(cfg, self.netG.image_shape, self.classes, images, self.group.rank)
+        self.config, data_note = cfg.for_data(len(self.images))  # the batch size and augmentation
+        cfg = self.config
+        if data_note and self.group.is_main:
+            print(data_note, flush=True)
+        self.augment = parse_policy(cfg.diffaugment) or (POLICIES if cfg.ada_target else ())
+        self.batches = ImageBatches(self.images, cfg.batch_size, labels=self.labels, seed=cfg.seed,
+                                    rank=self.group.rank, world_size=self.group.world_size)
         first = next(self.batches.iterate())  # real images (and labels) for the diversity ratio
         self.real_reference, self.real_labels = (first[0], first[1]) if cfg.conditional else (first[:64], None)
         self.rng = torch.Generator(device=self.device)

@@ -1,25 +1,24 @@
 """The images a run trains on: loaded once (with their labels for a conditional run) at the generator's
-size, saying in one line what was resized to it, cut to `max_images`, checked against the generator's
-image shape, and batched for this process."""
+size, saying in one line what was resized to it, cut to `max_images` and checked against the generator's
+image shape. The trainer batches them once their number has chosen the batch size
+(TrainConfig.for_data)."""
 import torch
 
-from gan_models.batches import ImageBatches
 from gan_models.data import load_images, load_labelled_images
 from gan_models.image_decoding import recording_resizes
 from gan_models.training.config import TrainConfig
 
 
 def load_trainset(config: TrainConfig, image_shape: tuple[int, int, int], classes: tuple[str, ...],
-                  images: torch.Tensor | None = None, rank: int = 0,
-                  world_size: int = 1) -> tuple[torch.Tensor, torch.Tensor | None, ImageBatches]:
-    """The run's images uint8 (N, C, H, W), their labels int64 (N,) (None unless conditional) and this rank's batches.
+                  images: torch.Tensor | None = None, rank: int = 0) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The run's images uint8 (N, C, H, W) and their labels int64 (N,) (None unless conditional).
 
     Args:
-        config: the resolved run config (dataset, split, max_images, batch_size, seed, conditional).
+        config: the resolved run config (dataset, split, max_images, conditional).
         image_shape: (C, H, W) of the generator's images; the data is loaded at that size.
         classes: a conditional run's class names (`gan_models.data.dataset_classes`), which the data must have.
         images: uint8 training images to use instead of loading the dataset (unconditional runs only).
-        rank, world_size: this process's share of every epoch; rank 0 prints the line on resized images
+        rank: this process's rank; rank 0 prints the line on resized images
             ("resized 60,000 mnist images of 28 x 28 to 32 x 32"), if any were.
 
     Raises:
@@ -45,5 +44,4 @@ def load_trainset(config: TrainConfig, image_shape: tuple[int, int, int], classe
     if config.max_images:
         images = images[:config.max_images]
         labels = None if labels is None else labels[:config.max_images]
-    batches = ImageBatches(images, config.batch_size, labels=labels, seed=config.seed, rank=rank, world_size=world_size)
-    return images, labels, batches
+    return images, labels

@@ -1,7 +1,9 @@
 """What earlier gan-models versions wrote, read as this version's: the one place that knows the old formats.
 
 - Training configs (config.json, and a checkpoint's "config"): before compute_dtype, the field was
-  "precision", valued "fp32" or "bf16".
+  "precision", valued "fp32" or "bf16". Before the small-data defaults (TrainConfig.for_data), a config
+  without "batch_size" or "diffaugment" meant 128 and "" (no augmentation); today unset means "chosen by
+  the number of images", and every saved config holds both.
 - Checkpoints of version 1 held the conditional flag twice, in "config" and in "generator_kwargs" (and
   the unread "discriminator_kwargs"); from version 2 the config alone holds it (gan_models.training.checkpoint).
 
@@ -13,7 +15,7 @@ _OLD_PRECISIONS = {"fp32": "float32", "bf16": "bfloat16"}  # "precision" values 
 
 def upgrade_config(saved: dict) -> dict:
     """A saved training config dict with old field names and values translated to today's (a new dict)."""
-    saved = dict(saved)
+    saved = {"batch_size": 128, "diffaugment": "", **saved}
     if "precision" in saved and "compute_dtype" not in saved:
         old = saved.pop("precision")
         saved["compute_dtype"] = _OLD_PRECISIONS.get(old, old)

@@ -10,7 +10,7 @@ from gan_models.cli import main
 from tests.helpers import TINY_ARGS, assert_refused, one_error_line, run_cli
 
 TINY_TRAIN = ["--model", "fcgan", "--nz", "8", "--ngf", "16", "--ndf", "16", "--max-images", "256",
-              "--batch-size", "32", "--epochs", "1", "--no-progress"]
+              "--batch-size", "32", "--diffaugment", "", "--epochs", "1", "--no-progress"]
 
 
 def test_train_with_export_ends_in_a_validated_onnx_file(tmp_path, data_root):
@@ -64,7 +64,8 @@ def test_diverging_weights_are_never_checkpointed(tmp_path, data_root):
     """The LSGAN at lr 30,000: its step-1 update makes every generator weight NaN and its errG 3e35; it stops there."""
     out = tmp_path / "run"
     result = run_cli("train", "--model", "lsgan", "--lr-g", "30000", "--lr-d", "30000", "--checkpoint-every", "1",
-                     "--max-images", "256", "--epochs", "1", "--no-progress", "--data-root", data_root, "--out", out)
+                     "--max-images", "256", "--batch-size", "128", "--diffaugment", "", "--epochs", "1",
+                     "--no-progress", "--data-root", data_root, "--out", out)
     assert result.exit_code == 1 and result.output == (
         "Error: the loss exploded at step 1 (errG=2.98e+35, beyond 1e+10): training diverged and stopped (lower the "
         "learning rates), and no checkpoint was written (it stopped before the first)\n")

@@ -59,7 +59,7 @@ def test_the_command_of_an_earlier_checkpoint_stops_at_its_epoch(monkeypatch):
     from gan_models.training.config import TrainConfig
 
     config = dataclasses.asdict(TrainConfig(model="fcgan", dataset="fashion-mnist", epochs=150, ema_decay=0.999)
-                                .resolved())  # as a run folder saves it
+                                .resolved().for_data(60_000)[0])  # as a run folder saves it
     state = {"config": config, "num_images": 60_000, "step": 113 * 468}  # 60,000 // 128 = 468 steps an epoch
     assert checkpoint_command(state) == ("gan-models train --model fcgan --dataset fashion-mnist --data-root "
                                          "../shared/data --epochs 113 --ema-decay 0.999")
@@ -75,7 +75,7 @@ def test_an_lr_decay_run_ships_only_its_last_checkpoint(monkeypatch):
     from gan_models.training.config import TrainConfig
 
     config = dataclasses.asdict(TrainConfig(model="lsgan", dataset="fashion-mnist", epochs=50, lr_decay=True)
-                                .resolved())
+                                .resolved().for_data(60_000)[0])
     state = {"config": config, "num_images": 60_000, "step": 28 * 468}
     with pytest.raises(ValueError, match="epoch 28 of a 50-epoch --lr-decay run"):
         checkpoint_command(state)  # a 28-epoch run would decay faster: it is not this checkpoint's command

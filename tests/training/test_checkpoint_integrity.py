@@ -151,7 +151,8 @@ def test_a_version_1_checkpoint_whose_two_flags_disagree_is_refused(tmp_path):
         load_checkpoint(path)
     agreeing = upgrade_checkpoint({**state, "config": {"conditional": True, "precision": "bf16"}}, version=1)
     assert agreeing["generator_kwargs"] == {"classes": ["a", "b"]} and "discriminator_kwargs" not in agreeing
-    assert agreeing["config"] == {"conditional": True, "compute_dtype": "bfloat16"}
+    assert agreeing["config"] == {"batch_size": 128, "diffaugment": "", "conditional": True,
+                                  "compute_dtype": "bfloat16"}
 
 
 def test_every_checkpoint_written_carries_crcs_that_zipfile_checks(tmp_path):

@@ -19,7 +19,7 @@ SLOW_FIXTURES = ("worker", "_fork_worker", "github_download")  # forked training
 # Nearly every test of these files exports through torch.export, seconds each on a 2-core CPU; the fast tier keeps
 # ONNX covered through tests/export/test_validate.py and tests/test_sources.py (one tiny export, shared).
 SLOW_FILES = ("tests/export/test_onnx.py", "tests/export/test_interface.py", "tests/export/test_int8.py",
-              "tests/cli/test_exporting.py")
+              "tests/cli/test_exporting.py", "tests/training/test_small_data.py")
 # Tests measured at 3 s or more (their cases together) on an idle 2-core CPU: real processes (subprocess imports,
 # the hub's archive path, SIGTERM), the whole demo, repeated trainings and long validation loops.
 SLOW_TESTS = ("test_demo_without_data_says_how_to_get_it",

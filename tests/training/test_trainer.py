@@ -211,7 +211,7 @@ def test_wrong_image_shape_for_the_model(tmp_path, tiny_images):
 @pytest.mark.slow
 def test_real_mnist_training_writes_grids_and_logs(tmp_path, data_root):
     result = train(TrainConfig(model="fcgan", dataset="mnist", data_root=str(data_root), max_images=2048,
-                               epochs=2, grid_every=10, progress=False), tmp_path)
+                               batch_size=128, diffaugment="", epochs=2, grid_every=10, progress=False), tmp_path)
     rows = read_log(tmp_path)
     assert result.step == len(rows) == 32  # 2048 / 128 * 2
     assert all(0 < float(r["errD"]) < 10 and 0 < float(r["errG"]) < 20 and 0 <= float(r["D_x"]) <= 1 for r in rows)

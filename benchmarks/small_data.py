@@ -13,7 +13,8 @@ Folders (made under --work if missing; never committed):
   shapes-N: N coloured shapes in three class subfolders (scripts/make_shapes.py, seed 0);
   emoji-N:  N images of Emoji64's train split (a seeded subset), as PNGs in their category subfolders.
 Configs: `+`-joined tokens: bN (batch size N), da (DiffAugment color,translation,cutout), ada (adaptive
-augmentation at the paper's target 0.6), r1 (R1, gamma 0.1 every 16 steps).
+augmentation at the paper's target 0.6 and speed, 500 kimg from p = 0 to 1), adaN (the same at N kimg),
+r1 (R1, gamma 0.1 every 16 steps).
 
 A run already finished under --work is measured again, not retrained; an interrupted one resumes. Prints a
 row per run as it finishes and writes all rows as JSON (--out), with the machine it ran on.
@@ -52,6 +53,8 @@ def config_overrides(config: str) -> dict:
             overrides["batch_size"] = int(token[1:])
         elif token in TOKENS:
             overrides.update(TOKENS[token])
+        elif token.startswith("ada") and token[3:].isdigit():  # ADA whose p can go from 0 to 1 in N kimg
+            overrides.update(TOKENS["ada"], ada_kimg=int(token[3:]))
         else:
             raise ValueError(f"config {config!r}: unknown token {token!r} (bN, {', '.join(TOKENS)})")
     return overrides
@@ -102,7 +105,9 @@ def measure(folder_name: str, config: str, work: Path, data_root: Path | None, b
            "general_fd": report.generated_distribution.frechet_distance,
            "general_fd_interval": list(report.generated_distribution.frechet_interval),
            "kid": report.generated_distribution.kid, "real_fd": report.real_distribution.frechet_distance,
-           "real_kid": report.real_distribution.kid, "compared": report.samples}
+           "real_kid": report.real_distribution.kid, "compared": report.samples,
+           **{name: getattr(report.generated_distribution, name) for name in ("precision", "recall", "coverage")},
+           **{f"real_{name}": getattr(report.real_distribution, name) for name in ("precision", "recall", "coverage")}}
     if folder_name.startswith("emoji"):
         emoji = evaluate_generator(generator, "emoji", data_root, n_samples=2000, seed=0, distribution=False)
         row["emoji_classifier_fd"] = emoji.generated.frechet_distance
@@ -125,7 +130,9 @@ def main() -> None:
             rows = [r for r in rows if (r["folder"], r["config"]) != (folder_name, config)] + [row]
             emoji = f", emoji classifier FD {row['emoji_classifier_fd']:.1f}" if "emoji_classifier_fd" in row else ""
             print(f"{folder_name:12s} {config:14s} {row['steps']:5d} steps: general FD {row['general_fd']:.3g} "
-                  f"(real {row['real_fd']:.3g}), KID {row['kid']:.3g} (real {row['real_kid']:.3g}){emoji}",
+                  f"(real {row['real_fd']:.3g}), KID {row['kid']:.3g} (real {row['real_kid']:.3g}), recall "
+                  f"{row['recall']:.2f} (real {row['real_recall']:.2f}), coverage {row['coverage']:.2f} "
+                  f"(real {row['real_coverage']:.2f}){emoji}",
                   flush=True)
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps({"machine": platform.processor() or platform.machine(),

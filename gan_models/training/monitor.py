@@ -20,7 +20,7 @@
   divided by the same for a batch of real images of the same size. Real data scores 1; samples
   that all look alike score near 0; a trained FC-GAN on MNIST scores 0.35-0.45, since its digits are
   smoother than real ones. Below `min_diversity` (0.2) after `warmup_steps` (1,000; samples
-  of a barely trained G are blurry and alike), we warn. A conditional run is judged class by class
+  of a barely trained G are blurry and alike), we warn, once a run. A conditional run is judged class by class
   (the grid's row of each class against the real images of that class), and by its worst class: a
   G that ignores z draws one image per class, which the ratio over all classes would hide.
 """
@@ -89,12 +89,14 @@ class HealthMonitor:
         self.g_losses: deque[float] = deque(maxlen=2 * window)
         self.warned_collapse = False
         self.warned_scale = False
+        self.warned_diversity = False
 
     def state_dict(self) -> dict:
         """The loss windows and which warnings were given: what a resumed run needs to carry on."""
         return {"d_losses": list(self.d_losses), "g_losses": list(self.g_losses),
                 "warned_collapse": self.warned_collapse, "warned_scale": self.warned_scale,
-                "d_of_fake": list(self.d_of_fake), "warned_d_wins": self.warned_d_wins}
+                "d_of_fake": list(self.d_of_fake), "warned_d_wins": self.warned_d_wins,
+                "warned_diversity": self.warned_diversity}
 
     def load_state_dict(self, state: dict) -> None:
         """Continue from `state_dict()`'s output, so a resumed run warns exactly when an uninterrupted one would."""
@@ -106,6 +108,7 @@ class HealthMonitor:
         self.d_of_fake.clear()
         self.d_of_fake.extend(state.get("d_of_fake", ()))  # saved from gan-models 1.1 on
         self.warned_d_wins = state.get("warned_d_wins", False)
+        self.warned_diversity = state.get("warned_diversity", False)  # saved from gan-models 1.1 on
 
     def check_d_wins(self, d_of_fake: float, step: int) -> str | None:
         """Record one step's D(G(z)) (a mean probability in [0, 1]); a warning the first time its median over the
@@ -172,7 +175,8 @@ class HealthMonitor:
                 return float("nan"), None
             worst = min(ratios, key=ratios.get)
             ratio, what = ratios[worst], f"fixed-noise samples of class {classes[worst]!r} are"
-        if step >= self.warmup_steps and ratio < self.min_diversity:
+        if step >= self.warmup_steps and ratio < self.min_diversity and not self.warned_diversity:
+            self.warned_diversity = True  # once a run: short epochs would repeat it every few seconds
             return ratio, (f"possible mode collapse: {what} {ratio:.2f}x as diverse as real images "
                            f"(below {self.min_diversity}); look at the grid")
         return ratio, None

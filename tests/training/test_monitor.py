@@ -17,6 +17,11 @@ def test_monitor_flags_discriminator_collapse_and_low_diversity():
     real = torch.randn(8, 1, 4, 4)
     ratio, warning = monitor.check_diversity(same + 0.01 * torch.randn_like(same), real, step=5000)
     assert ratio < 0.1 and "mode collapse" in warning
+    assert monitor.check_diversity(same, real, step=5009) == (0.0, None)  # once a run, not every epoch
+    resumed = HealthMonitor()
+    resumed.load_state_dict(monitor.state_dict())
+    assert resumed.check_diversity(same, real, step=5018)[1] is None  # nor again after a resume
+    assert HealthMonitor().check_diversity(same, real, step=5018)[1] is not None
     assert monitor.check_diversity(real.flip(0), real, step=5000) == (pytest.approx(1.0), None)
     assert diversity(torch.tensor([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5.0)
 

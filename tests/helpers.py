@@ -162,6 +162,19 @@ SMALL_NETS = {name: (getattr(hub, name)(nz=4, **SMALL[name]), getattr(hub, f"{na
 TINY_TRAINER = dict(model="fcgan", nz=8, ngf=32, ndf=32, batch_size=16, diffaugment="", progress=False)
 
 
+def signal_after_step(trainer, step: int, monkeypatch) -> None:
+    """Make `trainer` receive a SIGINT (as Ctrl-C delivers it) right after its training step `step`."""
+    original_step = trainer.train_step
+
+    def step_then_signal(*args):
+        row = original_step(*args)
+        if trainer.step == step:
+            trainer.stop.received = signal.SIGINT
+        return row
+
+    monkeypatch.setattr(trainer, "train_step", step_then_signal)
+
+
 def tiny_config(**changes) -> TrainConfig:
     return TrainConfig(**{**TINY_TRAINER, "epochs": 2, **changes})
 

@@ -21,6 +21,7 @@ from tests.helpers import (
     one_error_line,
     read_log,
     run_cli,
+    signal_after_step,
     tiny_config,
     wait_for,
 )
@@ -155,24 +156,11 @@ def test_r1_on_a_batchnorm_critic_warns_as_the_gradient_penalty_does(tmp_path):
         "image alone (Gulrajani et al. 2017 use no BatchNorm in the critic)"]
 
 
-def stop_after(trainer: Trainer, step: int, monkeypatch) -> None:
-    """Make `trainer` receive a SIGINT (as Ctrl-C delivers it) right after its training step `step`."""
-    original = trainer.train_step
-
-    def step_then_signal(*args):
-        row = original(*args)
-        if trainer.step == step:
-            trainer.stop.received = signal.SIGINT
-        return row
-
-    monkeypatch.setattr(trainer, "train_step", step_then_signal)
-
-
 def test_an_interrupted_ada_r1_run_resumes_to_the_uninterrupted_one_with_its_log(tmp_path, tiny_images, monkeypatch):
     config = tiny_config(epochs=3, **ADA_R1)  # 12 steps; adjustments at 4, 8, 12; R1 at 3, 6, 9, 12
     whole = train(config, tmp_path / "whole", images=tiny_images)
     trainer = Trainer(config, tmp_path / "split", images=tiny_images)
-    stop_after(trainer, 6, monkeypatch)  # two steps' signs since the last adjustment
+    signal_after_step(trainer, 6, monkeypatch)  # two steps' signs since the last adjustment
     with pytest.raises(TrainingInterrupted):
         trainer.fit()
     assert load_checkpoint(tmp_path / "split" / "checkpoint.pt")["ada"]["count"] == 2 * 16

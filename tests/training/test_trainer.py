@@ -23,23 +23,11 @@ from tests.helpers import (
     assert_same_checkpoint,
     assert_same_state,
     read_log,
+    signal_after_step,
     tiny_config,
     two_colour_class_folders,
     weights,
 )
-
-
-def signal_after_step(trainer: Trainer, step: int, monkeypatch) -> None:
-    """Make `trainer` receive a SIGINT (as Ctrl-C delivers it) right after its training step `step`."""
-    original_step = trainer.train_step
-
-    def step_then_signal(*args):
-        row = original_step(*args)
-        if trainer.step == step:
-            trainer.stop.received = signal.SIGINT
-        return row
-
-    monkeypatch.setattr(trainer, "train_step", step_then_signal)
 
 
 def test_same_seed_same_losses_and_weights(tmp_path, tiny_images):

@@ -109,6 +109,14 @@ def load_digits(name: str, root: str | os.PathLike | None = None, *, split: str 
     return torch.cat(images).unsqueeze(1), torch.cat(labels).long()
 
 
+def _folder_root(root: str | os.PathLike | None) -> Path:
+    """The image folder a "folder" dataset reads: `root` itself, which must be given (the data root of the other
+    datasets is no image folder of the user's, so falling back to it would train or measure on the wrong images)."""
+    if root is None:
+        raise DatasetNotFoundError("the folder dataset needs its image folder: give --data-root DIR (root= in Python)")
+    return Path(root)
+
+
 def _image_paths(root: Path) -> list[Path]:
     """The image files below `root`, recursively, sorted; DatasetNotFoundError if `root` is no folder."""
     if not root.is_dir():
@@ -196,7 +204,7 @@ def load_images(name: str, root: str | os.PathLike | None = None, *, split: str 
 
     Args:
         name: "mnist", "fashion-mnist", "celeba", "folder" or "emoji" (Emoji64, see gan_models.emoji).
-        root: data root (for "folder": the image folder itself); default `default_root()`.
+        root: data root; default `default_root()`. For "folder": the image folder itself, which must be given.
         split: "train", "test", or "all" (both merged). Ignored for "folder".
         download: fetch the dataset with torchvision if it is missing (needs internet).
         image_size: output height and width; default the dataset's (DATASETS).
@@ -218,7 +226,7 @@ def dataset_classes(name: str, root: str | os.PathLike | None = None) -> tuple[s
     """
     info = get_dataset(name)
     if name == "folder":
-        root = resolve_root(root)
+        root = _folder_root(root)
         classes = _folder_classes(root, _image_paths(root))
         why = f"the folder {root} has images outside class subfolders"
     else:
@@ -255,9 +263,9 @@ def _load(name: str, root: str | os.PathLike | None, split: str, download: bool,
         raise ValueError(f"channels must be 1 or 3, got {channels}")
     if image_size < 4:
         raise ValueError(f"image_size must be >= 4, got {image_size}")
-    root = resolve_root(root)
     if name == "folder":
-        return _load_folder(root, image_size, channels)
+        return _load_folder(_folder_root(root), image_size, channels)
+    root = resolve_root(root)
     if name == "emoji":
         images, labels = load_emoji(root, split=split, design=emoji_design, image_size=image_size, channels=channels)
         return images, labels, info.classes

@@ -166,6 +166,16 @@ def test_empty_or_missing_folder_is_a_clear_error(tmp_path):
         load_images("folder", tmp_path / "nope")
 
 
+def test_the_folder_dataset_never_falls_back_to_the_data_root(tmp_path, monkeypatch):
+    # The data root holds the other datasets' files, not the user's images: training or measuring on it is wrong.
+    Image.new("RGB", (8, 8)).save(tmp_path / "one.png")
+    monkeypatch.setenv(DATA_ROOT_ENV, str(tmp_path))
+    assert load_images("folder", tmp_path, image_size=8).shape == (1, 3, 8, 8)
+    for load in (load_images, load_labelled_images):
+        with pytest.raises(DatasetNotFoundError, match="needs its image folder: give --data-root DIR"):
+            load("folder")
+
+
 # Pillow opens a 16-bit grayscale PNG as I;16 (older versions: I, here made with an integer TIFF).
 @pytest.mark.parametrize("mode, name", [("I;16", "ramp.png"), ("I", "ramp.tif")])
 @pytest.mark.parametrize("channels", [1, 3])

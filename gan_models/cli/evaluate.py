@@ -67,6 +67,9 @@ def evaluate_command(checkpoint: Path | None, hub: str | None, pretrained: bool,
 
         generator = OnnxGenerator(onnx_path)
         dataset = dataset or _onnx_dataset(onnx_path)
+        if dataset == "folder" and data_root is None:
+            raise ValueError(f"{onnx_path} was trained on an image folder, which an ONNX file does not record: "
+                             "give --data-root, the folder it was trained on")
         label = f"ONNX file {onnx_path}"
     else:
         # --dataset picks the shipped weights (with --pretrained) and the data compared with.

@@ -43,6 +43,17 @@ def test_evaluate_command_writes_json_into_a_folder_it_creates(make_checkpoint, 
     assert json.loads(out.read_text())["samples"] == 50
 
 
+def test_an_onnx_file_of_a_folder_run_needs_the_folder(tmp_path):
+    # The file's metadata says "folder" but not which: measuring against the data root would compare other images.
+    from gan_models.export import export_onnx
+
+    generator = registry.build_generator("dcgan64", ngf=2).eval()
+    onnx_path = export_onnx(generator, tmp_path / "g.onnx", exporter="torchscript", dataset="folder")
+    result = CliRunner().invoke(main, ["evaluate", "--onnx", str(onnx_path), "--samples", "100"])
+    assert one_error_line(result) == (f"Error: {onnx_path} was trained on an image folder, which an ONNX file does "
+                                      "not record: give --data-root, the folder it was trained on")
+
+
 @pytest.mark.parametrize("arguments, message", [
     (["--checkpoint", "missing.pt"], "checkpoint not found"),
     (["--hub", "dcgan64"], "judges 1 x 28 x 28 images; this generator makes 3 x 64 x 64"),

@@ -1,4 +1,4 @@
-"""The names a user chooses between, each list written once: precisions, ONNX exporters and opsets.
+"""The names a user chooses between, each list written once: precisions, upsampling, ONNX exporters and opsets.
 
 Torch-free, so the command line, export/ and benchmarks/ import it without loading torch or onnx.
 """
@@ -9,6 +9,9 @@ WEIGHT_PRECISIONS = ("float32", "float16", "int8")  # how a shipped weight file 
 ONNX_PRECISIONS = ("float32", "float16", "int8")  # how an ONNX file stores and computes
 INT8_METHODS = ("auto", "dynamic", "static")  # onnxruntime quantization: dynamic MatMul/Gemm, static QDQ, or measured
 DEFAULT_INT8_METHOD = "auto"
+
+UPSAMPLES = ("transpose", "resize")  # Radford et al.'s DCGAN G doubles by ConvTranspose2d, or nearest then Conv2d
+DEFAULT_UPSAMPLE = "transpose"
 
 EXPORTERS = ("dynamo", "torchscript")  # torch.onnx.export(dynamo=True), or the deprecated TorchScript tracer
 DEFAULT_EXPORTER = "dynamo"
@@ -23,6 +26,13 @@ def check_exporter(exporter: str) -> str:
     if exporter not in EXPORTERS:
         raise ValueError(f"unknown exporter {exporter!r}; choose one of {list(EXPORTERS)} (default {DEFAULT_EXPORTER})")
     return exporter
+
+
+def check_upsample(upsample: str) -> str:
+    """Return `upsample` if it names one of UPSAMPLES, else raise ValueError."""
+    if upsample not in UPSAMPLES:
+        raise ValueError(f"unknown upsample {upsample!r}; choose one of {list(UPSAMPLES)} (default {DEFAULT_UPSAMPLE})")
+    return upsample
 
 
 def check_opset(opset: int, exporter: str = DEFAULT_EXPORTER) -> int:

@@ -47,6 +47,7 @@ SLOW_TESTS = ("test_demo_without_data_says_how_to_get_it",
               "test_a_folder_classifier_trains_then_gives_evaluate_its_class_numbers",
               # a training and an ONNX export at each image size (4-13 s each under load)
               "test_each_size_trains_a_few_steps_then_exports_to_validated_onnx",
+              "test_a_resize_run_trained_from_the_command_line_samples_and_exports_from_its_checkpoint",
               # trainings with --eval-every (each evaluation classifies the test subset), and an export
               "test_best_pt_holds_the_generator_of_the_best_row_of_the_log", "test_sample_and_evaluate_read_best_pt",
               "test_export_reads_best_pt", "test_interrupted_then_resumed_keeps_the_uninterrupted_best_pt",

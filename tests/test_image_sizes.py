@@ -118,17 +118,21 @@ def test_mnist_at_32_is_resized_from_28_and_says_so(tmp_path, capsys, data_root)
     assert result.step == 2
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_each_size_trains_a_few_steps_then_exports_to_validated_onnx(tmp_path, size):
-    from gan_models.export import export_onnx, from_checkpoint, read_metadata, validate_onnx
+@pytest.mark.parametrize("size, upsample", [*((size, None) for size in SIZES),
+                                            *((size, "resize") for size in SIZES[1:])])  # resize-conv: not at 28
+def test_each_size_trains_a_few_steps_then_exports_to_validated_onnx(tmp_path, size, upsample):
+    from gan_models.export import EXPORTERS, export_onnx, from_checkpoint, read_metadata, validate_onnx
 
     folder = _folder(tmp_path / "images", 8, 96, 64)
-    result = train(_tiny(size, folder, channels=3), tmp_path / "run")
+    result = train(_tiny(size, folder, channels=3, upsample=upsample), tmp_path / "run")
     assert result.step == 2 and all(np.isfinite(result.last[key]) for key in ("errD", "errG"))
     source = from_checkpoint(result.checkpoint)
     assert source.generator.image_shape == (3, size, size)
-    path = export_onnx(source.generator, tmp_path / "g.onnx", **source.export_kwargs())
-    report = validate_onnx(path, source.generator)
-    assert read_metadata(path)["image_shape"] == f"3,{size},{size}"
-    cpu = report.providers[0]
-    assert cpu.status == "passed" and max(b.max_abs_diff for b in cpu.batches) <= 1e-5
+    assert any(isinstance(m, torch.nn.Upsample) for m in source.generator.modules()) == (upsample == "resize")
+    for exporter in EXPORTERS:
+        path = export_onnx(source.generator, tmp_path / f"{exporter}.onnx", exporter=exporter,
+                           **source.export_kwargs())
+        report = validate_onnx(path, source.generator)
+        assert read_metadata(path)["image_shape"] == f"3,{size},{size}"
+        cpu = report.providers[0]
+        assert cpu.status == "passed" and max(b.max_abs_diff for b in cpu.batches) <= 1e-5, exporter

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from gan_models.atomic import check_writable
-from gan_models.choices import TRAIN_PRECISIONS
+from gan_models.choices import TRAIN_PRECISIONS, UPSAMPLES
 from gan_models.cli.options import echo_result, export_checkpoint
 from gan_models.data import DATASETS, SPLITS
 from gan_models.emoji import EMOJI_DESIGNS
@@ -17,7 +17,8 @@ from gan_models.specs import MODELS, ModelSpec
 from gan_models.training.config import TrainConfig
 
 CHOICES = {"model": list(MODELS), "dataset": list(DATASETS), "loss": list(LOSSES), "noise": list(NOISE_KINDS),
-           "split": list(SPLITS), "compute_dtype": list(TRAIN_PRECISIONS), "emoji_design": list(EMOJI_DESIGNS)}
+           "split": list(SPLITS), "compute_dtype": list(TRAIN_PRECISIONS), "emoji_design": list(EMOJI_DESIGNS),
+           "upsample": list(UPSAMPLES)}
 SHORT_FLAGS = {"ada_target": "--ada", "r1_gamma": "--r1"}  # the names the papers' options go by, beside the field's
 
 

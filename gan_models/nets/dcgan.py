@@ -8,12 +8,17 @@ Two families:
   the narrow end and one (transposed) conv per doubling, so log2(size) - 1 of them each way;
   the width at 4 x 4 is size / 8 times the base width (8 * ngf at 64, as in the paper). With
   ngf = ndf = 64, the default nz and 3 channels: G 3,576,704 and D 2,765,568 parameters at 64.
+  The generator doubles either by the paper's 4 x 4 stride-2 transposed convs, or by resize-convolution
+  (Odena et al. 2016, "Deconvolution and checkerboard artifacts", distill.pub): nearest-neighbour
+  upsampling then a 3 x 3 conv, which cannot paint the period-2 pattern a stride-2 kernel's uneven
+  overlap does (G 2,371,136 parameters at 64).
 """
 from itertools import pairwise
 
 import torch
 from torch import nn
 
+from gan_models.choices import DEFAULT_UPSAMPLE, check_upsample
 from gan_models.nets.base import DiscriminatorBase, GeneratorBase, init_xavier
 from gan_models.specs import DCGAN_SIZES, NZ_28, NZ_64
 
@@ -37,6 +42,21 @@ def _init_dcgan(module: nn.Module) -> None:
         elif isinstance(layer, nn.BatchNorm2d):
             nn.init.normal_(layer.weight, 1.0, 0.02)
             nn.init.zeros_(layer.bias)
+
+
+def doubling(c_in: int, c_out: int, upsample: str) -> list[nn.Module]:
+    """The bias-free layers that double a feature map, (N, c_in, H, W) -> (N, c_out, 2H, 2W).
+
+    "transpose": ConvTranspose2d(c_in, c_out, 4, 2, 1), Radford et al.'s. Its output pixels take 2 x 2 of the
+    16 kernel taps each, a different 2 x 2 by the parity of the row and column, so even a constant input comes
+    out as a period-2 pattern (a checkerboard) unless training makes the four tap sums equal.
+    "resize": Upsample(scale_factor=2, mode="nearest") then Conv2d(c_in, c_out, 3, 1, 1) (Odena et al. 2016):
+    every output pixel sees the same taps, so a constant input stays constant away from the zero-padded border.
+    ValueError for another `upsample`.
+    """
+    if check_upsample(upsample) == "transpose":
+        return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False)]
+    return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False)]
 
 
 class Generator28(GeneratorBase):
@@ -98,35 +118,41 @@ class Discriminator28(DiscriminatorBase):
 
 
 class Generator(GeneratorBase):
-    """DCGAN generator (Radford et al.): z as (nz, 1, 1), transposed convs to 4 x 4, then doubling to the image size.
+    """DCGAN generator (Radford et al.): z as (nz, 1, 1), a transposed conv to 4 x 4, then doubling to the image size.
 
     Widths from 4 x 4 on: size/8 * ngf, halving per doubling, to ngf at half the size, then C (at 64:
-    8*ngf, 4*ngf, 2*ngf, ngf, C); BatchNorm and ReLU between, Tanh at the end; no biases.
+    8*ngf, 4*ngf, 2*ngf, ngf, C); BatchNorm and ReLU between, Tanh at the end; no biases. Each doubling is
+    `doubling(c_in, c_out, upsample)`: the paper's ConvTranspose2d(4, 2, 1), or nearest-neighbour Upsample(2) then
+    Conv2d(3, 1, 1) (resize-convolution, Odena et al. 2016). The first layer, 1 x 1 -> 4 x 4 (ConvTranspose2d(4, 1,
+    0)), is the same in both: from a single pixel it has no overlap to be uneven. At nz=100, ngf=64, 3 channels and
+    64 x 64: 3,576,704 parameters with "transpose", 2,371,136 with "resize" (3 x 3 kernels instead of 4 x 4).
 
     Args:
         nz: latent size (the paper's).
         ngf: base width (64 in the paper).
         channels: output channels (3 for faces, 1 for grayscale data).
         noise: latent distribution the generator is trained with ("normal" or "uniform").
-        image_size: 32, 64 or 128 (log2(size) - 1 transposed convs).
+        image_size: 32, 64 or 128 (log2(size) - 1 transposed convs, or 1 and log2(size) - 2 resize-convolutions).
+        upsample: "transpose" (the paper's; the shipped weights') or "resize"; ValueError for another.
 
     Shapes: (N, nz) -> (N, channels, image_size, image_size) in [-1, 1].
     """
 
     def __init__(self, *, nz: int = NZ_64, ngf: int = 64, channels: int = 3, noise: str = "normal",
-                 image_size: int = 64) -> None:
+                 image_size: int = 64, upsample: str = DEFAULT_UPSAMPLE) -> None:
         super().__init__(nz, channels, image_size, noise, ngf=ngf)
         widths = _widths(ngf, image_size)
 
-        def up(c_in: int, c_out: int, stride: int, padding: int) -> list[nn.Module]:
-            return [nn.ConvTranspose2d(c_in, c_out, 4, stride, padding, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+        def up(c_in: int, c_out: int) -> list[nn.Module]:
+            return [*doubling(c_in, c_out, upsample), nn.BatchNorm2d(c_out), nn.ReLU()]
 
-        # The module order (and so the state dict's keys) of the 64 x 64 network is the one its shipped weights have.
+        # The module order (and so the state dict's keys) of the 64 x 64 "transpose" network is the one its shipped
+        # weights have.
         self.net = nn.Sequential(
             nn.Unflatten(1, (nz, 1, 1)),
-            *up(nz, widths[0], 1, 0),  # 4 x 4
-            *(layer for c_in, c_out in pairwise(widths) for layer in up(c_in, c_out, 2, 1)),  # 8 ... size / 2
-            nn.ConvTranspose2d(ngf, channels, 4, 2, 1, bias=False), nn.Tanh(),  # size x size
+            nn.ConvTranspose2d(nz, widths[0], 4, 1, 0, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU(),  # 4 x 4
+            *(layer for c_in, c_out in pairwise(widths) for layer in up(c_in, c_out)),  # 8 ... size / 2
+            *doubling(ngf, channels, upsample), nn.Tanh(),  # size x size
         )
         _init_dcgan(self)
 

@@ -8,7 +8,7 @@ older versions wrote (gan_models.training.upgrade).
 import math
 from dataclasses import asdict, dataclass, field, fields
 
-from gan_models.choices import TRAIN_PRECISIONS
+from gan_models.choices import TRAIN_PRECISIONS, check_upsample
 from gan_models.data import get_dataset
 from gan_models.emoji import EMOJI_DESIGNS
 from gan_models.losses import get_loss
@@ -71,6 +71,10 @@ class TrainConfig:
     nz: int | None = option(None, "latent size; default: the model's")
     ngf: int | None = option(None, "generator width; default: the generator's")
     ndf: int | None = option(None, "discriminator width; default: the discriminator's")
+    upsample: str | None = option(
+        None, "how G doubles its feature maps: transpose (Radford et al.'s 4 x 4 stride-2 transposed convs) or resize "
+              "(nearest-neighbour upsampling then a 3 x 3 conv, Odena et al. 2016: no checkerboard by construction); "
+              "dcgan at 32, 64 or 128 and dcgan64 only; default: transpose")
     noise: str = option("normal", "latent distribution: normal (lectures) or uniform on [-1, 1] (assignment)")
     loss: str | None = option(None, "vanilla, minimax, lsgan, wgan-gp or hinge; default: the model's")
     epochs: int = option(10, "passes over the data")
@@ -165,6 +169,12 @@ class TrainConfig:
         if bad:
             raise ValueError("invalid training config: " + ", ".join(
                 f"{n}={getattr(self, n)!r}" + (f" (give {RANGES[n]})" if n in RANGES else "") for n in bad))
+        if self.upsample is not None:
+            check_upsample(self.upsample)
+            if spec.name != "dcgan64":  # dcgan at 32 to 128 builds dcgan64's generator, the one that takes it
+                model = f"dcgan at {self.image_size or spec.image_size}" if self.model == "dcgan" else self.model
+                raise ValueError(f"upsample={self.upsample!r} applies to dcgan at 32, 64 or 128 and dcgan64 only "
+                                 f"(Radford et al.'s generator), not {model}; leave it out")
         dataset_channels = get_dataset(self.dataset).channels
         if self.dataset != "emoji" and self.emoji_design != TrainConfig.emoji_design:
             raise ValueError(f"emoji_design={self.emoji_design!r} applies to --dataset emoji only, not {self.dataset}; "
@@ -217,7 +227,8 @@ class TrainConfig:
         A conditional one also gets `conditional=True` and the class names of its data, `classes`.
         """
         widths = {"ngf": self.ngf} if self.ngf else {}
-        return {"nz": self.nz, "channels": self.channels, "noise": self.noise, **widths, **self._size(),
+        upsample = {"upsample": self.upsample} if self.upsample else {}  # older checkpoints, and unset: transpose
+        return {"nz": self.nz, "channels": self.channels, "noise": self.noise, **widths, **upsample, **self._size(),
                 **self._labels(classes)}
 
     def discriminator_kwargs(self, classes: tuple[str, ...] = ()) -> dict:

@@ -4,6 +4,8 @@
   "precision", valued "fp32" or "bf16". Before the small-data defaults (TrainConfig.for_data), a config
   without "batch_size" or "diffaugment" meant 128 and "" (no augmentation); today unset means "chosen by
   the number of images", and every saved config holds both.
+- Before the generator's `upsample` choice, a config lacked the field; it reads as None, which is the
+  generator's default, "transpose", the only network there was, so nothing needs translating.
 - Checkpoints of version 1 held the conditional flag twice, in "config" and in "generator_kwargs" (and
   the unread "discriminator_kwargs"); from version 2 the config alone holds it (gan_models.training.checkpoint).
 

@@ -73,6 +73,8 @@ def test_a_finite_loss_warns_past_loss_warn_once_and_stops_past_loss_stop(tmp_pa
 @pytest.mark.parametrize("args, message", [
     (["--export", "{out}/g.txt"], "--export writes an ONNX file; give a name ending in .onnx, such as {out}/g.onnx"),
     (["--emoji-design", "google"], "emoji_design='google' applies to --dataset emoji only, not mnist; leave it out"),
+    (["--upsample", "resize"], "upsample='resize' applies to dcgan at 32, 64 or 128 and dcgan64 only (Radford et "
+                               "al.'s generator), not fcgan; leave it out"),
     (["--epochs", "99999999999999999999999"],
      "invalid training config: epochs=99999999999999999999999 (give 1 to 1,000,000)"),
 ])

@@ -75,11 +75,37 @@ def diversity(images: torch.Tensor) -> float:
     return (distances.sum() / (n * (n - 1))).item()
 
 
+def d_wins_advice(*, diffaugment: str = "", ada: bool = False, batch_size: int = 128, label_smoothing: float = 0.0,
+                  ndf: int | None = None) -> str:
+    """What to try when D wins outright, leaving out what the run already does: augmentation when it has none,
+    dropping DiffAugment's color when it has it (a shift of every image's brightness by up to a quarter of the
+    range hides a plain background's level from D, and G drew mid-grey ones on 300 shapes, docs/training.md),
+    a smaller batch above 32, a lower D learning rate, label smoothing when unset, a narrower D."""
+    tries = []
+    if not diffaugment and not ada:
+        tries.append("--diffaugment translation,cutout")
+    elif "color" in diffaugment.split(","):
+        rest = ",".join(name for name in diffaugment.split(",") if name != "color") or "translation,cutout"
+        tries.append(f"--diffaugment {rest} (color hides plain backgrounds)")
+    if batch_size > 32:
+        tries.append("a smaller --batch-size")
+    tries.append("a lower --lr-d")
+    if not label_smoothing:
+        tries.append("--label-smoothing 0.1")
+    tries.append("a narrower D (--ndf" + (f" below {ndf})" if ndf else ")"))
+    return "try " + ", ".join(tries[:-1]) + " or " + tries[-1]
+
+
 class HealthMonitor:
-    """Watches per-step losses and per-epoch samples; returns warning strings (or None)."""
+    """Watches per-step losses and per-epoch samples; returns warning strings (or None).
+
+    `d_wins_advice` ends the D-wins warning: what the run could change (see `d_wins_advice`).
+    """
 
     def __init__(self, window: int = 50, d_floor: float = 0.05, g_rise: float = 2.0, min_diversity: float = 0.2,
-                 warmup_steps: int = 1000, d_wins_below: float = 0.01, d_wins_steps: int = 50) -> None:
+                 warmup_steps: int = 1000, d_wins_below: float = 0.01, d_wins_steps: int = 50,
+                 d_wins_advice: str = d_wins_advice()) -> None:
+        self.d_wins_advice = d_wins_advice
         self.window, self.d_floor, self.g_rise, self.min_diversity = window, d_floor, g_rise, min_diversity
         self.warmup_steps = warmup_steps
         self.d_wins_below, self.d_wins_steps = d_wins_below, d_wins_steps
@@ -121,9 +147,8 @@ class HealthMonitor:
             return None
         self.warned_d_wins = True
         return (f"D wins outright: D(G(z)) has had a median of {median:.2g} over the last {self.d_wins_steps} steps "
-                f"(step {step}), so G gets almost no gradient and will likely collapse to one image; on small data "
-                "try --diffaugment color,translation,cutout, a smaller --batch-size, a lower --lr-d, "
-                "--label-smoothing 0.1 or a narrower D (--ndf)")
+                f"(step {step}), so G gets almost no gradient and will likely collapse to one image; "
+                f"{self.d_wins_advice}")
 
     def check_scale(self, err_d: float, err_g: float, step: int) -> str | None:
         """A warning the first time a loss's magnitude passes LOSS_WARN (the trainer stops at LOSS_STOP)."""

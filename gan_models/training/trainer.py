@@ -42,7 +42,14 @@ from gan_models.training.checkpoint import CheckpointError, load_checkpoint, rem
 from gan_models.training.config import TrainConfig, config_differences
 from gan_models.training.ema import ema_update
 from gan_models.training.evaluation import EVAL_SEED, RunEvaluator, Score, check_evaluable
-from gan_models.training.monitor import LOSS_STOP, HealthMonitor, LossExplosionError, NonFiniteLossError, non_finite
+from gan_models.training.monitor import (
+    LOSS_STOP,
+    HealthMonitor,
+    LossExplosionError,
+    NonFiniteLossError,
+    d_wins_advice,
+    non_finite,
+)
 from gan_models.training.report import StepReport, TrainResult
 from gan_models.training.runlock import RunLock
 from gan_models.training.signals import StopSignals, TrainingInterrupted
@@ -110,7 +117,9 @@ class Trainer:
                                    cfg.batch_size * self.group.world_size, self.group,
                                    self.device) if cfg.ada_target else None
         self.step = 0
-        self.monitor = HealthMonitor()
+        self.monitor = HealthMonitor(d_wins_advice=d_wins_advice(
+            diffaugment=cfg.diffaugment, ada=bool(cfg.ada_target), batch_size=cfg.batch_size,
+            label_smoothing=cfg.label_smoothing, ndf=cfg.ndf))
         self.report = StepReport(cfg.epochs, show_bar=cfg.progress, enabled=self.group.is_main)
         self.stop = StopSignals()
         self.diversity: float | None = None  # the last epoch's fixed-noise diversity ratio

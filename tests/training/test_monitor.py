@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from gan_models.training.checkpoint import load_checkpoint
-from gan_models.training.monitor import HealthMonitor, diversity
+from gan_models.training.monitor import HealthMonitor, d_wins_advice, diversity
 from tests.helpers import TINY_ARGS
 
 
@@ -45,6 +45,19 @@ def test_d_winning_outright_warns_once_when_the_median_of_50_steps_is_below_001_
         halfway.check_d_wins(value, step)
     resumed.load_state_dict(halfway.state_dict())  # a checkpoint at step 45, inside the window that warns
     assert [step for step, value in enumerate(outputs[45:], start=46) if resumed.check_d_wins(value, step)] == [62]
+
+
+def test_the_d_wins_advice_names_only_what_the_run_can_still_change():
+    assert d_wins_advice() == ("try --diffaugment translation,cutout, a smaller --batch-size, a lower --lr-d, "
+                               "--label-smoothing 0.1 or a narrower D (--ndf)")
+    # The small-data defaults: batch 32 and all three transformations are already on.
+    assert d_wins_advice(diffaugment="color,translation,cutout", batch_size=32, ndf=32) == (
+        "try --diffaugment translation,cutout (color hides plain backgrounds), a lower --lr-d, --label-smoothing 0.1 "
+        "or a narrower D (--ndf below 32)")
+    assert d_wins_advice(diffaugment="color", batch_size=32).startswith("try --diffaugment translation,cutout (color")
+    assert d_wins_advice(ada=True, batch_size=16, label_smoothing=0.1) == "try a lower --lr-d or a narrower D (--ndf)"
+    monitor = HealthMonitor(d_wins_advice="try X")
+    assert [m for m in (monitor.check_d_wins(0.001, s) for s in range(1, 51)) if m][0].endswith("one image; try X")
 
 
 def test_a_conditional_grid_is_judged_by_its_least_diverse_class():

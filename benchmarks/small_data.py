@@ -41,7 +41,8 @@ from make_shapes import make_shapes  # noqa: E402
 
 FOLDERS = ("shapes-300", "shapes-1000", "shapes-7000", "emoji-300", "emoji-1000", "emoji-7000")
 CONFIGS = ("b32", "b64", "b128", "b32+da", "b64+da", "b128+da")
-TOKENS = {"da": {"diffaugment": "color,translation,cutout"}, "ada": {"ada_target": 0.6},
+TOKENS = {"da": {"diffaugment": "color,translation,cutout"}, "tc": {"diffaugment": "translation,cutout"},
+          "ada": {"ada_target": 0.6},
           "r1": {"r1_gamma": 0.1}}
 
 

@@ -30,6 +30,9 @@ from collections.abc import Iterator
 
 import torch
 
+from gan_models.training.augment import parse_policy
+from gan_models.training.config import SMALL_BATCH
+
 LOSS_WARN = 1e5  # a loss this large (in magnitude) is warned about once
 LOSS_STOP = 1e10  # and one this large stops training: it has diverged
 
@@ -81,13 +84,13 @@ def d_wins_advice(*, diffaugment: str = "", ada: bool = False, batch_size: int =
     dropping DiffAugment's color when it has it (a shift of every image's brightness by up to a quarter of the
     range hides a plain background's level from D, and G drew mid-grey ones on 300 shapes, docs/training.md),
     a smaller batch above 32, a lower D learning rate, label smoothing when unset, a narrower D."""
-    tries = []
-    if not diffaugment and not ada:
+    tries, policy = [], parse_policy(diffaugment)
+    if not policy and not ada:
         tries.append("--diffaugment translation,cutout")
-    elif "color" in diffaugment.split(","):
-        rest = ",".join(name for name in diffaugment.split(",") if name != "color") or "translation,cutout"
+    elif "color" in policy:
+        rest = ",".join(name for name in policy if name != "color") or "translation,cutout"
         tries.append(f"--diffaugment {rest} (color hides plain backgrounds)")
-    if batch_size > 32:
+    if batch_size > SMALL_BATCH:
         tries.append("a smaller --batch-size")
     tries.append("a lower --lr-d")
     if not label_smoothing:

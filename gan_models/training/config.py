@@ -115,9 +115,10 @@ class TrainConfig:
     grid_every: int = option(0, "also render the fixed-noise grid every N steps; 0: per epoch only")
     checkpoint_every: int = option(0, "also checkpoint every N steps; 0: per epoch only")
     eval_every: int = option(
-        0, "every N steps and after the last, FD and KID of the (EMA) generator against the test split; the best "
-           f"generator is kept as best.pt; 0: never; alone, {DEFAULT_EVAL_EVERY}, under 10% of training time for "
-           "every model (an evaluation takes about 1 s; docs/training.md); mnist, fashion-mnist and emoji only",
+        0, "every N steps and after the last, FD and KID of the (EMA) generator against the test split (a folder: "
+           "its held-out fifth, in general features); the best generator is kept as best.pt; 0: never; alone, "
+           f"{DEFAULT_EVAL_EVERY}, under 10% of training time for every model (an evaluation takes about 1 s; "
+           "docs/training.md); not celeba",
         given_alone=DEFAULT_EVAL_EVERY)
     eval_samples: int = option(2000, "images per set of --eval-every's FD and KID, seed 0; capped at the test split "
                                      "(MNIST 2,000, Fashion-MNIST 10,000, emoji 788)")

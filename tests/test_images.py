@@ -42,3 +42,20 @@ def test_grids_are_torchvisions_make_grid_pixel_for_pixel(n, nrow, channels):
     expected = make_grid(to_uint8(images), nrow=nrow, padding=2)
     assert image_grid(images, nrow=nrow).shape == expected.shape
     assert torch.equal(image_grid(images, nrow=nrow), expected)
+
+
+def test_a_faster_compression_level_writes_the_same_pixels(tmp_path):
+    """The training grids' zlib level 1 is lossless: the same pixels as level 6, in another file."""
+    import numpy as np
+
+    from gan_models.images import image_grid
+    from gan_models.training.grids import GRID_COMPRESS_LEVEL
+
+    torch.manual_seed(0)
+    images = torch.rand(64, 3, 64, 64) * 2 - 1
+    files = {}
+    for level in (GRID_COMPRESS_LEVEL, 6):
+        path = save_grid(images, tmp_path / f"level-{level}.png", compress_level=level)
+        files[level] = path.read_bytes()
+        assert torch.equal(torch.from_numpy(np.array(Image.open(path))).permute(2, 0, 1), image_grid(images))
+    assert files[GRID_COMPRESS_LEVEL] != files[6]  # a different encoding, so the level was passed on

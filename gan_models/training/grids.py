@@ -1,4 +1,8 @@
-"""The fixed-noise grids a run renders: the same 64 latents after every epoch, so the grids show G changing."""
+"""The fixed-noise grids a run renders: the same 64 latents after every epoch, so the grids show G changing.
+
+They are written at zlib level 1: on a 300-image folder (9 steps an epoch) the default level's encoding was
+a third of the time an epoch's end took.
+"""
 from pathlib import Path
 
 import torch
@@ -6,6 +10,7 @@ import torch
 from gan_models.images import save_grid
 from gan_models.nets.base import GeneratorBase, eval_mode
 
+GRID_COMPRESS_LEVEL = 1  # zlib's fastest: a sixth of level 6's time for an 8 x 8 grid of 64 x 64 images
 GRID_CLASSES = 10  # a conditional run's grids show this many classes at most, one row each
 
 
@@ -24,7 +29,7 @@ def render_grid(generator: GeneratorBase, fixed_noise: torch.Tensor, classes: tu
         z, labels = z[:8].repeat(rows, 1), (grid_labels(8 * rows).to(device),)
     with eval_mode(generator):
         samples = generator(z.to(device), *labels).cpu()
-    save_grid(samples, path)
+    save_grid(samples, path, compress_level=GRID_COMPRESS_LEVEL)
     return samples
 
 

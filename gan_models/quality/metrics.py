@@ -284,7 +284,8 @@ def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | 
     """Measure a generator of images in [-1, 1] against `dataset`'s test split, or a folder's held-out part.
 
     Deterministic given `seed`: it fixes the generator's noise and which real images are used.
-    A conditional generator (num_classes > 0) is also measured class by class (ClassQuality).
+    A conditional generator (num_classes > 0) draws its images with labels cycling through its classes, and is also
+    measured class by class (ClassQuality) where a classifier judges them: not on a folder without `classifier`.
 
     Args:
         generator: any gan_models generator; for a shipped dataset its `image_shape` is the dataset classifier's
@@ -323,7 +324,7 @@ def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | 
                          f"makes {' x '.join(map(str, generator.image_shape))}")
     classes = generator.num_classes
     names = _class_names(dataset, record)
-    if classes and classes != len(names):
+    if classes and record is not None and classes != len(names):  # a folder without a classifier has no class numbers
         raise ValueError(f"the generator has {classes} classes, the {dataset} classifier {len(names)}")
 
     def draw(n: int) -> torch.Tensor:  # a conditional generator draws image i of class i % K

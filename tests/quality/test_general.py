@@ -106,3 +106,23 @@ def test_evaluate_errors_are_one_line(tmp_path):
                                        str(tmp_path / "missing"), "--features", "classifier"])
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
     assert "folder has no shipped classifier" in result.output
+
+
+def test_a_conditional_generator_is_measured_on_a_folder_without_a_classifier(tmp_path):
+    """A `--conditional` folder run: every class drawn in turn, in general features, and no class numbers."""
+    from gan_models.quality.metrics import evaluate_generator
+    from gan_models.registry import build_generator
+    from gan_models.sampling import balanced_labels, generate
+
+    root = _folder(tmp_path / "images")  # two class subfolders
+    torch.manual_seed(0)
+    generator = build_generator("dcgan64", ngf=4, conditional=True, classes=["blue", "red"]).eval()
+    report = evaluate_generator(generator, "folder", root, n_samples=24, resamples=10)
+    assert report.features == "general" and report.generated_classes is None and report.generated is None
+
+    def balanced(n):  # the same images, drawn for classes 0, 1, 0, 1, ...
+        return generate(generator, n, 0, labels=balanced_labels(n, 2))
+
+    expected = evaluate_samples(balanced, "folder", root, n_samples=24, resamples=10, image_shape=(3, 64, 64))
+    assert report.generated_distribution.frechet_distance == expected.generated_distribution.frechet_distance
+    assert report.generated_distribution.frechet_distance > report.real_distribution.frechet_distance

@@ -1,7 +1,9 @@
 """Small data (TrainConfig.for_data) on the collapse issue 20 recorded: DCGAN-64 with ngf and ndf 32, batch 32 and
 an EMA of G, on 300 coloured shapes (scripts/make_shapes.py). Without augmentation its generator draws one grey
 texture for every z by step 153 (measured: sample spread 0.027 of the real images'); under the small-data
-defaults D sees the images through DiffAugment and G keeps drawing different images (0.11)."""
+defaults D sees the images through DiffAugment and G keeps drawing different images. Their spread depends on the
+CPU's kernels, as 153 steps of a GAN do: 0.11 on AVX-512, 0.060 on AVX2 (AMD EPYC) and 0.088 under
+ATEN_CPU_CAPABILITY=default; the collapsed run measured 0.027 on both machines. One bar, 0.05, separates them."""
 import statistics
 
 import pytest
@@ -15,6 +17,7 @@ from tests.helpers import REPO, read_log
 
 RECORDED = dict(model="dcgan64", dataset="folder", ngf=32, ndf=32, batch_size=32, ema_decay=0.999, epochs=17,
                 progress=False)  # 17 epochs of 9 steps: 153
+COLLAPSED_SPREAD = 0.05  # below it, G draws about one image whatever z
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +47,8 @@ def test_the_small_data_defaults_avoid_the_recorded_collapse(shapes, tmp_path, c
     defaults = train(TrainConfig(**RECORDED, data_root=str(shapes)), tmp_path / "defaults")
     assert "300 images is small data (under 5,000): DiffAugment color,translation,cutout" in capsys.readouterr().out
     assert (collapsing.step, defaults.step) == (153, 153)
-    assert relative_spread(tmp_path / "as-recorded", shapes) < 0.05  # one image whatever z
-    assert relative_spread(tmp_path / "defaults", shapes) > 0.07
+    assert relative_spread(tmp_path / "as-recorded", shapes) < COLLAPSED_SPREAD  # one image whatever z
+    assert relative_spread(tmp_path / "defaults", shapes) > COLLAPSED_SPREAD
     d_of_fake = [float(row["D_G_z"]) for row in read_log(tmp_path / "defaults")]
     medians = [statistics.median(d_of_fake[end - 50:end]) for end in range(50, len(d_of_fake) + 1)]
     assert min(medians) > 0.01 and not defaults.warnings  # D never wins outright (the warning's bar)

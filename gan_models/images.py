@@ -35,9 +35,8 @@ def image_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2) -> torch.T
 def save_grid(images: torch.Tensor, path: str | os.PathLike, nrow: int = 8, compress_level: int = 6) -> Path:
     """Save images (N, C, H, W) (float in [-1, 1] or uint8) as one PNG grid, `nrow` per row; returns the path.
 
-    `compress_level` is zlib's, 0 to 9, as PIL takes it: 6 (PIL's default) for files that are kept; 1 writes an
-    8 x 8 grid of 64 x 64 images in a sixth of the time for a fifth more bytes. The file is written to a
-    temporary name and renamed, so a reader never sees half a PNG.
+    `compress_level` is zlib's, 0 (fastest) to 9 (smallest), as PIL takes it; 6 is PIL's default. The file is
+    written to a temporary name and renamed, so a reader never sees half a PNG.
     """
     from PIL import Image
 

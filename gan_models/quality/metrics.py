@@ -330,10 +330,16 @@ def evaluate_generator(generator: GeneratorBase, dataset: str, data_root: str | 
     def draw(n: int) -> torch.Tensor:  # a conditional generator draws image i of class i % K
         return generate(generator, n, seed, labels=balanced_labels(n, classes) if classes else None)
 
-    return evaluate_samples(draw, dataset, data_root, n_samples=n_samples, seed=seed, num_classes=classes,
-                            features=features, inception_weights=inception_weights, resamples=resamples,
-                            distribution=distribution, classifier=classifier,
-                            image_shape=tuple(generator.image_shape))
+    report = evaluate_samples(draw, dataset, data_root, n_samples=n_samples, seed=seed, num_classes=classes,
+                              features=features, inception_weights=inception_weights, resamples=resamples,
+                              distribution=distribution, classifier=classifier,
+                              image_shape=tuple(generator.image_shape))
+    if classes and record is None:
+        report.warnings.append(f"no class numbers: nothing judges this folder's {classes} classes; "
+                               f"`gan-models train-classifier --data-root {data_root} --out DIR` trains a "
+                               "classifier on them, and --classifier DIR/classifier-folder-<hash>.pt then adds "
+                               "class accuracy")
+    return report
 
 
 def _judge(dataset: str, classifier: str | os.PathLike | None) -> tuple[Classifier | None, object]:

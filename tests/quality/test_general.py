@@ -119,6 +119,10 @@ def test_a_conditional_generator_is_measured_on_a_folder_without_a_classifier(tm
     generator = build_generator("dcgan64", ngf=4, conditional=True, classes=["blue", "red"]).eval()
     report = evaluate_generator(generator, "folder", root, n_samples=24, resamples=10)
     assert report.features == "general" and report.generated_classes is None and report.generated is None
+    assert [w for w in report.warnings if w.startswith("no class numbers")] == [
+        f"no class numbers: nothing judges this folder's 2 classes; `gan-models train-classifier --data-root {root} "
+        "--out DIR` trains a classifier on them, and --classifier DIR/classifier-folder-<hash>.pt then adds class "
+        "accuracy"]
 
     def balanced(n):  # the same images, drawn for classes 0, 1, 0, 1, ...
         return generate(generator, n, 0, labels=balanced_labels(n, 2))

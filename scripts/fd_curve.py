@@ -1,14 +1,14 @@
-"""Frechet distance against training time for long runs, plotted from the runs' own evaluations.
+"""Frechet distance and KID against training time for long runs, plotted from the runs' own evaluations.
 
     gan-models train --model dcgan --dataset mnist --out runs/dcgan-mnist --eval-every 62   # FD into log.csv
     python scripts/fd_curve.py plot runs/dcgan-mnist=13.4 runs/fcgan-mnist=14.4 --out docs/fd-vs-time.png
 
 `gan-models train --eval-every N` scores the run's generator every N steps into log.csv's fd column and
 keeps the best as <run>/best.pt (docs/training.md), which this script's `watch` did from another process
-before. `plot` draws every run's Frechet distance against its training time (log scale), a panel per model
-and dataset, a run's goal as a dashed line when given as RUN=GOAL, and writes the points as JSON beside the
-PNG. Training time is the seconds spent in training steps up to that step, from log.csv, as the weight
-records count it (scripts/ship_generator.py).
+before. `plot` draws every run's Frechet distance and, below it, its KID against its training time (log
+scale), a column per model and dataset, a run's goal as a dashed line on its FD when given as RUN=GOAL, and
+writes the points as JSON beside the PNG. Training time is the seconds spent in training steps up to that
+step, from log.csv, as the weight records count it (scripts/ship_generator.py).
 
 Prints: the files it wrote. Writes: the PNG given by --out and its points as JSON beside it
 (docs/fd-vs-time.png and .json, shown in docs/training.md).
@@ -23,19 +23,22 @@ from ship_generator import step_seconds
 from gan_models.atomic import atomic_write
 
 
-def curve(run: Path) -> list[tuple[float, int, float]]:
-    """(training seconds, step, Frechet distance) of every evaluated step of `run` (log.csv's fd), in step order."""
+def curve(run: Path) -> list[tuple[float, int, float, float | None]]:
+    """(training seconds, step, Frechet distance, KID) of every evaluated step of `run` (log.csv's fd and kid; KID
+    None in logs from before it was measured), in step order."""
     seconds = step_seconds(run)
     with open(run / "log.csv", newline="") as file:
-        return [(seconds[int(row["step"])], int(row["step"]), float(row["fd"]))
+        return [(seconds[int(row["step"])], int(row["step"]), float(row["fd"]),
+                 float(row["kid"]) if row.get("kid") else None)
                 for row in csv.DictReader(file) if row.get("fd")]
 
 
 def plot(runs: dict[Path, float | None], out: Path) -> list[str]:
-    """A panel per (model, dataset) of its runs' curves (minutes of training vs Frechet distance); the points as JSON.
+    """A column per (model, dataset) of its runs' curves (minutes of training vs Frechet distance, and vs KID
+    below); the points as JSON.
 
-    A run's panel comes from its config.json ("c" before the model for a conditional run); its goal, when
-    given, is drawn dashed in the run's colour. Returns the panels' titles, in drawing order.
+    A run's column comes from its config.json ("c" before the model for a conditional run); its goal, when
+    given, is drawn dashed in the run's colour on the FD panel. Returns the columns' titles, in drawing order.
     """
     import matplotlib
 
@@ -49,27 +52,37 @@ def plot(runs: dict[Path, float | None], out: Path) -> list[str]:
         panels.setdefault(title, []).append(run)
     columns = min(3, len(panels))
     rows = -(-len(panels) // columns)
-    figure, grid = plt.subplots(rows, columns, figsize=(5 * columns, 3.8 * rows), squeeze=False)
+    figure, grid = plt.subplots(2 * rows, columns, figsize=(5 * columns, 6.6 * rows), squeeze=False)
+    pairs = [(grid[2 * (k // columns), k % columns], grid[2 * (k // columns) + 1, k % columns])
+             for k in range(rows * columns)]
     points = {}
-    for axes, (title, panel_runs) in zip(grid.flat, sorted(panels.items()), strict=False):
+    for (fd_axes, kid_axes), (title, panel_runs) in zip(pairs, sorted(panels.items()), strict=False):
         for run in panel_runs:
             points[run.name] = curve(run)
-            minutes = [s / 60 for s, _, _ in points[run.name]]
-            line, = axes.plot(minutes, [fd for _, _, fd in points[run.name]], marker="o", markersize=3, label=run.name)
+            minutes = [s / 60 for s, *_ in points[run.name]]
+            line, = fd_axes.plot(minutes, [fd for _, _, fd, _ in points[run.name]], marker="o", markersize=3,
+                                 label=run.name)
+            kids = [(m, kid) for m, (*_, kid) in zip(minutes, points[run.name], strict=True) if kid is not None]
+            kid_axes.plot([m for m, _ in kids], [kid for _, kid in kids], marker="o", markersize=3,
+                          color=line.get_color(), label=run.name)
             if runs[run] is not None:
-                axes.axhline(runs[run], color=line.get_color(), linestyle="--", linewidth=1)
-        axes.set(title=title, xlabel="minutes in training steps", ylabel="Frechet distance", yscale="log")
-        axes.legend(fontsize=7)
-        axes.grid(True, which="both", alpha=0.3)
-    for axes in list(grid.flat)[len(panels):]:
-        axes.set_visible(False)
-    figure.suptitle("Frechet distance during training (dashed: the goal)")
+                fd_axes.axhline(runs[run], color=line.get_color(), linestyle="--", linewidth=1)
+        fd_axes.set(title=title, ylabel="Frechet distance", yscale="log")
+        kid_axes.set(xlabel="minutes in training steps", ylabel="KID", yscale="log")
+        for axes in (fd_axes, kid_axes):
+            axes.legend(fontsize=7)
+            axes.grid(True, which="both", alpha=0.3)
+    for fd_axes, kid_axes in pairs[len(panels):]:
+        fd_axes.set_visible(False)
+        kid_axes.set_visible(False)
+    figure.suptitle("Frechet distance and KID during training (dashed: the FD goal)")
     figure.tight_layout()
     with atomic_write(out) as tmp:
         figure.savefig(tmp, format="png", dpi=90)
     with atomic_write(out.with_suffix(".json")) as tmp:
-        tmp.write_text(json.dumps({name: [{"seconds": round(s), "step": step, "frechet_distance": round(fd, 3)}
-                                          for s, step, fd in run_points] for name, run_points in points.items()},
+        tmp.write_text(json.dumps({name: [{"seconds": round(s), "step": step, "frechet_distance": round(fd, 3),
+                                           "kid": None if kid is None else round(kid, 3)}
+                                          for s, step, fd, kid in run_points] for name, run_points in points.items()},
                                   indent=2) + "\n")
     print(f"wrote {out} and {out.with_suffix('.json')}")
     return sorted(panels)
@@ -78,7 +91,7 @@ def plot(runs: dict[Path, float | None], out: Path) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    draw = commands.add_parser("plot", help="Plot the runs' evaluated Frechet distances.")
+    draw = commands.add_parser("plot", help="Plot the runs' evaluated Frechet distances and KIDs.")
     draw.add_argument("runs", nargs="+", help="RUN or RUN=GOAL (the goal's Frechet distance, drawn dashed).")
     draw.add_argument("--out", type=Path, default=Path("docs/fd-vs-time.png"))
     args = parser.parse_args()

@@ -52,6 +52,7 @@ class WeightRecord:
     command: str = ""  # the exact `gan-models train` command that produced it
     train_seconds: int = 0  # time spent in training steps
     hardware: str = ""  # where it was trained
+    moved_by: str = ""  # what moved it past the weights shipped before, measured at the same budget and seed
     frechet_distance: float = 0.0  # classifier-feature Frechet distance to the test split (gan_models.quality.metrics)
     real_frechet_distance: float = 0.0  # the same for real train images: the floor
     # The distribution numbers (gan_models.quality.metrics.DistributionQuality) in the same features, same images:

@@ -133,7 +133,8 @@ def card(record: WeightRecord, classifier: ClassifierRecord | None) -> str:
 
     lines += ["## Training", "", "```bash", record.command, "```", "",
               f"- Time in training steps: {record.train_seconds / 60:.0f} min ({record.train_seconds:,} s).",
-              f"- Hardware: {record.hardware}.", "",
+              f"- Hardware: {record.hardware}.",
+              *([f"- What moved it: {record.moved_by}"] if record.moved_by else []), "",
               "[training.md](../training.md) explains the options and what each measured.", ""]
 
     lines += ["## Weights", "", "| | |", "|---|---|",

@@ -229,6 +229,9 @@ def main() -> None:
                         help="Images per compared set (capped at the test split).")
     parser.add_argument("--hardware", default=None,
                         help="Where the run trained [default: this machine's CPU model and core count, torch version].")
+    parser.add_argument("--moved-by", default="",
+                        help="What moved this generator past the weights shipped before, as measured at the same "
+                             "budget from the same seed; its model card says it.")
     args = parser.parse_args()
     if args.remeasure:
         update_readme(remeasure(args.data_root, args.samples))
@@ -274,6 +277,7 @@ def main() -> None:
         command=checkpoint_command(state),
         train_seconds=round(step_seconds(args.run)[state["step"]]),
         hardware=args.hardware or f"{cpu_name()} ({os.cpu_count()} cores), torch {torch.__version__}",
+        moved_by=args.moved_by,
         credits=dataset_credits(dataset), conditional=conditional, **report_fields(report),
     )
     print(f"Frechet distance float32 {fp32_distance:.3f}, " + ", ".join(

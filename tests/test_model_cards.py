@@ -61,3 +61,10 @@ def test_the_index_has_a_row_per_generator_and_the_credits_of_emoji_weights(mode
     assert table.endswith("\n".join(["Weights trained on emoji credit its images:",
                                      *(f"- {line}" for line in EMOJI_CREDITS)]) + "\n")
     assert "credit" not in model_cards.index((mnist,))
+
+
+def test_a_card_says_what_moved_its_generator_when_the_record_does(model_cards):
+    record = dataclasses.replace(WEIGHTS[0], moved_by="R1 (`--r1 1`): FD 17.2 -> 8.9 at the same budget")
+    training = model_cards.card(record, None).split("## Training")[1].split("## Weights")[0]
+    assert "- What moved it: R1 (`--r1 1`): FD 17.2 -> 8.9 at the same budget\n" in training
+    assert "What moved it" not in model_cards.card(dataclasses.replace(record, moved_by=""), None)

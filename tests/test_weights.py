@@ -17,6 +17,10 @@ SHIPPED = [*((model, dataset) for model in ("fcgan", "lsgan", "dcgan") for datas
            ("dcgan64", "emoji")]
 # The issue's goals for conditional generators: class accuracy on the project's classifier.
 CLASS_ACCURACY_GOAL = {"mnist": 0.97, "fashion-mnist": 0.88}
+# Issue 23: a reshipped conditional generator may be no worse in FD than the weights shipped when it was filed.
+# (With R1 the unconditional MNIST DCGAN went below its conditional one, 6.1 against 7.7, so that is no longer the
+# bound.)
+CONDITIONAL_FD_BOUND = {"mnist": 7.711, "fashion-mnist": 5.963}
 
 
 def test_every_model_ships_for_its_datasets():
@@ -63,7 +67,7 @@ def test_pretrained_generator_matches_its_record(record, data_root):
         assert report.generated_classes.intra_class_frechet_distance == pytest.approx(
             record.intra_class_frechet_distance, rel=0.01)
         assert record.class_accuracy >= CLASS_ACCURACY_GOAL[record.dataset]
-        assert record.frechet_distance <= RECORDS[("dcgan", record.dataset)].frechet_distance
+        assert record.frechet_distance <= CONDITIONAL_FD_BOUND[record.dataset]
 
 
 

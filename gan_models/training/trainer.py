@@ -405,11 +405,7 @@ class Trainer:
 
     def _resume(self, checkpoint: Path) -> None:
         """Restore this trainer from `checkpoint`; CheckpointError (one line naming it) if it cannot be resumed."""
-        if not checkpoint.exists():
-            hint = ("the run stopped before its first checkpoint, so nothing is lost by starting it again"
-                    if (self.out / rundir.CONFIG).exists() else f"there is no run in {self.out} to resume")
-            raise CheckpointError(f"checkpoint not found: {checkpoint}; {hint}: run the same command without --resume")
-        state = load_checkpoint(checkpoint, map_location=self.device, training=True)
+        state = read_resume_checkpoint(self.out, map_location=self.device)
         try:
             self.load_state_dict(state)
         except (ValueError, RuntimeError, KeyError, TypeError) as err:  # torch's load_state_dict raises these
@@ -484,9 +480,26 @@ class Trainer:
         self._save_checkpoint()
 
 
+def read_resume_checkpoint(out: Path, map_location: str | torch.device = "cpu") -> dict:
+    """The checkpoint of the run folder `out`, whole and checked for training (see load_checkpoint);
+    CheckpointError, one line naming it, if it is missing, damaged or incomplete."""
+    checkpoint = out / rundir.CHECKPOINT
+    if not checkpoint.exists():
+        hint = ("the run stopped before its first checkpoint, so nothing is lost by starting it again"
+                if (out / rundir.CONFIG).exists() else f"there is no run in {out} to resume")
+        raise CheckpointError(f"checkpoint not found: {checkpoint}; {hint}: run the same command without --resume")
+    return load_checkpoint(checkpoint, map_location=map_location, training=True)
+
+
 def train(config: TrainConfig, out: str | Path, resume: bool = False,
           images: torch.Tensor | None = None) -> TrainResult:
-    """Train a GAN as `config` says into the folder `out` (see Trainer); returns the run's TrainResult."""
+    """Train a GAN as `config` says into the folder `out` (see Trainer); returns the run's TrainResult.
+
+    With `resume`, the checkpoint is checked before the data is read, so a missing or damaged checkpoint is
+    what the error names even where the dataset is missing too.
+    """
+    if resume:
+        read_resume_checkpoint(Path(out))
     trainer = Trainer(config, out, images=images)
     try:
         return trainer.fit(resume=resume)

@@ -117,6 +117,15 @@ def test_one_flipped_byte_in_the_generator_weights_is_refused_by_sample_and_resu
     assert not (tmp_path / "s.png").exists()
 
 
+def test_resume_names_a_damaged_checkpoint_even_where_the_runs_data_is_gone_too(tmp_path):
+    out, gone = tmp_path / "run", tmp_path / "my-images"
+    rundir.write_config(out, tiny_config(dataset="folder", data_root=str(gone)))
+    (out / "checkpoint.pt").write_bytes(b"not a zip file")
+    line = one_error_line(run("train", "--out", out, "--resume"))
+    assert line.startswith(f"Error: cannot read checkpoint {out / 'checkpoint.pt'}: ")
+    assert str(gone) not in line
+
+
 def test_a_code_carrying_file_is_refused_without_the_advice_to_load_it_unsafely(tmp_path, code_carrying_files):
     marker, files = code_carrying_files
     for path in files:

@@ -8,7 +8,8 @@ keeps the best as <run>/best.pt (docs/training.md), which this script's `watch` 
 before. `plot` draws every run's Frechet distance and, below it, its KID against its training time (log
 scale), a column per model and dataset, a run's goal as a dashed line on its FD when given as RUN=GOAL, and
 writes the points as JSON beside the PNG. Training time is the seconds spent in training steps up to that
-step, from log.csv, as the weight records count it (scripts/ship_generator.py).
+step, from log.csv, as the weight records count it (scripts/ship_generator.py); `--x steps` plots against the
+step instead, for runs that shared the CPU.
 
 Prints: the files it wrote. Writes: the PNG given by --out and its points as JSON beside it
 (docs/fd-vs-time.png and .json, shown in docs/training.md).
@@ -33,9 +34,18 @@ def curve(run: Path) -> list[tuple[float, int, float, float | None]]:
                 for row in csv.DictReader(file) if row.get("fd")]
 
 
-def plot(runs: dict[Path, float | None], out: Path) -> list[str]:
-    """A column per (model, dataset) of its runs' curves (minutes of training vs Frechet distance, and vs KID
-    below); the points as JSON.
+X_LABELS = {"minutes": "minutes in training steps", "steps": "training steps"}
+
+
+def x_values(points: list[tuple[float, int, float, float | None]], x_axis: str) -> list[float]:
+    """The x coordinate of each of `curve`'s points: its minutes in training steps, or its step (`x_axis` "steps",
+    for runs that shared the CPU, whose minutes do not compare)."""
+    return [seconds / 60 if x_axis == "minutes" else step for seconds, step, *_ in points]
+
+
+def plot(runs: dict[Path, float | None], out: Path, x_axis: str = "minutes") -> list[str]:
+    """A column per (model, dataset) of its runs' curves (Frechet distance against `x_axis`, see x_values, and
+    KID below); the points as JSON.
 
     A run's column comes from its config.json ("c" before the model for a conditional run); its goal, when
     given, is drawn dashed in the run's colour on the FD panel. Returns the columns' titles, in drawing order.
@@ -59,16 +69,16 @@ def plot(runs: dict[Path, float | None], out: Path) -> list[str]:
     for (fd_axes, kid_axes), (title, panel_runs) in zip(pairs, sorted(panels.items()), strict=False):
         for run in panel_runs:
             points[run.name] = curve(run)
-            minutes = [s / 60 for s, *_ in points[run.name]]
-            line, = fd_axes.plot(minutes, [fd for _, _, fd, _ in points[run.name]], marker="o", markersize=3,
+            xs = x_values(points[run.name], x_axis)
+            line, = fd_axes.plot(xs, [fd for _, _, fd, _ in points[run.name]], marker="o", markersize=3,
                                  label=run.name)
-            kids = [(m, kid) for m, (*_, kid) in zip(minutes, points[run.name], strict=True) if kid is not None]
+            kids = [(x, kid) for x, (*_, kid) in zip(xs, points[run.name], strict=True) if kid is not None]
             kid_axes.plot([m for m, _ in kids], [kid for _, kid in kids], marker="o", markersize=3,
                           color=line.get_color(), label=run.name)
             if runs[run] is not None:
                 fd_axes.axhline(runs[run], color=line.get_color(), linestyle="--", linewidth=1)
         fd_axes.set(title=title, ylabel="Frechet distance", yscale="log")
-        kid_axes.set(xlabel="minutes in training steps", ylabel="KID", yscale="log")
+        kid_axes.set(xlabel=X_LABELS[x_axis], ylabel="KID", yscale="log")
         for axes in (fd_axes, kid_axes):
             axes.legend(fontsize=7)
             axes.grid(True, which="both", alpha=0.3)
@@ -94,12 +104,14 @@ def main() -> None:
     draw = commands.add_parser("plot", help="Plot the runs' evaluated Frechet distances and KIDs.")
     draw.add_argument("runs", nargs="+", help="RUN or RUN=GOAL (the goal's Frechet distance, drawn dashed).")
     draw.add_argument("--out", type=Path, default=Path("docs/fd-vs-time.png"))
+    draw.add_argument("--x", choices=sorted(X_LABELS), default="minutes",
+                      help="the x axis: minutes in training steps, or steps for runs that shared the CPU")
     args = parser.parse_args()
     runs = {}
     for spec in args.runs:
         run, _, goal = spec.partition("=")
         runs[Path(run)] = float(goal) if goal else None
-    plot(runs, args.out)
+    plot(runs, args.out, args.x)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,13 @@ def test_training_time_adds_each_steps_batch_over_its_rate(tmp_path, fd_curve):
     assert fd_curve.curve(old) == [(3.0, 2, 7.0, None)]
 
 
+def test_the_x_axis_is_minutes_in_training_steps_or_the_step(tmp_path, fd_curve):
+    run = fake_run(tmp_path / "run", rates=[1, 1], distances={1: 40.0, 2: 20.0})
+    points = fd_curve.curve(run)
+    assert fd_curve.x_values(points, "minutes") == [4 / 60, 8 / 60]
+    assert fd_curve.x_values(points, "steps") == [1, 2]
+
+
 def test_plot_draws_a_panel_per_model_and_dataset_and_writes_the_points(tmp_path, fd_curve):
     run = fake_run(tmp_path / "dcgan-mnist", rates=[1, 1], distances={1: 40.0, 2: 20.0})
     other = fake_run(tmp_path / "dcgan-mnist-da", rates=[2], distances={1: 30.0}, kid="")

@@ -85,7 +85,7 @@ def plot(runs: dict[Path, float | None], out: Path, x_axis: str = "minutes") -> 
     for fd_axes, kid_axes in pairs[len(panels):]:
         fd_axes.set_visible(False)
         kid_axes.set_visible(False)
-    figure.suptitle("Frechet distance and KID during training (dashed: the FD goal)")
+    figure.suptitle("Frechet distance and KID during training\n(dashed: the FD goal)")
     figure.tight_layout()
     with atomic_write(out) as tmp:
         figure.savefig(tmp, format="png", dpi=90)

@@ -73,7 +73,7 @@ def plot(runs: dict[Path, float | None], out: Path, x_axis: str = "minutes") -> 
             line, = fd_axes.plot(xs, [fd for _, _, fd, _ in points[run.name]], marker="o", markersize=3,
                                  label=run.name)
             kids = [(x, kid) for x, (*_, kid) in zip(xs, points[run.name], strict=True) if kid is not None]
-            kid_axes.plot([m for m, _ in kids], [kid for _, kid in kids], marker="o", markersize=3,
+            kid_axes.plot([x for x, _ in kids], [kid for _, kid in kids], marker="o", markersize=3,
                           color=line.get_color(), label=run.name)
             if runs[run] is not None:
                 fd_axes.axhline(runs[run], color=line.get_color(), linestyle="--", linewidth=1)

@@ -63,12 +63,16 @@ class Trainer:
         config: the run's configuration (resolved here).
         out: run folder; created if missing.
         images: optional uint8 (N, C, H, W) training images, instead of loading `config.dataset`.
+        resume: continue the run in `out` (fit restores it): its checkpoint is read and checked here, before
+            the data, so a missing or damaged checkpoint is what the error names even where the data is gone.
     """
 
-    def __init__(self, config: TrainConfig, out: str | Path, images: torch.Tensor | None = None) -> None:
+    def __init__(self, config: TrainConfig, out: str | Path, images: torch.Tensor | None = None,
+                 resume: bool = False) -> None:
         self.config = config.resolved()
         self.out = Path(out)
         self.device = distributed.pick_device(self.config.device)
+        self.resume_state = read_resume_checkpoint(self.out, map_location=self.device) if resume else None
         self.group = distributed.init_from_env(self.device)
         cfg = self.config
         self.loss = get_loss(cfg.loss)
@@ -344,22 +348,23 @@ class Trainer:
 
     # ---- the loop ---------------------------------------------------------------------------
 
-    def fit(self, resume: bool = False) -> TrainResult:
-        """Train until `config.epochs` epochs are done; with `resume`, continue from `out/checkpoint.pt`.
+    def fit(self) -> TrainResult:
+        """Train until `config.epochs` epochs are done; a trainer made with `resume` continues its checkpoint.
 
         The main process holds `out/.lock` throughout (see gan_models.training.runlock), so a second
         training pointed at the same folder is refused instead of interleaving with this one.
         """
         if not self.group.is_main:
-            return self._fit(resume)
+            return self._fit()
         with RunLock(self.out):
             remove_partial_writes(self.out / rundir.CHECKPOINT)
             remove_partial_writes(self.out / rundir.BEST)
-            return self._fit(resume)
+            return self._fit()
 
-    def _fit(self, resume: bool) -> TrainResult:
+    def _fit(self) -> TrainResult:
         cfg, main, checkpoint = self.config, self.group.is_main, self.out / rundir.CHECKPOINT
         total = cfg.epochs * len(self.batches)
+        resume = self.resume_state is not None
         if resume:
             self._resume(checkpoint)
             if self.step > total:  # refused before config.json is rewritten with the smaller --epochs
@@ -404,8 +409,9 @@ class Trainer:
                            self.best)
 
     def _resume(self, checkpoint: Path) -> None:
-        """Restore this trainer from `checkpoint`; CheckpointError (one line naming it) if it cannot be resumed."""
-        state = read_resume_checkpoint(self.out, map_location=self.device)
+        """Restore this trainer from the state read from `checkpoint`; CheckpointError (one line naming it)
+        if it does not fit this trainer."""
+        state, self.resume_state = self.resume_state, None  # the networks hold it now; free the copy
         try:
             self.load_state_dict(state)
         except (ValueError, RuntimeError, KeyError, TypeError) as err:  # torch's load_state_dict raises these
@@ -493,16 +499,10 @@ def read_resume_checkpoint(out: Path, map_location: str | torch.device = "cpu") 
 
 def train(config: TrainConfig, out: str | Path, resume: bool = False,
           images: torch.Tensor | None = None) -> TrainResult:
-    """Train a GAN as `config` says into the folder `out` (see Trainer); returns the run's TrainResult.
-
-    With `resume`, the checkpoint is checked before the data is read, so a missing or damaged checkpoint is
-    what the error names even where the dataset is missing too.
-    """
-    if resume:
-        read_resume_checkpoint(Path(out))
-    trainer = Trainer(config, out, images=images)
+    """Train a GAN as `config` says into the folder `out` (see Trainer); returns the run's TrainResult."""
+    trainer = Trainer(config, out, images=images, resume=resume)
     try:
-        return trainer.fit(resume=resume)
+        return trainer.fit()
     finally:
         distributed.shutdown(trainer.group)
 

@@ -99,7 +99,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, tiny
     run = tmp_path / "run"
     train(tiny_config(epochs=1), run, images=tiny_images)
     good = (run / "checkpoint.pt").read_bytes()
-    trainer = Trainer(tiny_config(epochs=2), run, images=tiny_images)
+    trainer = Trainer(tiny_config(epochs=2), run, images=tiny_images, resume=True)
     clean = trainer.batches.iterate
 
     def poisoned(start_batch=0):
@@ -110,7 +110,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, tiny
 
     trainer.batches.iterate = poisoned
     with pytest.raises(NonFiniteLossError, match=r"non-finite loss at step 7 \(errD=nan\)"):
-        trainer.fit(resume=True)
+        trainer.fit()
     assert (run / "checkpoint.pt").read_bytes() == good
 
 

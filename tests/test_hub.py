@@ -212,7 +212,9 @@ def test_dcgan_at_64_is_dcgan64():
     record = registry.find_weights("dcgan64", "emoji")
     pretrained = gan_models.dcgan(pretrained=True, image_size=64)  # dataset: dcgan64's default, emoji
     assert torch.equal(pretrained.sample(2, seed=0), gan_models.dcgan64(pretrained=True).sample(2, seed=0))
-    assert sum(p.numel() for p in pretrained.parameters()) == record.num_params == 1_100_224
+    # resize-convolution G at ngf 32: 100*256*16 (4 x 4 transposed conv) + 256*128*9 + 128*64*9 + 64*32*9
+    # + 32*3*9 (3 x 3 convs, no bias) + 2*(256 + 128 + 64 + 32) BatchNorm = 798,496
+    assert sum(p.numel() for p in pretrained.parameters()) == record.num_params == 798_496
 
 
 def test_a_size_a_model_does_not_build_is_refused_naming_the_sizes():

@@ -133,7 +133,8 @@ class Generator(GeneratorBase):
         channels: output channels (3 for faces, 1 for grayscale data).
         noise: latent distribution the generator is trained with ("normal" or "uniform").
         image_size: 32, 64 or 128 (log2(size) - 1 transposed convs, or 1 and log2(size) - 2 resize-convolutions).
-        upsample: "transpose" (the paper's; the shipped weights') or "resize"; ValueError for another.
+        upsample: "transpose" (the paper's, the default) or "resize" (the shipped emoji weights'); ValueError
+            for another.
 
     Shapes: (N, nz) -> (N, channels, image_size, image_size) in [-1, 1].
     """

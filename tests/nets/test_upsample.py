@@ -70,15 +70,16 @@ def test_resize_layers_and_output_shapes(size, doublings):
     assert images.shape == (3, 3, size, size) and images.abs().max() <= 1
 
 
-def test_transpose_is_the_default_network_and_the_shipped_weights_still_load():
+def test_transpose_is_the_default_network_and_the_shipped_resize_weights_load_as_resize():
     default, transpose = dcgan.Generator(ngf=2), dcgan.Generator(ngf=2, upsample="transpose")
     assert [(k, v.shape) for k, v in default.state_dict().items()] == \
         [(k, v.shape) for k, v in transpose.state_dict().items()]
-    shipped = torch.hub.load(str(REPO), "dcgan64", source="local", pretrained=True, upsample="transpose")
+    shipped = torch.hub.load(str(REPO), "dcgan64", source="local", pretrained=True)  # its record's upsample
     record = registry.find_weights("dcgan64", "emoji")
-    assert count(shipped) == record.num_params and record.generator_kwargs["ngf"] == 32
-    with pytest.raises(ValueError, match=r"was built with upsample='transpose' \(asked 'resize'\)"):
-        torch.hub.load(str(REPO), "dcgan64", source="local", pretrained=True, upsample="resize")
+    assert record.generator_kwargs["upsample"] == "resize" and record.generator_kwargs["ngf"] == 32
+    assert any(isinstance(m, nn.Upsample) for m in shipped.modules()) and count(shipped) == record.num_params
+    with pytest.raises(ValueError, match=r"was built with upsample='resize' \(asked 'transpose'\)"):
+        torch.hub.load(str(REPO), "dcgan64", source="local", pretrained=True, upsample="transpose")
     fresh = torch.hub.load(str(REPO), "dcgan64", source="local", upsample="resize")
     assert count(fresh) == RESIZE_COUNTS[64]
 

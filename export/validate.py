@@ -40,10 +40,12 @@ from gan_models.nets.base import GeneratorBase
 from gan_models.noise import sample_noise
 
 DEFAULT_BATCH_SIZES = (1, 7, 64)
-# Absolute tolerances on images in [-1, 1], per (precision, device). float16 keeps ~3 decimal
-# digits; int8 has its own image-space budget. Both are compared with the float32 PyTorch generator
-# they came from.
-TOLERANCES = {("float32", "cpu"): 1e-5, ("float32", "cuda"): 1e-4, ("float16", "cpu"): 1e-2,
+# Absolute tolerances on images in [-1, 1], per (precision, device). float32 on CPU: onnxruntime and PyTorch
+# sum a convolution's taps in different orders, which moved the resize-conv emoji generator (3 x 3 x 256 taps
+# a pixel) by up to 1.22e-5 at batch 64 on AVX2; 5e-5 leaves 4x room and is 1/150 of one 8-bit level
+# (2/255), where an export bug moves pixels by 1e-3 and more. float16 keeps ~3 decimal digits; int8 has
+# its own image-space budget. All are compared with the float32 PyTorch generator they came from.
+TOLERANCES = {("float32", "cpu"): 5e-5, ("float32", "cuda"): 1e-4, ("float16", "cpu"): 1e-2,
               ("float16", "cuda"): 1e-2, ("int8", "cpu"): 1.0, ("int8", "cuda"): 1.0}
 # int8 also bounds the mean |diff|: single pixels may move a lot (the six shipped generators, dynamic
 # int8: max 0.04 to 0.52 at batch 64) while the image as a whole stays put (mean 0.0014 to 0.009;
@@ -65,7 +67,7 @@ def validate_onnx(path: str | os.PathLike, generator: GeneratorBase, *, batch_si
         path: the .onnx file.
         generator: the PyTorch generator it was exported from.
         batch_sizes: batch sizes to compare; a file exported with a fixed batch is compared at that batch.
-        atol: CPU absolute tolerance; default from TOLERANCES by the file's precision (1e-5 for float32).
+        atol: CPU absolute tolerance; default from TOLERANCES by the file's precision (5e-5 for float32).
         cuda_atol: CUDA absolute tolerance; default from TOLERANCES (1e-4 for float32).
         seed: seed of the latents and labels.
 

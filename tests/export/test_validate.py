@@ -70,8 +70,8 @@ def test_perturbed_model_fails_with_the_largest_difference(tmp_path):
     with pytest.raises(OnnxValueError) as caught:
         validate_onnx(path, generator)
     err = caught.value
-    assert err.batch_size == 1 and err.provider == "CPUExecutionProvider" and err.atol == 1e-5
-    assert 1e-5 < err.max_abs_diff < 1e-2
+    assert err.batch_size == 1 and err.provider == "CPUExecutionProvider" and err.atol == 5e-5
+    assert 5e-5 < err.max_abs_diff < 1e-2
     assert err.max_abs_diff == pytest.approx(abs(err.onnx_value - err.torch_value), rel=1e-5)
     assert len(err.index) == 4 and err.index[0] == 0
     assert f"{err.max_abs_diff:.3g}" in str(err) and f"element {err.index}" in str(err)
@@ -235,7 +235,7 @@ def test_the_cuda_comparison_turns_tf32_off_and_has_its_own_tolerance(tmp_path, 
             validate_onnx(path, generator)
         assert failure.value.provider == "CUDAExecutionProvider" and failure.value.atol == 1e-4
         assert failure.value.max_abs_diff == pytest.approx(offset, rel=0.05)
-    else:  # 5e-5 would fail the CPU tolerance of 1e-5 but passes CUDA's 1e-4
+    else:  # 5e-5 would fail a tighter CPU tolerance but passes CUDA's 1e-4
         cuda = validate_onnx(path, generator).provider("cuda")
         assert (cuda.status, cuda.provider, cuda.atol) == ("passed", "CUDAExecutionProvider", 1e-4)
         assert [b.batch_size for b in cuda.batches] == [1, 7, 64]

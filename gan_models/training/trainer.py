@@ -72,6 +72,8 @@ class Trainer:
         self.config = config.resolved()
         self.out = Path(out)
         self.device = distributed.pick_device(self.config.device)
+        # Stamped before it is read: a checkpoint written after this read is seen by fit, under the run lock.
+        self.resume_stamp = file_stamp(self.out / rundir.CHECKPOINT) if resume else None
         self.resume_state = read_resume_checkpoint(self.out, map_location=self.device) if resume else None
         self.group = distributed.init_from_env(self.device)
         cfg = self.config
@@ -409,9 +411,11 @@ class Trainer:
                            self.best)
 
     def _resume(self, checkpoint: Path) -> None:
-        """Restore this trainer from the state read from `checkpoint`; CheckpointError (one line naming it)
-        if it does not fit this trainer."""
+        """Restore this trainer from the state __init__ read from `checkpoint`, read again if another run has
+        replaced the file since; CheckpointError (one line naming it) if it does not fit this trainer."""
         state, self.resume_state = self.resume_state, None  # the networks hold it now; free the copy
+        if file_stamp(checkpoint) != self.resume_stamp:  # another run wrote it since __init__ read it
+            state = read_resume_checkpoint(self.out, map_location=self.device)
         try:
             self.load_state_dict(state)
         except (ValueError, RuntimeError, KeyError, TypeError) as err:  # torch's load_state_dict raises these
@@ -484,6 +488,15 @@ class Trainer:
         self.report.warn(warning)
         self.report.redraw(epoch, force=final)
         self._save_checkpoint()
+
+
+def file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """(inode, size, mtime in ns) of `path`, or None if it is missing: changes whenever the file is replaced."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def read_resume_checkpoint(out: Path, map_location: str | torch.device = "cpu") -> dict:

@@ -81,6 +81,21 @@ def test_more_epochs_continue_a_finished_run(tmp_path, tiny_images):
     assert_same_state(weights(result.checkpoint), weights(whole.checkpoint))
 
 
+def test_resume_continues_a_checkpoint_written_after_the_trainer_read_it(tmp_path, tiny_images, monkeypatch):
+    # A trainer reads the checkpoint when it is made, but takes the run lock only in fit. If another run
+    # finished and replaced the checkpoint in between, fit must go on from the newer one, not the copy it read.
+    train(tiny_config(epochs=1), tmp_path / "run", images=tiny_images)  # 4 steps
+    late = Trainer(tiny_config(epochs=3), tmp_path / "run", images=tiny_images, resume=True)  # has read step 4
+    train(tiny_config(epochs=2), tmp_path / "run", resume=True, images=tiny_images)  # the other run: to step 8
+    steps = []
+    monkeypatch.setattr(late, "train_step", lambda *batch: steps.append(1) or Trainer.train_step(late, *batch))
+    result = late.fit()
+    whole = train(tiny_config(epochs=3), tmp_path / "whole", images=tiny_images)
+    assert (result.step, len(steps)) == (12, 4)  # only epoch 3 trained here
+    assert read_log(tmp_path / "run") == read_log(tmp_path / "whole")
+    assert_same_state(weights(result.checkpoint), weights(whole.checkpoint))
+
+
 def test_resume_under_a_changed_config_lists_the_differences(tmp_path, tiny_images):
     train(tiny_config(epochs=1), tmp_path / "run", images=tiny_images)
     with pytest.raises(ValueError, match=r"config differs .* lr_d: 0.001 -> 0.0002; label_smoothing: 0.0 -> 0.1"):

@@ -7,7 +7,8 @@
 keeps the best as <run>/best.pt (docs/training.md), which this script's `watch` did from another process
 before. `plot` draws every run's Frechet distance and, below it, its KID against its training time (log
 scale), a column per model and dataset, a run's goal as a dashed line on its FD when given as RUN=GOAL, and
-writes the points as JSON beside the PNG. Training time is the seconds spent in training steps up to that
+writes the points as JSON beside the PNG. `--kept OLD.json` draws again the curves of a points JSON it wrote
+before, for runs whose folders are gone, beside the run folders given (all of one model and dataset). Training time is the seconds spent in training steps up to that
 step, from log.csv, as the weight records count it (scripts/ship_generator.py); `--x steps` plots against the
 step instead, for runs that shared the CPU.
 
@@ -43,12 +44,24 @@ def x_values(points: list[tuple[float, int, float, float | None]], x_axis: str) 
     return [seconds / 60 if x_axis == "minutes" else step for seconds, step, *_ in points]
 
 
-def plot(runs: dict[Path, float | None], out: Path, x_axis: str = "minutes") -> list[str]:
+def kept_curves(points_json: Path) -> dict[str, list[tuple[float, int, float, float | None]]]:
+    """The curves of a points JSON that `plot` wrote, by run name, as `curve` gives them."""
+    return {name: [(point["seconds"], point["step"], point["frechet_distance"], point["kid"]) for point in points]
+            for name, points in json.loads(points_json.read_text()).items()}
+
+
+def plot(runs: dict[Path, float | None], out: Path, x_axis: str = "minutes",
+         kept: dict[str, list[tuple[float, int, float, float | None]]] | None = None) -> list[str]:
     """A column per (model, dataset) of its runs' curves (Frechet distance against `x_axis`, see x_values, and
     KID below); the points as JSON.
 
     A run's column comes from its config.json ("c" before the model for a conditional run); its goal, when
-    given, is drawn dashed in the run's colour on the FD panel. Returns the columns' titles, in drawing order.
+    given, is drawn dashed in the run's colour on the FD panel. `kept` curves (`kept_curves`: runs whose
+    folders are gone) are drawn first, in the one column the runs make, except those of a run given again.
+    Returns the columns' titles, in drawing order.
+
+    Raises:
+        ValueError: `kept` is given with runs of more than one model and dataset.
     """
     import matplotlib
 
@@ -60,6 +73,11 @@ def plot(runs: dict[Path, float | None], out: Path, x_axis: str = "minutes") -> 
         config = json.loads((run / "config.json").read_text())
         title = f"{'c' if config.get('conditional') else ''}{config['model']} {config['dataset']}"
         panels.setdefault(title, []).append(run)
+    kept = {name: curve_points for name, curve_points in (kept or {}).items()
+            if name not in {run.name for run in runs}}
+    if kept and len(panels) != 1:
+        raise ValueError(f"--kept curves join the column of the runs given, which make {len(panels)} columns "
+                         f"({', '.join(sorted(panels))}); give runs of one model and dataset")
     columns = min(3, len(panels))
     rows = -(-len(panels) // columns)
     figure, grid = plt.subplots(2 * rows, columns, figsize=(5 * columns, 6.6 * rows), squeeze=False)
@@ -67,16 +85,17 @@ def plot(runs: dict[Path, float | None], out: Path, x_axis: str = "minutes") -> 
              for k in range(rows * columns)]
     points = {}
     for (fd_axes, kid_axes), (title, panel_runs) in zip(pairs, sorted(panels.items()), strict=False):
-        for run in panel_runs:
-            points[run.name] = curve(run)
-            xs = x_values(points[run.name], x_axis)
-            line, = fd_axes.plot(xs, [fd for _, _, fd, _ in points[run.name]], marker="o", markersize=3,
-                                 label=run.name)
-            kids = [(x, kid) for x, (*_, kid) in zip(xs, points[run.name], strict=True) if kid is not None]
+        curves = [*((name, curve_points, None) for name, curve_points in kept.items()),
+                  *((run.name, curve(run), runs[run]) for run in panel_runs)]
+        for name, curve_points, goal in curves:
+            points[name] = curve_points
+            xs = x_values(curve_points, x_axis)
+            line, = fd_axes.plot(xs, [fd for _, _, fd, _ in curve_points], marker="o", markersize=3, label=name)
+            kids = [(x, kid) for x, (*_, kid) in zip(xs, curve_points, strict=True) if kid is not None]
             kid_axes.plot([x for x, _ in kids], [kid for _, kid in kids], marker="o", markersize=3,
-                          color=line.get_color(), label=run.name)
-            if runs[run] is not None:
-                fd_axes.axhline(runs[run], color=line.get_color(), linestyle="--", linewidth=1)
+                          color=line.get_color(), label=name)
+            if goal is not None:
+                fd_axes.axhline(goal, color=line.get_color(), linestyle="--", linewidth=1)
         fd_axes.set(title=title, ylabel="Frechet distance", yscale="log")
         kid_axes.set(xlabel=X_LABELS[x_axis], ylabel="KID", yscale="log")
         for axes in (fd_axes, kid_axes):
@@ -106,12 +125,15 @@ def main() -> None:
     draw.add_argument("--out", type=Path, default=Path("docs/fd-vs-time.png"))
     draw.add_argument("--x", choices=sorted(X_LABELS), default="minutes",
                       help="the x axis: minutes in training steps, or steps for runs that shared the CPU")
+    draw.add_argument("--kept", type=Path, default=None,
+                      help="a points JSON this script wrote before: its curves are drawn again, for runs whose "
+                           "folders are gone (a run given again is drawn from its folder)")
     args = parser.parse_args()
     runs = {}
     for spec in args.runs:
         run, _, goal = spec.partition("=")
         runs[Path(run)] = float(goal) if goal else None
-    plot(runs, args.out, args.x)
+    plot(runs, args.out, args.x, kept_curves(args.kept) if args.kept else None)
 
 
 if __name__ == "__main__":

@@ -66,3 +66,27 @@ def test_the_curve_is_what_train_eval_every_logged(tmp_path, data_root, fd_curve
     rows = [line.split(",") for line in (run / "log.csv").read_text().splitlines()[1:]]
     assert fd_curve.curve(run) == [(seconds[step], step, float(rows[step - 1][7]), float(rows[step - 1][8]))
                                    for step in (2, 4)]
+
+
+def test_kept_curves_are_drawn_again_beside_new_runs_and_written_back(tmp_path, fd_curve):
+    old = fake_run(tmp_path / "old", rates=[1, 1], distances={1: 40.0, 2: 20.0}, model="dcgan64", dataset="emoji")
+    again = fake_run(tmp_path / "again", rates=[2], distances={1: 30.0}, model="dcgan64", dataset="emoji")
+    fd_curve.plot({old: None, again: None}, tmp_path / "first.png", "steps")
+    kept = fd_curve.kept_curves(tmp_path / "first.json")
+    assert kept == {"old": [(4, 1, 40.0, 0.1), (8, 2, 20.0, 0.1)], "again": [(2, 1, 30.0, 0.1)]}
+    (again / "log.csv").write_text((again / "log.csv").read_text() + "2,1,0.5,0.5,0.5,0.5,2,25.0,0.2,1.0\n")
+    new = fake_run(tmp_path / "new", rates=[4], distances={1: 10.0}, model="dcgan64", dataset="emoji")
+    assert fd_curve.plot({again: None, new: 8.0}, tmp_path / "second.png", "steps", kept) == ["dcgan64 emoji"]
+    assert json.loads((tmp_path / "second.json").read_text()) == {  # "again" from its folder, now two points
+        "old": [{"seconds": 4, "step": 1, "frechet_distance": 40.0, "kid": 0.1},
+                {"seconds": 8, "step": 2, "frechet_distance": 20.0, "kid": 0.1}],
+        "again": [{"seconds": 2, "step": 1, "frechet_distance": 30.0, "kid": 0.1},
+                  {"seconds": 4, "step": 2, "frechet_distance": 25.0, "kid": 0.2}],
+        "new": [{"seconds": 1, "step": 1, "frechet_distance": 10.0, "kid": 0.1}]}
+
+
+def test_kept_curves_need_runs_of_one_model_and_dataset(tmp_path, fd_curve):
+    mnist = fake_run(tmp_path / "mnist", rates=[1], distances={1: 9.0})
+    emoji = fake_run(tmp_path / "emoji", rates=[1], distances={1: 40.0}, model="dcgan64", dataset="emoji")
+    with pytest.raises(ValueError, match="2 columns"):
+        fd_curve.plot({mnist: None, emoji: None}, tmp_path / "fd.png", kept={"old": [(1, 1, 5.0, None)]})

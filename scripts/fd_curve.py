@@ -8,9 +8,9 @@ keeps the best as <run>/best.pt (docs/training.md), which this script's `watch` 
 before. `plot` draws every run's Frechet distance and, below it, its KID against its training time (log
 scale), a column per model and dataset, a run's goal as a dashed line on its FD when given as RUN=GOAL, and
 writes the points as JSON beside the PNG. `--kept OLD.json` draws again the curves of a points JSON it wrote
-before, for runs whose folders are gone, beside the run folders given (all of one model and dataset). Training time is the seconds spent in training steps up to that
-step, from log.csv, as the weight records count it (scripts/ship_generator.py); `--x steps` plots against the
-step instead, for runs that shared the CPU.
+before, for runs whose folders are gone, beside the run folders given (all of one model and dataset).
+Training time is the seconds spent in training steps up to that step, from log.csv, as the weight records
+count it (scripts/ship_generator.py); `--x steps` plots against the step instead, for runs that shared the CPU.
 
 Prints: the files it wrote. Writes: the PNG given by --out and its points as JSON beside it
 (docs/fd-vs-time.png and .json, shown in docs/training.md).

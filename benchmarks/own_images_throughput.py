@@ -2,7 +2,7 @@
 
     python benchmarks/own_images_throughput.py --work runs/own-images-throughput --epochs 40 --rounds 2
 
-Each config trains from scratch on the same 300 coloured shapes (scripts/make_shapes.py, seed 0; batch 32 and
+Each config trains from scratch on the same 300 coloured shapes (small_data.py's make_folder; batch 32 and
 the options README gives) for --epochs epochs, as `gan-models train` in a process of its own, the configs taking
 turns for --rounds rounds. Per run it reads two figures: the median images/s of the training steps after the
 first epoch (log.csv's images_per_s), and the images a second of the whole epochs, the per-epoch checkpoint and
@@ -23,9 +23,7 @@ import time
 from pathlib import Path
 
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-from make_shapes import make_shapes  # noqa: E402
+from small_data import make_folder
 
 RECIPE = ["--upsample", "resize", "--diffaugment", "translation,cutout", "--ema-decay", "0.999"]
 CONFIGS = {"dcgan-32": ["--model", "dcgan", "--image-size", "32"],
@@ -36,8 +34,9 @@ EPOCH_LINE = re.compile(r"^epoch (\d+)/\d+: (\d+)/\d+ steps")
 def run_once(name: str, folder: Path, out: Path, epochs: int) -> dict:
     """Train config `name` for `epochs` epochs in a fresh process; its step and whole-epoch images/s."""
     shutil.rmtree(out, ignore_errors=True)
-    command = ["gan-models", "train", *CONFIGS[name], "--dataset", "folder", "--data-root", str(folder), *RECIPE,
-               "--epochs", str(epochs), "--seed", "0", "--no-progress", "--out", str(out)]
+    command = [sys.executable, "-m", "gan_models.cli", "train", *CONFIGS[name], "--dataset", "folder",
+               "--data-root", str(folder), *RECIPE, "--epochs", str(epochs), "--seed", "0", "--no-progress",
+               "--out", str(out)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     epoch_ends = []  # (time, steps in the epoch) as each epoch's line arrives
     for line in process.stdout:
@@ -64,9 +63,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="runs of each config, taking turns")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/own_images_throughput.json"))
     args = parser.parse_args()
-    folder = args.work / "shapes-300"
-    if not folder.is_dir():
-        make_shapes(folder, 300)
+    folder = make_folder("shapes-300", args.work, data_root=None)
     runs = [run_once(name, folder, args.work / name, args.epochs) for _ in range(args.rounds) for name in CONFIGS]
     for name in CONFIGS:
         mine = [run for run in runs if run["config"] == name]

@@ -19,27 +19,17 @@ Usage: OMP_NUM_THREADS=1 python benchmarks/checkerboard.py [--data-root DIR] [--
 """
 import argparse
 import json
-import platform
-import subprocess
 from pathlib import Path
 
 import torch
 
 from gan_models.data import load_images, to_unit_range
+from gan_models.machine import cpu_name
 from gan_models.nets.dcgan import Generator
 from gan_models.quality.checkerboard import checkerboard_energy
 from gan_models.sources import from_checkpoint
 
 REPO = Path(__file__).resolve().parent.parent  # holds hubconf.py
-
-
-def machine() -> str:
-    """The CPU's model name (lscpu), else platform's guess."""
-    try:
-        lines = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout.splitlines()
-        return next(line.split(":", 1)[1].strip() for line in lines if line.startswith("Model name"))
-    except (OSError, subprocess.CalledProcessError, StopIteration):
-        return platform.processor() or platform.machine()
 
 
 def image_sets(data_root, samples: int, checkpoints: list[Path], folder: Path | None) -> dict[str, torch.Tensor]:
@@ -71,7 +61,7 @@ def main() -> None:
         print(f"{name:24} {len(images):4} images  checkerboard energy {rows[-1]['checkerboard_energy']:.6f}",
               flush=True)
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"machine": machine(), "threads": torch.get_num_threads(),
+    args.json.write_text(json.dumps({"machine": cpu_name(), "threads": torch.get_num_threads(),
                                      "torch": torch.__version__, "rows": rows}, indent=2) + "\n")
     print(f"wrote {args.json}")
 

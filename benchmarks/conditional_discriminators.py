@@ -23,7 +23,6 @@ Usage: python benchmarks/conditional_discriminators.py [--data-root DIR] [--epoc
 import argparse
 import copy
 import json
-import platform
 import time
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from gan_models.batches import ImageBatches
 from gan_models.data import load_digits
 from gan_models.dataroot import default_root
 from gan_models.losses import get_loss
+from gan_models.machine import cpu_name
 from gan_models.nets import dcgan
 from gan_models.nets.base import check_input
 from gan_models.nets.conditional import ConditionalGenerator, ProjectionDiscriminator
@@ -116,7 +116,7 @@ def main() -> None:
     parser.add_argument("--json", default="benchmarks/results/conditional_discriminators.json")
     args = parser.parse_args()
     images, labels = load_digits("mnist", args.data_root, split="train")
-    results = {"machine": platform.processor() or platform.machine(), "torch": torch.__version__,
+    results = {"machine": cpu_name(), "torch": torch.__version__,
                "threads": torch.get_num_threads(), "dataset": "mnist", "train_images": len(images),
                "epochs": args.epochs, "batch_size": args.batch_size, "ngf": args.ngf, "ndf": args.ndf, "runs": []}
     print(f"{'variant':11s} {'seed':>4s} {'class acc':>9s} {'intra FD':>9s} {'FD':>7s} {'covered':>7s} {'train s':>7s}")

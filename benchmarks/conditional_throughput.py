@@ -14,7 +14,6 @@ Usage: python benchmarks/conditional_throughput.py [--data-root DIR] [--rounds 7
 """
 import argparse
 import json
-import platform
 import statistics
 import tempfile
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 import torch
 
 from gan_models.dataroot import default_root
+from gan_models.machine import cpu_name
 from gan_models.training.trainer import TrainConfig, Trainer
 
 BATCH = 128
@@ -64,7 +64,7 @@ def main() -> None:
     medians = {mode: statistics.median(r[mode] for r in rounds) for mode in trainers}
     print(f"median: unconditional {medians['unconditional']:.0f} img/s, conditional {medians['conditional']:.0f} "
           f"img/s; conditional / unconditional {ratio:.3f} (median of per-round ratios)")
-    results = {"machine": platform.processor() or platform.machine(), "torch": torch.__version__,
+    results = {"machine": cpu_name(), "torch": torch.__version__,
                "threads": torch.get_num_threads(), "batch_size": BATCH, "steps_per_round": args.steps,
                "ngf": trainers["conditional"].config.ngf, "ndf": trainers["conditional"].config.ndf,
                "rounds": rounds, "median_images_per_s": medians, "median_ratio": ratio}

@@ -14,7 +14,6 @@ Usage: python benchmarks/emoji64.py [--data-root DIR] [--threads 1] [--json benc
 """
 import argparse
 import json
-import platform
 import statistics
 import tempfile
 import time
@@ -24,6 +23,7 @@ import torch
 
 from gan_models.dataroot import default_root
 from gan_models.emoji import load_emoji
+from gan_models.machine import cpu_name
 from gan_models.training.config import TrainConfig
 from gan_models.training.trainer import Trainer
 
@@ -76,7 +76,7 @@ def main() -> None:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({
-            "machine": platform.processor() or platform.machine(), "threads": args.threads,
+            "machine": cpu_name(), "threads": args.threads,
             "torch": torch.__version__, "images": len(train) + len(test), "load_seconds": load_seconds,
             "load_cpu_seconds": load_cpu_seconds,
             "train_images_per_s": rounds, "median_images_per_s": medians}, indent=2) + "\n")

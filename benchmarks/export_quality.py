@@ -21,7 +21,6 @@ docs/benchmarks.md ("Quality of the exported files") shows its tables.
 import argparse
 import dataclasses
 import json
-import platform
 import statistics
 import tempfile
 import time
@@ -33,6 +32,7 @@ from gan_models.export import export_onnx, validate_onnx
 from gan_models.export.errors import OnnxValueError
 from gan_models.export.int8 import quantize_onnx
 from gan_models.export.quality import OnnxGenerator, evaluate_onnx
+from gan_models.machine import cpu_name
 from gan_models.quality.metrics import EvaluationReport, evaluate_generator
 from gan_models.registry import WEIGHTS
 from gan_models.sources import from_hub
@@ -173,7 +173,7 @@ def main() -> None:
                 rows += (measure_speed(record, Path(folder)) if args.speed_only
                          else measure(record, Path(folder), args.samples))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    environment = {"torch": torch.__version__, "machine": platform.processor() or platform.machine(),
+    environment = {"torch": torch.__version__, "machine": cpu_name(),
                    "threads": torch.get_num_threads(), "samples": args.samples, "speed_batch": SPEED_BATCH,
                    "speed_rounds": SPEED_ROUNDS}
     args.out.write_text(json.dumps({"environment": environment, "results": rows}, indent=2) + "\n")

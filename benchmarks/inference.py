@@ -24,7 +24,6 @@ file sizes) and writes it with the environment and every round as JSON (--out). 
 """
 import argparse
 import json
-import platform
 import statistics
 import tempfile
 import time
@@ -38,6 +37,7 @@ import torch
 from gan_models.export.int8 import quantize_onnx
 from gan_models.export.onnx import INPUT_NAME, export_onnx
 from gan_models.export.session import make_session
+from gan_models.machine import cpu_name
 from gan_models.registry import build_generator
 
 MODELS = ("fcgan", "dcgan", "dcgan64")
@@ -126,7 +126,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     environment = {"torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "numpy": np.__version__,
                    "threads": torch.get_num_threads(), "seconds": args.seconds, "rounds": args.rounds,
-                   "spin_wait": args.spin_wait, "machine": platform.machine(), "processor": platform.processor()}
+                   "spin_wait": args.spin_wait, "machine": cpu_name()}
     args.out.write_text(json.dumps({"environment": environment, "results": cells}, indent=2) + "\n")
     print(f"wrote {args.out}")
 

@@ -13,7 +13,6 @@ with the machine. Run nothing else meanwhile: two torch processes on two cores s
 import argparse
 import csv
 import json
-import platform
 import re
 import shutil
 import statistics
@@ -24,6 +23,8 @@ from pathlib import Path
 
 import torch
 from small_data import make_folder
+
+from gan_models.machine import cpu_name
 
 RECIPE = ["--upsample", "resize", "--diffaugment", "translation,cutout", "--ema-decay", "0.999"]
 CONFIGS = {"dcgan-32": ["--model", "dcgan", "--image-size", "32"],
@@ -71,7 +72,7 @@ def main() -> None:
               f"whole epochs {statistics.median(r['epoch_images_per_s'] for r in mine):6.0f} images/s "
               f"({len(mine)} runs of {args.epochs} epochs)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": platform.processor() or platform.machine(), "torch": torch.__version__,
+    args.out.write_text(json.dumps({"machine": cpu_name(), "torch": torch.__version__,
                                     "threads": torch.get_num_threads(), "runs": runs}, indent=2))
 
 

@@ -15,12 +15,12 @@ Usage: python benchmarks/projection.py [--data-root DIR] [--images 100] [--steps
 """
 import argparse
 import json
-import platform
 from pathlib import Path
 
 import torch
 
 from gan_models.data import load_labelled_images, to_unit_range
+from gan_models.machine import cpu_name
 from gan_models.projection import DEFAULT_FEATURE_WEIGHT, DEFAULT_LR, feature_distance, project_all
 from gan_models.quality.classifier import load_classifier
 from gan_models.sources import from_hub
@@ -58,7 +58,7 @@ def main() -> None:
 
     settings = {"images": args.images, "steps": args.steps, "restarts": args.restarts, "seed": args.seed,
                 "lr": DEFAULT_LR, "feature_weight": DEFAULT_FEATURE_WEIGHT, "torch": torch.__version__,
-                "machine": platform.processor() or platform.machine()}
+                "machine": cpu_name()}
     rows = []
     print(f"{'generator':28s} {'split':6s} {'pixel MSE mean +- s.e. / median':>32s} "
           f"{'feature dist. mean +- s.e. / median':>36s}")

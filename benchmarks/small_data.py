@@ -22,7 +22,6 @@ row per run as it finishes and writes all rows as JSON (--out), with the machine
 import argparse
 import json
 import math
-import platform
 import sys
 import time
 from pathlib import Path
@@ -31,6 +30,7 @@ import torch
 
 from gan_models.data import load_labelled_images
 from gan_models.images import to_pil
+from gan_models.machine import cpu_name
 from gan_models.quality.metrics import evaluate_generator
 from gan_models.sources import from_checkpoint
 from gan_models.training.config import TrainConfig
@@ -136,7 +136,7 @@ def main() -> None:
                   f"(real {row['real_coverage']:.2f}){emoji}",
                   flush=True)
             args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(json.dumps({"machine": platform.processor() or platform.machine(),
+            args.out.write_text(json.dumps({"machine": cpu_name(),
                                             "torch": torch.__version__, "threads": torch.get_num_threads(),
                                             "budget": args.budget, "runs": rows}, indent=2) + "\n")
 

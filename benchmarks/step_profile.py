@@ -21,7 +21,6 @@ shows it.
 """
 import argparse
 import json
-import platform
 import statistics
 import tempfile
 import time
@@ -32,6 +31,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 from torch.utils.flop_counter import FlopCounterMode
 
+from gan_models.machine import cpu_name
 from gan_models.training.trainer import TrainConfig, Trainer
 
 BATCH = 128
@@ -153,7 +153,7 @@ def main() -> None:
             print(f"  ({shape['m']} x {shape['k']}) @ ({shape['k']} x {shape['n']}) alone: "
                   f"{shape['alone_fraction_of_peak']:.0%} of peak")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    environment = {"torch": torch.__version__, "machine": platform.processor() or platform.machine(),
+    environment = {"torch": torch.__version__, "machine": cpu_name(),
                    "threads": torch.get_num_threads(), "gemm_peak_gflops": peak / 1e9, "batch_size": BATCH}
     args.json.write_text(json.dumps({"environment": environment, "results": rows}, indent=2) + "\n")
     print(f"wrote {args.json}")

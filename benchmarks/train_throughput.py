@@ -29,7 +29,6 @@ Usage: python benchmarks/train_throughput.py [--data-root DIR] [--models fcgan d
 """
 import argparse
 import json
-import platform
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from torchvision import datasets, transforms
 
 from gan_models.data import default_root
+from gan_models.machine import cpu_name
 from gan_models.registry import build_discriminator, build_generator
 from gan_models.training.trainer import TrainConfig, Trainer
 
@@ -146,7 +146,7 @@ def main() -> None:
         plain_loop_epoch(args.tutorial_process, args.data_root, epochs=args.whole_epochs)
         return
     peak = gemm_peak_flops()
-    results = {"machine": platform.processor() or platform.machine(), "torch": torch.__version__,
+    results = {"machine": cpu_name(), "torch": torch.__version__,
                "threads": torch.get_num_threads(), "batch_size": BATCH, "whole_process_epochs": args.whole_epochs,
                "gemm_peak_gflops": round(peak / 1e9, 1), "models": {}}
     print(f"float32 GEMM peak: {peak / 1e9:.1f} GFLOP/s (2048 x 2048 matmul, {torch.get_num_threads()} threads)")

@@ -14,12 +14,12 @@ Usage: python benchmarks/truncation.py [--data-root DIR] [--samples 2000] [--jso
 """
 import argparse
 import json
-import platform
 from pathlib import Path
 
 import torch
 
 import gan_models
+from gan_models.machine import cpu_name
 from gan_models.quality.metrics import evaluate_samples
 from gan_models.sampling import generate
 
@@ -92,7 +92,7 @@ def main() -> None:
         print(f"{name:6} {dataset:6} real-vs-real FD {real['fd']:.2f}  precision {real['precision']:.3f}  "
               f"recall {real['recall']:.3f}  class KL {real['class_kl']:.3f}")
     if args.json is not None:
-        args.json.write_text(json.dumps({"machine": platform.processor() or platform.machine(),
+        args.json.write_text(json.dumps({"machine": cpu_name(),
                                          "torch": torch.__version__, "seed": args.seed, "rows": rows}, indent=1)
                              + "\n")
     if args.plot is not None:

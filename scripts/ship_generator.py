@@ -31,7 +31,6 @@ import csv
 import dataclasses
 import json
 import os
-import platform
 import shlex
 import sys
 from pathlib import Path
@@ -42,6 +41,7 @@ from gan_models.atomic import atomic_write
 from gan_models.data import load_labelled_images
 from gan_models.emoji import dataset_credits
 from gan_models.images import save_grid
+from gan_models.machine import cpu_name
 from gan_models.quality.classifier import NUM_CLASSES
 from gan_models.quality.metrics import EvaluationReport, class_share_failures, evaluate_generator
 from gan_models.quantize import dequantize_state_dict, quantize_state_dict
@@ -161,15 +161,6 @@ def step_seconds(run: Path) -> dict[int, float]:
         total += batch / float(row["images_per_s"])
         seconds[int(row["step"])] = total
     return seconds
-
-
-def cpu_name() -> str:
-    """The CPU's model name from /proc/cpuinfo, else the platform's machine type."""
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return platform.machine()
-    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), platform.machine())
 
 
 def _rounded(values, digits: int) -> tuple:
